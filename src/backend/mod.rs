@@ -1,0 +1,50 @@
+//! Compute backends. Everything above this module calls these kernels and never asks which
+//! device runs them.
+//!
+//! Today the CPU path is ndarray's blocked GEMM (`matrixmultiply`), which compiles to
+//! wasm32 with simd128 enabled; `reference` holds the scalar oracle every faster kernel is
+//! tested against.
+
+pub mod cpu;
+pub mod reference;
+
+/// Which compute path runs the kernels; shown to the student in `#backend`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// ndarray / matrixmultiply on the CPU, built with wasm simd128 in the browser.
+    Cpu,
+}
+
+impl Device {
+    /// The label the page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Device::Cpu => {
+                if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+                    "CPU (SIMD)"
+                } else {
+                    "CPU"
+                }
+            }
+        }
+    }
+}
+
+/// Whether an operand of [`gemm`] is read transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Use the matrix as stored.
+    N,
+    /// Use its transpose.
+    T,
+}
+
+/// `C ← op(A)·op(B) + beta·C`, with `op(A)` (m × k) and `op(B)` (k × n), all row-major.
+///
+/// `A` is stored (m × k) when `ta = N` and (k × m) when `ta = T`; likewise `B`.
+/// The three products of MLP training are `X·Wᵀ` (forward), `dYᵀ·X` (weight gradient) and
+/// `dY·W` (input gradient).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
+    cpu::gemm(m, k, n, a, ta, b, tb, beta, c)
+}

@@ -1,0 +1,24 @@
+//! Descent: a browser notebook for learning how neural networks are trained.
+//!
+//! The core (everything but `web`) is plain Rust that builds and tests natively; `web` is
+//! the only module that touches wasm-bindgen, js-sys or web-sys.
+//!
+//! Data flows one way: `data` → `nn` (through `backend` kernels) → `optim` → `train`
+//! → `web` → page.
+
+pub mod backend;
+pub mod data;
+mod error;
+pub mod init;
+pub mod landscape;
+pub mod nn;
+pub mod optim;
+pub mod plot;
+pub mod rng;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};
+pub use rng::Rng;
