@@ -1,0 +1,68 @@
+//! Linear (fully connected) layer, as `torch.nn.Linear`.
+//!
+//! Forward:  `Y = X·Wᵀ + b`  with X (batch × in), W (out × in), b (out), Y (batch × out).
+//! Backward, given dY = ∂L/∂Y:
+//!   `dW = dYᵀ·X`   (out × in)
+//!   `db = Σ_rows dY` (out)
+//!   `dX = dY·W`    (batch × in)
+//!
+//! Every row of X passes through the same W, so the batch dimension survives: m rows in,
+//! m rows out. That is the "type check" the first notebook cell shows.
+
+use crate::backend::{gemm, Op};
+
+/// `y = x·wᵀ + b`; `x` (batch × fan_in), `w` (fan_out × fan_in), returns (batch × fan_out).
+pub fn forward(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize) -> Vec<f32> {
+    let mut y = Vec::with_capacity(batch * fan_out);
+    for _ in 0..batch {
+        y.extend_from_slice(b); // start from the bias, then accumulate X·Wᵀ onto it
+    }
+    gemm(batch, fan_in, fan_out, x, Op::N, w, Op::T, 1.0, &mut y);
+    y
+}
+
+/// Accumulate `dW += dYᵀ·X` and `db += Σ dY` (so several losses may add up), and return
+/// `dX = dY·W` when `need_dx` (the first layer's input gradient is not needed).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    x: &[f32],
+    dy: &[f32],
+    batch: usize,
+    w: &[f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+    fan_in: usize,
+    fan_out: usize,
+    need_dx: bool,
+) -> Option<Vec<f32>> {
+    // dW (out × in) = dYᵀ (out × batch) · X (batch × in)
+    gemm(fan_out, batch, fan_in, dy, Op::T, x, Op::N, 1.0, dw);
+    for row in dy.chunks_exact(fan_out) {
+        for (g, &d) in db.iter_mut().zip(row) {
+            *g += d;
+        }
+    }
+    need_dx.then(|| {
+        // dX (batch × in) = dY (batch × out) · W (out × in)
+        let mut dx = vec![0.0; batch * fan_in];
+        gemm(batch, fan_out, fan_in, dy, Op::N, w, Op::N, 0.0, &mut dx);
+        dx
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forward_keeps_the_batch_dimension() {
+        let (fan_in, fan_out) = (3, 2);
+        let w = [1.0, 0.0, -1.0, 0.5, 0.5, 0.5];
+        let b = [0.1, -0.1];
+        for batch in [1, 4, 9] {
+            let x: Vec<f32> = (0..batch * fan_in).map(|i| i as f32).collect();
+            let y = super::forward(&x, batch, &w, &b, fan_in, fan_out);
+            assert_eq!(y.len(), batch * fan_out);
+            // first row: x = [0, 1, 2] → [0 - 2 + 0.1, 1.5 - 0.1]
+            assert!((y[0] - (-1.9)).abs() < 1e-6 && (y[1] - 1.4).abs() < 1e-6);
+        }
+    }
+}

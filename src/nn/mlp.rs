@@ -1,0 +1,440 @@
+//! A multi-layer perceptron built from a spec, with all parameters in one flat vector.
+//!
+//! Each hidden layer is `Linear → [BatchNorm1d] → activation → [Dropout]`, and the last layer
+//! is a plain `Linear` producing one logit per class. That is the PyTorch module
+//!
+//! ```text
+//! nn.Sequential(nn.Linear(784, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(p),
+//!               nn.Linear(128, 10))
+//! ```
+//!
+//! and the flat parameter vector follows `model.parameters()` order: W1 (out × in, row-major),
+//! b1, [γ1, β1], W2, b2, … . Gradients use the same layout, so an optimizer steps the whole
+//! model as one vector.
+//!
+//! Shapes through the network (m = batch): (m × 784) → (m × 128) → … → (m × 10). Every layer
+//! maps each row independently (batch-norm aside, which mixes rows only through its
+//! statistics), so the batch dimension m survives to the output.
+
+use super::activation::Activation;
+use super::batch_norm::BatchNormState;
+use super::loss::{argmax_rows, cross_entropy, Reduction};
+use super::penalty::Penalty;
+use super::{check_batch, dropout, linear};
+use crate::init::Init;
+use crate::{bail, ensure, Result, Rng};
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// What to build. Per-hidden-layer lists may be empty (off everywhere), hold one value (the
+/// same for every hidden layer), or hold one value per hidden layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpSpec {
+    /// Layer widths, input first, classes last (e.g. [784, 128, 10]).
+    pub sizes: Vec<usize>,
+    /// Hidden-layer non-linearity (default ReLU).
+    #[serde(default = "default_activation")]
+    pub activation: Activation,
+    /// Batch-norm after each hidden Linear (default: none).
+    #[serde(default)]
+    pub batch_norm: Vec<bool>,
+    /// Dropout probability after each hidden activation (default: none).
+    #[serde(default)]
+    pub dropout: Vec<f32>,
+    /// How weights start (default: PyTorch's nn.Linear default).
+    #[serde(default)]
+    pub init: Init,
+    /// Batch-norm momentum (default 0.1).
+    #[serde(default = "default_bn_momentum")]
+    pub bn_momentum: f32,
+    /// Batch-norm eps (default 1e-5).
+    #[serde(default = "default_bn_eps")]
+    pub bn_eps: f32,
+}
+
+fn default_activation() -> Activation {
+    Activation::Relu
+}
+fn default_bn_momentum() -> f32 {
+    0.1
+}
+fn default_bn_eps() -> f32 {
+    1e-5
+}
+
+impl MlpSpec {
+    /// A plain MLP: no batch-norm, no dropout, PyTorch's default init.
+    pub fn new(sizes: &[usize], activation: Activation) -> MlpSpec {
+        MlpSpec {
+            sizes: sizes.to_vec(),
+            activation,
+            batch_norm: vec![],
+            dropout: vec![],
+            init: Init::default(),
+            bn_momentum: default_bn_momentum(),
+            bn_eps: default_bn_eps(),
+        }
+    }
+
+    fn hidden(&self) -> usize {
+        self.sizes.len().saturating_sub(2)
+    }
+
+    fn per_layer<T: Copy>(list: &[T], i: usize, off: T) -> T {
+        match list.len() {
+            0 => off,
+            1 => list[0],
+            _ => list[i],
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        ensure!(
+            self.sizes.len() >= 2,
+            "an MLP needs at least an input size and an output size (got {} sizes)",
+            self.sizes.len()
+        );
+        if let Some(i) = self.sizes.iter().position(|&s| s == 0) {
+            bail!("layer size {i} is 0; every layer needs at least one unit");
+        }
+        let total: usize = self.sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        ensure!(total <= 50_000_000, "an MLP with {total} parameters is too large for the browser");
+        let h = self.hidden();
+        for (name, len) in [("batch_norm", self.batch_norm.len()), ("dropout", self.dropout.len())] {
+            ensure!(
+                len <= 1 || len == h,
+                "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})"
+            );
+        }
+        for &p in &self.dropout {
+            dropout::check_p(p)?;
+        }
+        self.init.validate()?;
+        BatchNormState::new(1, self.bn_eps, Some(self.bn_momentum))?;
+        Ok(())
+    }
+}
+
+/// Where one layer's pieces live in the flat vector, plus its running state.
+#[derive(Clone, Debug)]
+struct Layer {
+    fan_in: usize,
+    fan_out: usize,
+    w: Range<usize>,
+    b: Range<usize>,
+    /// (γ, β, running statistics) when the layer has batch-norm.
+    bn: Option<(Range<usize>, Range<usize>, BatchNormState)>,
+    /// Identity for the output layer.
+    activation: Activation,
+    dropout: f32,
+}
+
+/// What forward keeps for backward.
+#[derive(Clone, Debug, Default)]
+struct Cache {
+    input: Vec<f32>,
+    /// Activation output (before dropout).
+    activated: Vec<f32>,
+    mask: Vec<f32>,
+}
+
+/// The network.
+#[derive(Clone, Debug)]
+pub struct Mlp {
+    spec: MlpSpec,
+    seed: u64,
+    params: Vec<f32>,
+    grads: Vec<f32>,
+    layers: Vec<Layer>,
+    caches: Vec<Cache>,
+    /// Batch size of the cached forward (0: none).
+    cached_batch: usize,
+    dropout_rng: Rng,
+}
+
+impl Mlp {
+    /// Build and initialize from the seed's `"init"` stream.
+    pub fn new(spec: MlpSpec, seed: u64) -> Result<Mlp> {
+        spec.validate()?;
+        let mut layers = Vec::new();
+        let mut at = 0;
+        let mut take = |n: usize| {
+            at += n;
+            at - n..at
+        };
+        let n_layers = spec.sizes.len() - 1;
+        for l in 0..n_layers {
+            let (fan_in, fan_out) = (spec.sizes[l], spec.sizes[l + 1]);
+            let w = take(fan_in * fan_out);
+            let b = take(fan_out);
+            let last = l + 1 == n_layers;
+            let bn = if !last && MlpSpec::per_layer(&spec.batch_norm, l, false) {
+                Some((take(fan_out), take(fan_out), BatchNormState::new(fan_out, spec.bn_eps, Some(spec.bn_momentum))?))
+            } else {
+                None
+            };
+            let activation = if last { Activation::Identity } else { spec.activation };
+            let dropout = if last { 0.0 } else { MlpSpec::per_layer(&spec.dropout, l, 0.0) };
+            layers.push(Layer { fan_in, fan_out, w, b, bn, activation, dropout });
+        }
+        let mut mlp = Mlp {
+            caches: vec![Cache::default(); layers.len()],
+            params: vec![0.0; at],
+            grads: vec![0.0; at],
+            layers,
+            cached_batch: 0,
+            dropout_rng: Rng::stream(seed, "dropout"),
+            seed,
+            spec,
+        };
+        mlp.reinitialize(seed)?;
+        Ok(mlp)
+    }
+
+    /// Draw fresh weights for `seed` with the spec's init (γ = 1, β = 0, running stats reset).
+    pub fn reinitialize(&mut self, seed: u64) -> Result<()> {
+        let mut rng = Rng::stream(seed, "init");
+        for layer in &mut self.layers {
+            let w = self.spec.init.weight(layer.fan_in, layer.fan_out, &mut rng)?;
+            let b = self.spec.init.bias(layer.fan_in, layer.fan_out, &mut rng)?;
+            self.params[layer.w.clone()].copy_from_slice(&w);
+            self.params[layer.b.clone()].copy_from_slice(&b);
+            if let Some((g, be, state)) = &mut layer.bn {
+                self.params[g.clone()].iter_mut().for_each(|v| *v = 1.0);
+                self.params[be.clone()].iter_mut().for_each(|v| *v = 0.0);
+                state.reset_running_stats();
+            }
+        }
+        self.seed = seed;
+        self.dropout_rng = Rng::stream(seed, "dropout");
+        self.grads.iter_mut().for_each(|g| *g = 0.0);
+        self.cached_batch = 0;
+        Ok(())
+    }
+
+    pub fn spec(&self) -> &MlpSpec {
+        &self.spec
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn inputs(&self) -> usize {
+        self.spec.sizes[0]
+    }
+    pub fn classes(&self) -> usize {
+        *self.spec.sizes.last().expect("validated")
+    }
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// All parameters, flat, in PyTorch order.
+    pub fn parameters(&self) -> &[f32] {
+        &self.params
+    }
+    /// Mutable access for optimizers (same layout as [`Mlp::gradients`]).
+    pub fn parameters_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+    /// Parameters and gradients at once, for an optimizer step.
+    pub fn params_and_grads(&mut self) -> (&mut [f32], &[f32]) {
+        (&mut self.params, &self.grads)
+    }
+    pub fn gradients(&self) -> &[f32] {
+        &self.grads
+    }
+
+    pub fn set_parameters(&mut self, p: &[f32]) -> Result<()> {
+        ensure!(
+            p.len() == self.params.len(),
+            "this network has {} parameters but {} values were given",
+            self.params.len(),
+            p.len()
+        );
+        if let Some(i) = p.iter().position(|v| !v.is_finite()) {
+            bail!("parameter {i} is {} ; parameters must be finite numbers", p[i]);
+        }
+        self.params.copy_from_slice(p);
+        Ok(())
+    }
+
+    /// Weight matrix `l` (fan_out × fan_in).
+    pub fn weight(&self, l: usize) -> &[f32] {
+        &self.params[self.layers[l].w.clone()]
+    }
+    /// Gradient of weight matrix `l`.
+    pub fn weight_grad(&self, l: usize) -> &[f32] {
+        &self.grads[self.layers[l].w.clone()]
+    }
+    /// (fan_in, fan_out) of layer `l`.
+    pub fn layer_shape(&self, l: usize) -> (usize, usize) {
+        (self.layers[l].fan_in, self.layers[l].fan_out)
+    }
+    /// The activation output of hidden layer `l` from the last forward (before dropout).
+    pub fn activations(&self, l: usize) -> &[f32] {
+        &self.caches[l].activated
+    }
+    /// Running (mean, var) of layer `l`'s batch-norm, if it has one.
+    pub fn running_stats(&self, l: usize) -> Option<(&[f32], &[f32])> {
+        self.layers[l].bn.as_ref().map(|(_, _, s)| (&s.running_mean[..], &s.running_var[..]))
+    }
+    /// (γ, β) of layer `l`'s batch-norm, if it has one.
+    pub fn bn_affine(&self, l: usize) -> Option<(&[f32], &[f32])> {
+        self.layers[l].bn.as_ref().map(|(g, b, _)| (&self.params[g.clone()], &self.params[b.clone()]))
+    }
+    /// Ranges of the weight matrices (what L1/L2 penalize).
+    pub fn weight_ranges(&self) -> Vec<Range<usize>> {
+        self.layers.iter().map(|l| l.w.clone()).collect()
+    }
+
+    /// Logits (batch × classes) for `x` (batch × inputs). `training` turns on batch statistics
+    /// (and their running update) and dropout.
+    pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {
+        check_batch("MLP input", x, batch, self.inputs())?;
+        let mut h = x.to_vec();
+        for (layer, cache) in self.layers.iter_mut().zip(&mut self.caches) {
+            let p = &self.params;
+            let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
+            if let Some((g, b, state)) = &mut layer.bn {
+                z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
+            }
+            layer.activation.forward(&mut z);
+            let (out, mask) = dropout::forward(&z, layer.dropout, training, &mut self.dropout_rng)?;
+            cache.input = h;
+            cache.activated = z;
+            cache.mask = mask;
+            h = out;
+        }
+        self.cached_batch = batch;
+        Ok(h)
+    }
+
+    /// Back-propagate ∂L/∂logits through the last forward, *adding* into the gradients.
+    pub fn backward(&mut self, dlogits: &[f32]) -> Result<()> {
+        let batch = self.cached_batch;
+        ensure!(batch > 0, "backward needs a forward pass first");
+        check_batch("MLP output gradient", dlogits, batch, self.classes())?;
+        let mut d = dlogits.to_vec();
+        for l in (0..self.layers.len()).rev() {
+            let (layer, cache) = (&mut self.layers[l], &self.caches[l]);
+            dropout::backward(&mut d, &cache.mask);
+            layer.activation.backward(&cache.activated, &mut d);
+            if let Some((g, b, state)) = &mut layer.bn {
+                let (gamma, _) = (self.params[g.clone()].to_vec(), ());
+                let (dg, db) = split_two(&mut self.grads, g.clone(), b.clone());
+                d = state.backward(&d, &gamma, dg, db)?;
+            }
+            let (dw, db) = split_two(&mut self.grads, layer.w.clone(), layer.b.clone());
+            let w = &self.params[layer.w.clone()];
+            match linear::backward(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, l > 0) {
+                Some(dx) => d = dx,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    pub fn zero_grad(&mut self) {
+        self.grads.iter_mut().for_each(|g| *g = 0.0);
+    }
+
+    /// Zero the gradients, run a training forward and backward of softmax cross-entropy plus
+    /// the penalty, and return the loss (data term + penalty).
+    pub fn loss_and_gradients(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty) -> Result<f32> {
+        let (loss, _) = self.train_batch(x, labels, reduction, penalty)?;
+        Ok(loss)
+    }
+
+    /// Like [`Mlp::loss_and_gradients`], also returning how many rows were misclassified.
+    pub fn train_batch(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty) -> Result<(f32, usize)> {
+        self.zero_grad();
+        let logits = self.forward(x, labels.len(), true)?;
+        let (mut loss, dlogits) = cross_entropy(&logits, labels, self.classes(), reduction)?;
+        let wrong = argmax_rows(&logits, self.classes()).iter().zip(labels).filter(|(p, &y)| **p != y as usize).count();
+        self.backward(&dlogits)?;
+        if !penalty.is_zero() {
+            for r in self.weight_ranges() {
+                loss += penalty.apply(&self.params[r.clone()], &mut self.grads[r]);
+            }
+        }
+        Ok((loss, wrong))
+    }
+
+    /// Mean cross-entropy and error rate over a whole set in evaluation mode, in chunks.
+    pub fn evaluate(&mut self, x: &[f32], labels: &[u8]) -> Result<(f32, f32)> {
+        let n = labels.len();
+        ensure!(n > 0, "cannot evaluate on an empty set");
+        let f = self.inputs();
+        let (mut loss, mut wrong) = (0f64, 0usize);
+        let chunk = 500;
+        let mut lab = Vec::with_capacity(chunk);
+        for start in (0..n).step_by(chunk) {
+            let end = (start + chunk).min(n);
+            lab.clear();
+            lab.extend(labels[start..end].iter().map(|&l| l as u32));
+            let logits = self.forward(&x[start * f..end * f], end - start, false)?;
+            let (l, _) = cross_entropy(&logits, &lab, self.classes(), Reduction::Sum)?;
+            loss += l as f64;
+            wrong += argmax_rows(&logits, self.classes()).iter().zip(&lab).filter(|(p, &y)| **p != y as usize).count();
+        }
+        self.cached_batch = 0; // evaluation caches must not feed a later backward
+        Ok(((loss / n as f64) as f32, wrong as f32 / n as f32))
+    }
+
+    /// Predicted classes in evaluation mode.
+    pub fn predict(&mut self, x: &[f32], batch: usize) -> Result<Vec<usize>> {
+        let logits = self.forward(x, batch, false)?;
+        self.cached_batch = 0;
+        Ok(argmax_rows(&logits, self.classes()))
+    }
+}
+
+/// Two disjoint ranges of one slice, mutably.
+fn split_two(v: &mut [f32], a: Range<usize>, b: Range<usize>) -> (&mut [f32], &mut [f32]) {
+    debug_assert!(a.end <= b.start);
+    let (left, right) = v.split_at_mut(b.start);
+    (&mut left[a], &mut right[..b.end - b.start])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_batch_by_classes_for_any_batch() {
+        let mut mlp = Mlp::new(MlpSpec::new(&[784, 32, 16, 10], Activation::Relu), 1).unwrap();
+        for m in [1, 2, 7, 64] {
+            let x = crate::data::synthetic::gaussian_noise(m, 784, 3);
+            assert_eq!(mlp.forward(&x, m, false).unwrap().len(), m * 10, "batch {m}");
+        }
+    }
+
+    #[test]
+    fn parameter_layout_follows_pytorch() {
+        let mut spec = MlpSpec::new(&[3, 4, 2], Activation::Tanh);
+        spec.batch_norm = vec![true];
+        let mlp = Mlp::new(spec, 0).unwrap();
+        // W1 12, b1 4, γ 4, β 4, W2 8, b2 2
+        assert_eq!(mlp.parameters().len(), 12 + 4 + 4 + 4 + 8 + 2);
+        assert_eq!(&mlp.parameters()[16..20], &[1.0; 4]);
+        assert_eq!(&mlp.parameters()[20..24], &[0.0; 4]);
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        let cases: Vec<(MlpSpec, &str, &str)> = vec![
+            (MlpSpec::new(&[784], Activation::Relu), "at least an input size", "one size only"),
+            (MlpSpec::new(&[784, 0, 10], Activation::Relu), "is 0", "empty hidden layer"),
+            (MlpSpec { dropout: vec![1.0], ..MlpSpec::new(&[4, 3, 2], Activation::Relu) }, "[0, 1)", "p = 1"),
+            (MlpSpec { batch_norm: vec![true, false], ..MlpSpec::new(&[4, 3, 2], Activation::Relu) }, "hidden layers", "list too long"),
+        ];
+        for (spec, expected, reason) in cases {
+            let err = Mlp::new(spec, 0).unwrap_err();
+            assert!(err.message().contains(expected), "{reason}: {err}");
+        }
+        let mut mlp = Mlp::new(MlpSpec::new(&[4, 2], Activation::Relu), 0).unwrap();
+        assert!(mlp.set_parameters(&[0.0; 3]).unwrap_err().message().contains("has 10 parameters"));
+        assert!(mlp.forward(&[0.0; 7], 2, false).is_err());
+    }
+}

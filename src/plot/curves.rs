@@ -1,0 +1,106 @@
+//! Line plots of training curves: several named series on shared axes, with optional
+//! vertical marks (e.g. "lr → 0.01" at a step).
+
+use super::{err, font, PALETTE};
+use crate::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One named line.
+#[derive(Clone, Debug)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Index into [`PALETTE`].
+    pub color: usize,
+    /// Draw dashed (e.g. training error beside a solid validation error).
+    pub dashed: bool,
+    /// Draw a marker at each point (for sparse, per-epoch series).
+    pub markers: bool,
+}
+
+/// Draw `series` on one chart. Non-finite points are skipped. `y_range` fixes the y axis
+/// (otherwise it fits the data); `x_max` fixes the right end (so a run fills in from the left).
+#[allow(clippy::too_many_arguments)]
+pub fn draw_curves<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    x_max: Option<f64>,
+    y_range: Option<(f64, f64)>,
+    marks: &[(f64, String)],
+    scale: f64,
+) -> Result<()> {
+    area.fill(&WHITE).map_err(err)?;
+    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().filter(finite).copied()).collect();
+    let x_hi = x_max.unwrap_or_else(|| all.iter().map(|p| p.0).fold(1.0, f64::max)).max(1e-9);
+    let x_lo = all.iter().map(|p| p.0).fold(0.0, f64::min);
+    let (y_lo, y_hi) = y_range.unwrap_or_else(|| {
+        let lo = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = all.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() && hi > lo {
+            let pad = 0.05 * (hi - lo);
+            ((lo - pad).min(if lo >= 0.0 { 0.0 } else { lo - pad }), hi + pad)
+        } else if lo.is_finite() {
+            (lo - 1.0, lo + 1.0)
+        } else {
+            (0.0, 1.0)
+        }
+    });
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, font(15.0, scale))
+        .margin(8.0 * scale)
+        .x_label_area_size(32.0 * scale)
+        .y_label_area_size(48.0 * scale)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(font(11.0, scale))
+        .axis_desc_style(font(12.0, scale))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(err)?;
+    let width = (1.6 * scale).max(1.0) as u32;
+    for (x, text) in marks {
+        let style = ShapeStyle::from(&RGBColor(150, 150, 150)).stroke_width(1);
+        chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y_lo), (*x, y_hi)], style))).map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(text.clone(), (*x, y_hi), font(10.0, scale))))
+            .map_err(err)?;
+    }
+    for s in series {
+        let color = PALETTE[s.color % PALETTE.len()];
+        let style = ShapeStyle::from(&color).stroke_width(width);
+        let pts: Vec<(f64, f64)> = s.points.iter().filter(finite).map(|&(x, y)| (x, y.clamp(y_lo, y_hi))).collect();
+        let anno = if s.dashed {
+            chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?
+        } else {
+            chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?
+        };
+        anno.label(s.name.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + (16.0 * scale) as i32, y)], ShapeStyle::from(&color).stroke_width(width))
+        });
+        if s.markers {
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * scale) as i32, color.filled()))).map_err(err)?;
+        }
+    }
+    if series.iter().any(|s| !s.name.is_empty()) {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(font(11.0, scale))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+    }
+    area.present().map_err(err)?;
+    Ok(())
+}

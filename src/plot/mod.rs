@@ -1,0 +1,38 @@
+//! Plots, drawn with plotters onto any drawing backend (a `<canvas>` in the page).
+//!
+//! Each plot is one `draw_*` function taking a drawing area and plain data. `scale` is the
+//! device-pixel ratio: the canvas is `scale` times larger than its CSS box so plots stay crisp
+//! on HiDPI screens, and every font size and line width is multiplied by it.
+
+pub mod curves;
+pub mod digits;
+pub mod heatmap;
+
+pub use curves::{draw_curves, Series};
+pub use digits::draw_digits;
+pub use heatmap::draw_heatmap;
+
+use crate::Error;
+use plotters::prelude::*;
+
+/// Turn a plotters error into ours.
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::new(format!("drawing failed: {e:?}"))
+}
+
+/// Series colours: distinguishable, colour-blind-friendly (Okabe–Ito).
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(240, 228, 66),
+];
+
+/// Font for titles and labels, scaled for the device-pixel ratio.
+pub(crate) fn font(size: f64, scale: f64) -> TextStyle<'static> {
+    ("sans-serif", size * scale).into_font().color(&RGBColor(40, 40, 40))
+}

@@ -1,0 +1,7 @@
+//! Training: the mini-batch loop and what it records.
+
+pub mod metrics;
+pub mod trainer;
+
+pub use metrics::{EpochRecord, History};
+pub use trainer::{Status, TrainConfig, Trainer};
