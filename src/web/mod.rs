@@ -1,0 +1,51 @@
+//! The JS face of Descent: the only module that touches wasm-bindgen, js-sys and web-sys.
+//!
+//! `api` holds the documented JS API (Mlp, BatchNorm, dropout, Optimizer, initialize);
+//! `notebook` holds what the page's cells call (data loading, demos, training sessions);
+//! `canvas` turns a `<canvas>` into a plotters drawing area.
+
+mod api;
+mod canvas;
+mod notebook;
+
+use wasm_bindgen::prelude::*;
+
+/// Turn a core error into a JS `Error`.
+pub(crate) fn js_err(e: crate::Error) -> JsError {
+    JsError::new(e.message())
+}
+
+/// A JS number as a seed: a non-negative integer no larger than 2^53.
+pub(crate) fn seed_from(v: f64) -> Result<u64, JsError> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
+        Ok(v as u64)
+    } else {
+        Err(JsError::new(&format!("invalid seed: {v} (use a whole number from 0 to 2^53)")))
+    }
+}
+
+/// A JS object (or undefined/null) as JSON, for option bags with PyTorch's names.
+pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| JsError::new(&format!("options must be a plain object: {e}")))
+}
+
+/// Which compute path runs ("CPU (SIMD)" in a simd128 build).
+#[wasm_bindgen(js_name = backendName)]
+pub fn backend_name() -> String {
+    crate::backend::Device::Cpu.label().to_string()
+}
+
+/// A fresh random seed (from `crypto.getRandomValues`), below 2^53.
+#[wasm_bindgen(js_name = randomSeed)]
+pub fn random_seed() -> f64 {
+    crate::Rng::entropy_seed() as f64
+}
+
+/// The crate version, shown in the page footer.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

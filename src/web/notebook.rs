@@ -1,0 +1,374 @@
+//! What the notebook's cells call: MNIST loading and splitting, the batch-dimension demo,
+//! training sessions that advance in time slices, and chart drawing.
+
+use super::api::{init_from, sizes_from};
+use super::{canvas, js_err, seed_from};
+use crate::data::{synthetic, Dataset, Mnist, Split};
+use crate::nn::{loss::softmax, Activation, Mlp, MlpSpec, Penalty, Reduction};
+use crate::plot::{self, Series};
+use crate::train::{Status, TrainConfig, Trainer};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlCanvasElement;
+
+/// MNIST parsed from IDX files and split by a seed into train / validation / test.
+#[wasm_bindgen]
+pub struct MnistData {
+    pub(crate) train: Arc<Dataset>,
+    pub(crate) validation: Arc<Dataset>,
+    pub(crate) test: Arc<Dataset>,
+    seed: u64,
+}
+
+#[wasm_bindgen]
+impl MnistData {
+    /// Parse the two IDX files (gzipped or raw) and split them 7,000 / 1,500 / 1,500 by `seed`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(images: &[u8], labels: &[u8], seed: f64) -> Result<MnistData, JsError> {
+        let m = Mnist::parse(images, labels).map_err(js_err)?;
+        let seed = seed_from(seed)?;
+        let split = if m.len() >= 10_000 {
+            Split::mnist_default(&m, seed)
+        } else {
+            // Smaller files (a student's own subset): keep the same 70 / 15 / 15 proportions.
+            let n = m.len();
+            Split::holdout(&Dataset::from(&m), n * 70 / 100, n * 15 / 100, n - n * 70 / 100 - n * 15 / 100, seed)
+        }
+        .map_err(js_err)?;
+        Ok(MnistData { train: Arc::new(split.train), validation: Arc::new(split.validation), test: Arc::new(split.test), seed })
+    }
+
+    #[wasm_bindgen(getter, js_name = trainSize)]
+    pub fn train_size(&self) -> usize {
+        self.train.len()
+    }
+    #[wasm_bindgen(getter, js_name = validationSize)]
+    pub fn validation_size(&self) -> usize {
+        self.validation.len()
+    }
+    #[wasm_bindgen(getter, js_name = testSize)]
+    pub fn test_size(&self) -> usize {
+        self.test.len()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn seed(&self) -> f64 {
+        self.seed as f64
+    }
+}
+
+/// What the batch-dimension cell reports.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchReport {
+    /// (rows, cols) after every layer, input first: the "type check".
+    shapes: Vec<[usize; 2]>,
+    noise_output: [usize; 2],
+    digits_output: [usize; 2],
+    predictions: Vec<usize>,
+    labels: Vec<u8>,
+    rows_shown: usize,
+    digits_shown: usize,
+    parameters: usize,
+}
+
+const MAX_BATCH_DEMO: usize = 1024;
+
+/// The batch-dimension demo: feed `m` noise images and `m` validation digits through a fresh
+/// network; draw the softmax rows of both batches and the digits with their predictions.
+#[wasm_bindgen(js_name = batchDemo)]
+#[allow(clippy::too_many_arguments)]
+pub fn batch_demo(
+    data: &MnistData,
+    hidden: &[u32],
+    activation: &str,
+    seed: f64,
+    m: usize,
+    noise_canvas: HtmlCanvasElement,
+    digits_heat_canvas: HtmlCanvasElement,
+    digits_canvas: HtmlCanvasElement,
+    dpr: f64,
+) -> Result<JsValue, JsError> {
+    if m == 0 || m > MAX_BATCH_DEMO {
+        return Err(JsError::new(&format!("batch size {m} is out of range: pick 1 to {MAX_BATCH_DEMO}")));
+    }
+    let seed = seed_from(seed)?;
+    let features = data.validation.features;
+    let mut sizes = vec![features];
+    sizes.extend(sizes_from(hidden));
+    sizes.push(10);
+    let spec = MlpSpec::new(&sizes, Activation::parse(activation).map_err(js_err)?);
+    let mut mlp = Mlp::new(spec, seed).map_err(js_err)?;
+
+    let noise = synthetic::gaussian_noise(m, features, seed);
+    let noise_logits = mlp.forward(&noise, m, false).map_err(js_err)?;
+    let mut shapes = vec![[m, features]];
+    shapes.extend((0..mlp.num_layers()).map(|l| [m, mlp.layer_shape(l).1]));
+
+    let pick: Vec<usize> = crate::Rng::stream(seed, "pick").permutation(data.validation.len()).into_iter().take(m).collect();
+    let digits = data.validation.select(&pick);
+    let digit_logits = mlp.forward(&digits.x, m, false).map_err(js_err)?;
+    let predictions = crate::nn::loss::argmax_rows(&digit_logits, 10);
+
+    let rows_shown = m.min(24);
+    let digits_shown = m.min(16);
+    let c = 10;
+    let noise_p = softmax(&noise_logits[..rows_shown * c], c);
+    let digit_p = softmax(&digit_logits[..rows_shown * c], c);
+    // Colour from 0 to the largest probability shown, so an untrained net's near-uniform rows
+    // still show their structure; the title states the scale.
+    let top = |p: &[f32]| p.iter().copied().fold(0.0f32, f32::max).max(1e-3);
+    let title = |what: &str, hi: f32| format!("softmax of {what} ({rows_shown} of {m} rows, 0–{hi:.2})");
+    let (noise_hi, digit_hi) = (top(&noise_p), top(&digit_p));
+    plot::draw_heatmap(&canvas::area(noise_canvas)?, &noise_p, rows_shown, c, (0.0, noise_hi), &title("noise", noise_hi), "class", "row", dpr)
+        .map_err(js_err)?;
+    plot::draw_heatmap(&canvas::area(digits_heat_canvas)?, &digit_p, rows_shown, c, (0.0, digit_hi), &title("digits", digit_hi), "class", "row", dpr)
+        .map_err(js_err)?;
+    plot::draw_digits(
+        &canvas::area(digits_canvas)?,
+        &digits.x[..digits_shown * features],
+        (28, 28),
+        &digits.labels[..digits_shown],
+        &predictions[..digits_shown],
+        4,
+        dpr,
+    )
+    .map_err(js_err)?;
+    let report = BatchReport {
+        noise_output: [m, c],
+        digits_output: [m, c],
+        shapes,
+        predictions: predictions[..digits_shown].to_vec(),
+        labels: digits.labels[..digits_shown].to_vec(),
+        rows_shown,
+        digits_shown,
+        parameters: mlp.parameters().len(),
+    };
+    serde_wasm_bindgen::to_value(&report).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A training run's settings, as the page sends them (camelCase).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SessionConfig {
+    hidden: Vec<usize>,
+    #[serde(default = "relu")]
+    activation: String,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "sgd")]
+    optimizer: String,
+    #[serde(default)]
+    options: serde_json::Value,
+    #[serde(default = "batch")]
+    batch_size: usize,
+    #[serde(default = "epochs")]
+    epochs: usize,
+    #[serde(default)]
+    reduction: Option<String>,
+    #[serde(default)]
+    l1: f32,
+    #[serde(default)]
+    l2: f32,
+    #[serde(default)]
+    batch_norm: Vec<bool>,
+    #[serde(default)]
+    dropout: Vec<f32>,
+}
+fn relu() -> String {
+    "relu".into()
+}
+fn sgd() -> String {
+    "sgd".into()
+}
+fn batch() -> usize {
+    64
+}
+fn epochs() -> usize {
+    3
+}
+
+/// A training run on MNIST that the page advances a few milliseconds at a time.
+#[wasm_bindgen]
+pub struct TrainSession {
+    trainer: Trainer,
+}
+
+#[wasm_bindgen]
+impl TrainSession {
+    /// `config`: `{ hidden: [128], activation, seed, optimizer: "sgd", options: { lr: 0.1 },
+    /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
+        let c: SessionConfig =
+            serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
+        let mut sizes = vec![data.train.features];
+        sizes.extend(&c.hidden);
+        sizes.push(10);
+        let mut spec = MlpSpec::new(&sizes, Activation::parse(&c.activation).map_err(js_err)?);
+        spec.init = init_from(&init)?;
+        spec.batch_norm = c.batch_norm;
+        spec.dropout = c.dropout;
+        let model = Mlp::new(spec, c.seed).map_err(js_err)?;
+        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
+        let optimizer = crate::optim::build(&c.optimizer, &options).map_err(js_err)?;
+        let reduction = match c.reduction.as_deref() {
+            None => Reduction::Mean,
+            Some(r) => Reduction::parse(r).map_err(js_err)?,
+        };
+        let cfg = TrainConfig {
+            batch_size: c.batch_size,
+            epochs: c.epochs,
+            reduction,
+            drop_last: false,
+            penalty: Penalty { l1: c.l1, l2: c.l2 },
+            seed: c.seed,
+        };
+        let trainer = Trainer::new(model, optimizer, data.train.clone(), data.validation.clone(), cfg).map_err(js_err)?;
+        Ok(TrainSession { trainer })
+    }
+
+    /// Take steps until `budget_ms` milliseconds have passed (at least one step). Returns
+    /// "running", "finished" or "diverged".
+    #[wasm_bindgen(js_name = runFor)]
+    pub fn run_for(&mut self, budget_ms: f64) -> Result<String, JsError> {
+        let start = js_sys::Date::now();
+        loop {
+            let status = self.trainer.step().map_err(js_err)?;
+            if *status != Status::Running || js_sys::Date::now() - start >= budget_ms {
+                break;
+            }
+        }
+        Ok(self.status())
+    }
+
+    /// Take exactly `n` steps (or fewer if the run ends).
+    #[wasm_bindgen(js_name = runSteps)]
+    pub fn run_steps(&mut self, n: usize) -> Result<String, JsError> {
+        for _ in 0..n {
+            if *self.trainer.step().map_err(js_err)? != Status::Running {
+                break;
+            }
+        }
+        Ok(self.status())
+    }
+
+    pub fn status(&self) -> String {
+        match self.trainer.status() {
+            Status::Running => "running",
+            Status::Finished => "finished",
+            Status::Diverged(_) => "diverged",
+        }
+        .into()
+    }
+
+    /// Why the run stopped early ("loss became NaN at step 212: lower the learning rate").
+    #[wasm_bindgen(getter)]
+    pub fn message(&self) -> Option<String> {
+        match self.trainer.status() {
+            Status::Diverged(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> usize {
+        self.trainer.steps()
+    }
+    #[wasm_bindgen(getter, js_name = totalSteps)]
+    pub fn total_steps(&self) -> usize {
+        self.trainer.total_steps()
+    }
+    #[wasm_bindgen(getter, js_name = stepsPerEpoch)]
+    pub fn steps_per_epoch(&self) -> usize {
+        self.trainer.steps_per_epoch()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn epoch(&self) -> usize {
+        self.trainer.epoch()
+    }
+
+    /// Mini-batch loss per step (per example, whatever the reduction).
+    #[wasm_bindgen(js_name = stepLoss)]
+    pub fn step_loss(&self) -> Vec<f32> {
+        self.trainer.history().step_loss.clone()
+    }
+
+    /// Per-epoch records: `[{ epoch, step, train_loss, train_error, val_loss, val_error }]`.
+    pub fn epochs(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&self.trainer.history().epochs).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Change the learning rate mid-run (marked on the curves).
+    #[wasm_bindgen(js_name = setLr)]
+    pub fn set_lr(&mut self, lr: f32) -> Result<(), JsError> {
+        self.trainer.set_lr(lr).map_err(js_err)
+    }
+
+    /// Test-set error of the current weights.
+    #[wasm_bindgen(js_name = testError)]
+    pub fn test_error(&mut self, data: &MnistData) -> Result<f32, JsError> {
+        self.trainer.model.evaluate(&data.test.x, &data.test.labels).map(|(_, e)| e).map_err(js_err)
+    }
+
+    /// The trained parameters (flat, PyTorch order).
+    pub fn parameters(&self) -> Vec<f32> {
+        self.trainer.model.parameters().to_vec()
+    }
+}
+
+/// A chart as the page describes it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChartSpec {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    x_label: String,
+    #[serde(default)]
+    y_label: String,
+    #[serde(default)]
+    x_max: Option<f64>,
+    #[serde(default)]
+    y_range: Option<(f64, f64)>,
+    series: Vec<SeriesSpec>,
+    #[serde(default)]
+    marks: Vec<(f64, String)>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeriesSpec {
+    #[serde(default)]
+    name: String,
+    /// x values; when absent, 1, 2, 3, … .
+    #[serde(default)]
+    x: Option<Vec<f64>>,
+    y: Vec<f64>,
+    #[serde(default)]
+    color: usize,
+    #[serde(default)]
+    dashed: bool,
+    #[serde(default)]
+    markers: bool,
+}
+
+/// Draw line charts: `{ title, xLabel, yLabel, xMax?, yRange?, series: [{ name, x?, y, color,
+/// dashed, markers }], marks: [[x, "text"]] }`.
+#[wasm_bindgen(js_name = drawCurves)]
+pub fn draw_curves(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
+    let spec: ChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
+    let series: Vec<Series> = spec
+        .series
+        .into_iter()
+        .map(|s| {
+            let points = match s.x {
+                Some(x) => x.into_iter().zip(s.y).collect(),
+                None => s.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
+            };
+            Series { name: s.name, points, color: s.color, dashed: s.dashed, markers: s.markers }
+        })
+        .collect();
+    plot::draw_curves(&canvas::area(canvas_el)?, &series, &spec.title, &spec.x_label, &spec.y_label, spec.x_max, spec.y_range, &spec.marks, dpr)
+        .map_err(js_err)
+}

@@ -1,0 +1,98 @@
+// Shared set-up for the end-to-end tests: serve dist/ on 127.0.0.1 and drive Debian's
+// Chromium with playwright-core (which never downloads a browser of its own).
+import { createServer } from 'node:http';
+import { readFile, mkdir } from 'node:fs/promises';
+import { join, normalize, extname, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const DIST = resolve(process.env.DESCENT_DIST ?? 'dist');
+export const OUT = resolve(process.env.DESCENT_E2E_OUT ?? 'target/e2e');
+const CHROMIUM = process.env.DESCENT_CHROMIUM ?? '/usr/bin/chromium';
+
+const BASE_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+/** Flags that give Chromium a software (SwiftShader) WebGPU adapter. */
+export const WEBGPU_FLAGS = [
+  '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader', '--disable-vulkan-surface',
+];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
+  '.gz': 'application/gzip', '.json': 'application/json', '.ts': 'text/plain',
+};
+
+/**
+ * Serve `root` under the URL prefix `prefix` (e.g. "/course/descent/") on 127.0.0.1, so the
+ * tests also prove that the site works from a sub-path. Records every 404.
+ */
+export async function serve(root = DIST, prefix = '/') {
+  const missing = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (!url.pathname.startsWith(prefix)) {
+      missing.push(url.pathname);
+      res.writeHead(404).end();
+      return;
+    }
+    let rel = normalize(decodeURIComponent(url.pathname.slice(prefix.length)));
+    if (rel === '.' || rel === '' || rel.endsWith('/')) rel = join(rel, 'index.html');
+    if (rel.startsWith('..')) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(join(root, rel));
+      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      missing.push(url.pathname);
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}${prefix}`, missing, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Launch Chromium; `webgpu` adds the SwiftShader WebGPU flags. */
+export async function launch({ webgpu = false } = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...BASE_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+    headless: true,
+  });
+}
+
+/** A page that records console errors and uncaught exceptions. */
+export async function openPage(browser, url, { width = 1400, height = 1000 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
+  return { page, errors, context };
+}
+
+/** Count non-white pixels of a canvas (a blank canvas has none). */
+export async function inkedPixels(page, selector) {
+  return page.$eval(selector, (c) => {
+    const ctx = c.getContext('2d');
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && (data[i] < 245 || data[i + 1] < 245 || data[i + 2] < 245)) n++;
+    }
+    return n;
+  });
+}
+
+export async function screenshot(target, name) {
+  await mkdir(OUT, { recursive: true });
+  await target.screenshot({ path: join(OUT, `${name}.png`) });
+}

@@ -1,0 +1,65 @@
+// The page as a student meets it: it loads, every cell draws, and the first cells work.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+
+let server;
+let browser;
+before(async () => {
+  // A sub-path, as on a course's static host: every URL in the page must be relative.
+  server = await serve(undefined, '/course/descent/');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('page loads with no console errors, no 404s, and every canvas drawn', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  assert.equal(await page.textContent('#backend'), 'CPU (SIMD)');
+  const canvases = await page.$$eval('section.cell canvas', (cs) => cs.map((c) => `#${c.id}`));
+  assert.ok(canvases.length >= 5, `expected the cells' canvases, found ${canvases.length}`);
+  for (const sel of canvases) {
+    const inked = await inkedPixels(page, sel);
+    assert.ok(inked > 500, `${sel} looks blank (${inked} inked pixels)`);
+    // HiDPI: the backing store is devicePixelRatio (2 here) times the CSS box.
+    const [w, cssW] = await page.$eval(sel, (c) => [c.width, c.getBoundingClientRect().width]);
+    assert.ok(Math.abs(w - 2 * cssW) <= 2, `${sel}: backing width ${w} for CSS width ${cssW}`);
+  }
+  const coming = await page.$$eval('.toc li.coming', (li) => li.length);
+  assert.ok(coming > 0, 'sections not built yet are listed as coming');
+  assert.equal(await page.$$eval('section.cell', (s) => s.filter((x) => x.querySelector('canvas') === null).length), 0,
+    'no empty placeholder cells');
+  await screenshot(page, 'page');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(server.missing, []);
+  await context.close();
+});
+
+test('batch cell: a new batch size changes the output shape to m × 10', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '16x10');
+  await page.fill('#batch-m', '37');
+  await page.click('#batch-run');
+  await page.waitForSelector('#batch-shape .shape[data-shape="37x10"]');
+  assert.match(await page.textContent('#batch-shape'), /37 × 784 → 37 × 128 → 37 × 64 → 37 × 10/);
+  await page.fill('#batch-hidden', '32');
+  await page.click('#batch-run');
+  await page.waitForFunction(() => /37 × 784 → 37 × 32 → 37 × 10/.test(document.querySelector('#batch-shape').textContent));
+  // A bad value gets a message, not a crash.
+  await page.fill('#batch-m', '0');
+  await page.click('#batch-run');
+  assert.match(await page.textContent('#batch-error'), /batch size/);
+  await screenshot(await page.$('#batch'), 'cell-batch');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('state lives in the URL: a link restores the batch size and seed', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?seed=7&batch.m=5`);
+  assert.equal(await page.inputValue('#global-seed'), '7');
+  assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '5x10');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

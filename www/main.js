@@ -1,0 +1,69 @@
+// Descent's page: load the wasm core and MNIST, then set up every cell.
+import init, { MnistData, backendName, randomSeed, version } from '../pkg/descent.js';
+import * as state from './state.js';
+import * as batchCell from './cells/batch.js';
+import * as sgdCell from './cells/sgd.js';
+
+const $ = (id) => document.getElementById(id);
+
+async function fetchBytes(path) {
+  const url = new URL(path, import.meta.url);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url.pathname} (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function main() {
+  await init();
+  $('backend').textContent = backendName();
+  $('version').textContent = `v${version()}`;
+  const seedInput = $('global-seed');
+  state.bind(seedInput, 'seed');
+  const seed = () => {
+    const v = Number(seedInput.value);
+    if (!Number.isInteger(v) || v < 0 || v > 2 ** 53) throw new Error(`seed "${seedInput.value}" must be a whole number from 0 to 2^53`);
+    return v;
+  };
+  const [images, labels] = await Promise.all([
+    fetchBytes('../data/mnist-images-idx3-ubyte.gz'),
+    fetchBytes('../data/mnist-labels-idx1-ubyte.gz'),
+  ]);
+  const ctx = { data: null, seed };
+  const loadData = () => {
+    ctx.data = new MnistData(images, labels, seed());
+    $('data-info').textContent =
+      `MNIST: ${ctx.data.trainSize.toLocaleString()} train · ${ctx.data.validationSize.toLocaleString()} validation · ${ctx.data.testSize.toLocaleString()} test`;
+  };
+  loadData();
+  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx)];
+  const renderAll = () => cells.forEach((c) => c.render());
+  renderAll();
+  const reseed = () => {
+    try {
+      loadData();
+      $('load-error').hidden = true;
+      renderAll();
+    } catch (e) {
+      $('load-error').hidden = false;
+      $('load-error').textContent = e.message;
+    }
+  };
+  seedInput.addEventListener('change', reseed);
+  $('new-seed').addEventListener('click', () => {
+    seedInput.value = String(randomSeed());
+    seedInput.dispatchEvent(new Event('change'));
+  });
+  let resizeTimer;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(renderAll, 150);
+  });
+  document.body.dataset.ready = '';
+}
+
+main().catch((e) => {
+  const box = $('load-error');
+  box.hidden = false;
+  box.textContent = `Descent could not start: ${e.message}`;
+  console.error(e);
+});

@@ -1,0 +1,88 @@
+//! `cargo xtask test`: every test, in three layers.
+//!
+//! 1. native: `cargo test` of the core (no browser);
+//! 2. wasm: `wasm-bindgen-test` in headless Chromium through ChromeDriver (`tests/web.rs`);
+//! 3. end-to-end: Node's test runner driving Debian's Chromium with playwright-core against
+//!    `dist/` served on 127.0.0.1 (`tests/e2e/*.test.mjs`), plus the JS API in Node.
+
+use crate::env::{self, Result};
+use std::fs;
+use std::process::Command;
+
+/// Chromium flags every headless run uses (the closed network here makes the background
+/// services' connections fail noisily, so they are off).
+pub const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+];
+
+pub fn run(args: &[String]) -> Result<()> {
+    let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
+    let skip_wasm = args.iter().any(|a| a == "--skip-wasm");
+    let root = env::root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+
+    eprintln!("== native tests");
+    env::run(Command::new(&cargo).current_dir(&root).args(["test", "--package", "descent"]))?;
+
+    if !skip_wasm {
+        eprintln!("== wasm tests in headless Chromium");
+        env::ensure_wasm_target()?;
+        let runner = env::ensure_test_runner()?;
+        let (chromium, driver) = env::ensure_chromium()?;
+        let dir = root.join("target/webdriver");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let json = dir.join("cpu.json");
+        let args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| format!("\"{}\"", f.trim_start_matches("--"))).collect();
+        let caps = format!(
+            "{{\"goog:chromeOptions\": {{\"binary\": \"{}\", \"args\": [{}]}}}}",
+            chromium.display(),
+            args.join(", ")
+        );
+        fs::write(&json, caps).map_err(|e| e.to_string())?;
+        env::run(
+            Command::new(&cargo)
+                .current_dir(&root)
+                .args(["test", "--package", "descent", "--target", env::WASM_TARGET, "--test", "web"])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+                .env("CHROMEDRIVER", &driver)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &json)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        )?;
+    }
+
+    if !skip_e2e {
+        eprintln!("== end-to-end tests");
+        let (chromium, _) = env::ensure_chromium()?;
+        let node = env::ensure_node()?;
+        env::ensure_npm_packages()?;
+        let dist = crate::build::run(&[])?;
+        let e2e = root.join("tests/e2e");
+        let mut files: Vec<_> = fs::read_dir(&e2e)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+            .collect();
+        files.sort();
+        let out = root.join("target/e2e");
+        fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        env::run(
+            Command::new(node)
+                .current_dir(&root)
+                .arg("--test")
+                .arg("--test-concurrency=1")
+                .args(&files)
+                .env("DESCENT_DIST", &dist)
+                .env("DESCENT_CHROMIUM", &chromium)
+                .env("DESCENT_E2E_OUT", &out),
+        )?;
+    }
+    eprintln!("all tests passed");
+    Ok(())
+}
