@@ -63,6 +63,8 @@ pub fn draw_curves<DB: DrawingBackend>(
         .y_desc(y_label)
         .label_style(font(11.0, scale))
         .axis_desc_style(font(12.0, scale))
+        .x_label_formatter(&|v| super::tick(*v))
+        .y_label_formatter(&|v| super::tick(*v))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
@@ -84,8 +86,15 @@ pub fn draw_curves<DB: DrawingBackend>(
         } else {
             chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?
         };
+        let dashed = s.dashed;
         anno.label(s.name.clone()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + (16.0 * scale) as i32, y)], ShapeStyle::from(&color).stroke_width(width))
+            // a dashed series gets a broken legend line, so training and validation differ there too
+            let seg = (16.0 * scale) as i32;
+            let style = ShapeStyle::from(&color).stroke_width(width);
+            let (gap_from, gap_to) = if dashed { (seg * 2 / 5, seg * 3 / 5) } else { (seg / 2, seg / 2) };
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (gap_from, 0)], style)
+                + PathElement::new(vec![(gap_to, 0), (seg, 0)], style)
         });
         if s.markers {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * scale) as i32, color.filled()))).map_err(err)?;

@@ -32,6 +32,16 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
+/// An axis tick label: whole numbers without decimals, others with up to 3 significant decimals.
+pub(crate) fn tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 /// Font for titles and labels, scaled for the device-pixel ratio.
 pub(crate) fn font(size: f64, scale: f64) -> TextStyle<'static> {
     ("sans-serif", size * scale).into_font().color(&RGBColor(40, 40, 40))

@@ -6,7 +6,10 @@
 //!
 //! 1. gather the batch, run forward and backward (gradients averaged or summed per
 //!    `reduction`, plus the L1/L2 penalty),
-//! 2. stop with a clear message if the loss is not a finite number,
+//! 2. stop with a clear message if the loss is not a finite number, or has blown up to more
+//!    than [`EXPLODE_FACTOR`] times its value at the first step (with ReLU and a stable
+//!    cross-entropy a far too large learning rate often never reaches NaN: the loss leaps to
+//!    hundreds, the units die, and training silently stalls at chance),
 //! 3. let the optimizer update the parameters.
 //!
 //! At the end of an epoch the validation set is evaluated. The trainer advances one step per
@@ -19,6 +22,9 @@ use crate::optim::Optimizer;
 use crate::{bail, ensure, Result, Rng};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// A mini-batch loss this many times the first step's loss counts as divergence.
+pub const EXPLODE_FACTOR: f32 = 10.0;
 
 /// How to train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,6 +88,7 @@ pub struct Trainer {
     epoch_batches: usize,
     epoch_wrong: usize,
     epoch_seen: usize,
+    first_loss: Option<f32>,
     status: Status,
     history: History,
     x_buf: Vec<f32>,
@@ -130,6 +137,7 @@ impl Trainer {
             epoch_batches: 0,
             epoch_wrong: 0,
             epoch_seen: 0,
+            first_loss: None,
             status: Status::Running,
             history: History::default(),
             x_buf: Vec::new(),
@@ -188,13 +196,21 @@ impl Trainer {
             self.status = Status::Diverged(msg.clone());
             return Ok(&self.status);
         }
+        // per-example mean for the curve, whatever the reduction
+        let per_example = if self.config.reduction == Reduction::Sum { loss / (end - self.pos) as f32 } else { loss };
+        self.history.step_loss.push(per_example);
+        let first = *self.first_loss.get_or_insert(per_example);
+        if per_example > EXPLODE_FACTOR * first.max(0.01) {
+            self.status = Status::Diverged(format!(
+                "loss exploded to {per_example:.4} at step {} (it started at {first:.4}): lower the learning rate",
+                self.step
+            ));
+            return Ok(&self.status);
+        }
         {
             let (params, grads) = self.model.params_and_grads();
             self.optimizer.step(params, grads)?;
         }
-        // per-example mean for the curve, whatever the reduction
-        let per_example = if self.config.reduction == Reduction::Sum { loss / (end - self.pos) as f32 } else { loss };
-        self.history.step_loss.push(per_example);
         self.epoch_loss += per_example as f64;
         self.epoch_batches += 1;
         self.epoch_wrong += wrong;

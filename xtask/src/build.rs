@@ -26,8 +26,10 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
     }
     env::run(&mut cargo)?;
     let profile = if release { "release" } else { "debug" };
-    let wasm = root.join("target").join(env::WASM_TARGET).join(profile).join("descent.wasm");
-    let dist = root.join("dist");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let wasm = target_dir.join(env::WASM_TARGET).join(profile).join("descent.wasm");
+    // DESCENT_DIST lets parallel work build into separate folders; dist/ is the default.
+    let dist = std::env::var_os("DESCENT_DIST").map(PathBuf::from).unwrap_or_else(|| root.join("dist"));
     if dist.exists() {
         fs::remove_dir_all(&dist).map_err(|e| format!("cannot clear {}: {e}", dist.display()))?;
     }

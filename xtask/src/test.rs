@@ -70,7 +70,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
             .collect();
         files.sort();
-        let out = root.join("target/e2e");
+        let out = std::env::var_os("DESCENT_E2E_OUT").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target/e2e"));
         fs::create_dir_all(&out).map_err(|e| e.to_string())?;
         env::run(
             Command::new(node)

@@ -1,0 +1,8 @@
+//! Native half of the cross-platform replay check; tests/web.rs runs the same check in
+//! Chromium. A seed must reproduce a run — natively, in the browser and in Node.
+mod common;
+
+#[test]
+fn the_same_seed_gives_the_same_numbers_everywhere() {
+    common::check_replay();
+}

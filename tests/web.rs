@@ -1,0 +1,56 @@
+//! wasm tests in headless Chromium (`cargo xtask test` runs them through ChromeDriver).
+//!
+//! They check that the core behaves in the browser exactly as natively: the module loads, it
+//! was built with simd128, the CPU kernels agree with the scalar oracle, and a forward pass and
+//! a few training steps run.
+#![cfg(target_arch = "wasm32")]
+
+use descent::backend::{self, reference, Op};
+use descent::nn::{Activation, Mlp, MlpSpec};
+use descent::Rng;
+use wasm_bindgen_test::*;
+
+mod common;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn built_with_simd128_and_reports_it() {
+    assert!(cfg!(target_feature = "simd128"), "the wasm build must enable simd128");
+    assert_eq!(descent::web::backend_name(), "CPU (SIMD)");
+}
+
+#[wasm_bindgen_test]
+fn gemm_matches_the_scalar_reference_in_the_browser() {
+    let mut rng = Rng::new(11);
+    for &(m, k, n) in &[(1, 1, 1), (1, 9, 7), (7, 9, 1), (33, 65, 17), (64, 784, 128)] {
+        for (ta, tb) in [(Op::N, Op::N), (Op::N, Op::T), (Op::T, Op::N)] {
+            let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+            let mut c = vec![0.0; m * n];
+            let mut r = vec![0.0; m * n];
+            backend::gemm(m, k, n, &a, ta, &b, tb, 0.0, &mut c);
+            reference::gemm(m, k, n, &a, ta, &b, tb, 0.0, &mut r);
+            for (x, y) in c.iter().zip(&r) {
+                assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{m}x{k}x{n}: {x} vs {y}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn forward_keeps_the_batch_dimension() {
+    let mut mlp = Mlp::new(MlpSpec::new(&[784, 64, 10], Activation::Relu), 3).unwrap();
+    for m in [1, 5, 64] {
+        let x = descent::data::synthetic::gaussian_noise(m, 784, 1);
+        let y = mlp.forward(&x, m, false).unwrap();
+        assert_eq!(y.len(), m * 10);
+        assert!(y.iter().all(|v| v.is_finite()));
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_same_seed_gives_the_same_numbers_as_natively() {
+    // tests/replay.rs runs the same check natively.
+    common::check_replay();
+}
