@@ -11,7 +11,8 @@ Needs torch (2.x) and numpy. It writes
 - tests/fixtures/optim.json (by calling tools/gen_optim_fixtures.py's main, unchanged),
   read by tests/optim.rs.
 
-nn.json records the torch and numpy versions that produced it. Every input is drawn from a
+nn.json records the torch and numpy versions that produced it; the committed one came
+from torch 2.15.0+cu132 (run on the CPU) and numpy 2.4.6. Every input is drawn from a
 seeded numpy generator, rounded to 4 decimals and cast to float32, so the fixture reads
 easily and a rerun gives the same file. PyTorch computes in float32 on the CPU with one
 thread; gradients come from autograd (`backward` with an explicit upstream gradient `dy`).

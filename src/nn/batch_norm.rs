@@ -141,7 +141,7 @@ impl BatchNormState {
             for j in 0..f {
                 let v = if c.training {
                     let scale = gamma[j] as f64 * c.inv_std[j] as f64 / m as f64;
-                    scale * (m as f64 * g_row[j] as f64 - sum_g[j])
+                    scale * (m as f64 * g_row[j] as f64 - sum_g[j] - h_row[j] as f64 * sum_gx[j])
                 } else {
                     (g_row[j] * gamma[j] * c.inv_std[j]) as f64
                 };

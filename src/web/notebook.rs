@@ -174,6 +174,9 @@ struct SessionConfig {
     batch_norm: Vec<bool>,
     #[serde(default)]
     dropout: Vec<f32>,
+    /// Train on only the first n training examples (the split is already shuffled).
+    #[serde(default)]
+    train_subset: Option<usize>,
 }
 fn relu() -> String {
     "relu".into()
@@ -191,30 +194,42 @@ fn epochs() -> usize {
 /// A training run on MNIST that the page advances a few milliseconds at a time.
 #[wasm_bindgen]
 pub struct TrainSession {
-    trainer: Trainer,
+    pub(crate) trainer: Trainer,
 }
 
-#[wasm_bindgen]
 impl TrainSession {
-    /// `config`: `{ hidden: [128], activation, seed, optimizer: "sgd", options: { lr: 0.1 },
-    /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
+    /// Build a session on any train/validation sets (cells that relabel or subset the data use
+    /// this), optionally starting from given parameters instead of the init.
+    pub(crate) fn build(
+        train: Arc<Dataset>,
+        validation: Arc<Dataset>,
+        config: JsValue,
+        init: JsValue,
+        start_from: Option<&[f32]>,
+    ) -> Result<TrainSession, JsError> {
         let c: SessionConfig =
             serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
-        let mut sizes = vec![data.train.features];
+        let mut sizes = vec![train.features];
         sizes.extend(&c.hidden);
-        sizes.push(10);
+        sizes.push(train.classes.max(validation.classes));
         let mut spec = MlpSpec::new(&sizes, Activation::parse(&c.activation).map_err(js_err)?);
         spec.init = init_from(&init)?;
         spec.batch_norm = c.batch_norm;
         spec.dropout = c.dropout;
-        let model = Mlp::new(spec, c.seed).map_err(js_err)?;
+        let mut model = Mlp::new(spec, c.seed).map_err(js_err)?;
+        if let Some(p) = start_from {
+            model.set_parameters(p).map_err(js_err)?;
+        }
         let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
         let optimizer = crate::optim::build(&c.optimizer, &options).map_err(js_err)?;
         let reduction = match c.reduction.as_deref() {
             None => Reduction::Mean,
             Some(r) => Reduction::parse(r).map_err(js_err)?,
+        };
+        let train = match c.train_subset {
+            Some(0) => return Err(JsError::new("trainSubset must be at least 1")),
+            Some(n) if n < train.len() => Arc::new(train.take(n)),
+            _ => train,
         };
         let cfg = TrainConfig {
             batch_size: c.batch_size,
@@ -224,8 +239,18 @@ impl TrainSession {
             penalty: Penalty { l1: c.l1, l2: c.l2 },
             seed: c.seed,
         };
-        let trainer = Trainer::new(model, optimizer, data.train.clone(), data.validation.clone(), cfg).map_err(js_err)?;
+        let trainer = Trainer::new(model, optimizer, train, validation, cfg).map_err(js_err)?;
         Ok(TrainSession { trainer })
+    }
+}
+
+#[wasm_bindgen]
+impl TrainSession {
+    /// `config`: `{ hidden: [128], activation, seed, optimizer: "sgd", options: { lr: 0.1 },
+    /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
+        TrainSession::build(data.train.clone(), data.validation.clone(), config, init, None)
     }
 
     /// Take steps until `budget_ms` milliseconds have passed (at least one step). Returns
@@ -309,6 +334,17 @@ impl TrainSession {
     #[wasm_bindgen(js_name = testError)]
     pub fn test_error(&mut self, data: &MnistData) -> Result<f32, JsError> {
         self.trainer.model.evaluate(&data.test.x, &data.test.labels).map(|(_, e)| e).map_err(js_err)
+    }
+
+    /// A named optimizer state buffer (e.g. "step_size", "exp_avg_sq"), or undefined.
+    #[wasm_bindgen(js_name = optimizerState)]
+    pub fn optimizer_state(&self, key: &str) -> Option<Vec<f32>> {
+        self.trainer.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    }
+
+    /// Notes pinned to steps (e.g. a learning-rate change): `[[step, "text"], …]`.
+    pub fn marks(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&self.trainer.history().marks).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The trained parameters (flat, PyTorch order).
