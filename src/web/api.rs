@@ -188,9 +188,11 @@ impl JsOptimizer {
         self.inner.name().to_string()
     }
 
+    /// The learning rate, as the shortest decimal that names the f32 (0.001, not 0.0010000000475).
     #[wasm_bindgen(getter)]
-    pub fn lr(&self) -> f32 {
-        self.inner.lr()
+    pub fn lr(&self) -> f64 {
+        let lr = self.inner.lr();
+        lr.to_string().parse().unwrap_or(lr as f64)
     }
 
     /// A named state buffer (e.g. "step_size", "exp_avg"), or undefined.

@@ -43,3 +43,83 @@ test('Mlp: bad arguments throw clear errors', () => {
   assert.throws(() => mlp.setParameters(new Float32Array(3)), /has 10 parameters but 3 values were given/);
   assert.throws(() => mlp.forward(new Float32Array(7), 2), /expected 2 × 4 = 8 values, got 7/);
 });
+
+const { BatchNorm, dropout, Optimizer } = descent;
+
+test('Mlp: lossAndGradients gives the mean cross-entropy and gradients in parameter order', () => {
+  const mlp = new Mlp(Uint32Array.from([4, 3, 2]), 'tanh', 2);
+  const x = Float32Array.from([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]);
+  const labels = Uint32Array.from([0, 1]);
+  const loss = mlp.lossAndGradients(x, labels);
+  // Against a finite difference of the same loss, for every parameter.
+  const g = mlp.gradients();
+  const p = mlp.parameters();
+  assert.equal(g.length, p.length);
+  const h = 1e-2;
+  for (let i = 0; i < p.length; i++) {
+    const q = Float32Array.from(p);
+    q[i] = p[i] + h; mlp.setParameters(q); const up = mlp.lossAndGradients(x, labels);
+    q[i] = p[i] - h; mlp.setParameters(q); const down = mlp.lossAndGradients(x, labels);
+    assert.ok(Math.abs((up - down) / (2 * h) - g[i]) < 2e-3, `parameter ${i}`);
+  }
+  mlp.setParameters(p);
+  assert.ok(Math.abs(mlp.lossAndGradients(x, labels) - loss) < 1e-7);
+  assert.throws(() => mlp.lossAndGradients(x, Uint32Array.from([0, 5])), /label 5 at row 1 is out of range for 2 classes/);
+});
+
+test('BatchNorm: PyTorch semantics, running statistics, refusals', () => {
+  const bn = new BatchNorm(2, { momentum: 0.1 });
+  const x = Float32Array.from([1, 10, 2, 20, 3, 30, 4, 40]);
+  const y = bn.forward(x, 4, true);
+  assert.ok(Math.abs(y[0] + y[2] + y[4] + y[6]) < 1e-5, 'each feature has mean 0 after training-mode normalization');
+  assert.ok(Math.abs(bn.runningMean[0] - 0.25) < 1e-6);
+  // unbiased running variance: 0.9 + 0.1 · 1.25 · 4/3
+  assert.ok(Math.abs(bn.runningVar[0] - (0.9 + 0.1 * 1.25 * 4 / 3)) < 1e-6);
+  const dx = bn.backward(Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0]));
+  assert.equal(dx.length, 8);
+  assert.deepEqual(Array.from(bn.gradBeta), [1, 0]);
+  bn.gamma = Float32Array.from([2, 3]);
+  assert.deepEqual(Array.from(bn.gamma), [2, 3]);
+  const evalOut = bn.forward(Float32Array.from([0.25, 2.5]), 1, false);
+  assert.ok(evalOut.every((v) => Math.abs(v - 0) < 1e-6), 'evaluation uses the running statistics');
+  assert.throws(() => bn.forward(Float32Array.from([1, 2]), 1, true), /more than 1 value/);
+  assert.throws(() => bn.forward(Float32Array.from([1, 2, 3]), 2, true), /expected 2 × 2 = 4 values, got 3/);
+  assert.throws(() => { bn.beta = Float32Array.from([1]); }, /beta needs 2 values, got 1/);
+  assert.throws(() => new BatchNorm(2, { eps: -1 }), /invalid eps/);
+  assert.throws(() => new BatchNorm(2, { moment: 0.1 }), /unknown BatchNorm option 'moment'/);
+});
+
+test('dropout: inverted scaling, seeded masks, identity in evaluation, bad p refused', () => {
+  const x = new Float32Array(10000).fill(1);
+  const y = dropout(x, 0.25, true, 3);
+  assert.ok(y.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6));
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  assert.ok(Math.abs(mean - 1) < 0.03);
+  assert.deepEqual(dropout(x, 0.25, true, 3), y, 'same seed, same mask');
+  assert.deepEqual(dropout(x, 0.25, false, 3), x);
+  assert.throws(() => dropout(x, 1, true, 3), /\[0, 1\)/);
+  assert.throws(() => dropout(x, -0.1, true, 3), /\[0, 1\)/);
+});
+
+test('Optimizer: torch.optim names and defaults, in-place steps, reset, refusals', () => {
+  const sgd = new Optimizer('sgd', { lr: 0.1, momentum: 0.9 });
+  const p = Float32Array.from([1, -1]);
+  sgd.step(p, Float32Array.from([1, 2]));
+  assert.deepEqual(Array.from(p).map((v) => +v.toFixed(6)), [0.9, -1.2]);
+  sgd.step(p, Float32Array.from([1, 2])); // buffer = 0.9·g + g = 1.9·g
+  assert.deepEqual(Array.from(p).map((v) => +v.toFixed(6)), [0.71, -1.58]);
+  assert.deepEqual(Array.from(sgd.state('momentum_buffer')).map((v) => +v.toFixed(6)), [1.9, 3.8]);
+  sgd.reset();
+  assert.equal(sgd.state('momentum_buffer'), undefined);
+  const adam = new Optimizer('adam');
+  assert.equal(adam.lr, 0.001);
+  const q = Float32Array.from([0.5]);
+  adam.step(q, Float32Array.from([3]));
+  assert.ok(Math.abs(q[0] - (0.5 - 0.001)) < 1e-6, 'Adam’s first step has size lr');
+  for (const name of ['rprop', 'rmsprop', 'adamw']) assert.equal(new Optimizer(name).name, name);
+  assert.throws(() => new Optimizer('sgd', { lr: -1 }), /Invalid learning rate: -1/);
+  assert.throws(() => new Optimizer('adam', { betas: [1.5, 0.999] }), /beta/);
+  assert.throws(() => new Optimizer('sgd', { betas: [0.9, 0.99] }), /unknown option 'betas' for sgd/);
+  assert.throws(() => new Optimizer('lbfgs'), /lbfgs/);
+  assert.throws(() => adam.step(Float32Array.from([1, 2]), Float32Array.from([1])), /2|1/);
+});
