@@ -6,6 +6,7 @@
 //! tested against.
 
 pub mod cpu;
+pub mod packed;
 pub mod reference;
 
 /// Which compute path runs the kernels; shown to the student in `#backend`.

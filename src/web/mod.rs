@@ -5,6 +5,7 @@
 //! `canvas` turns a `<canvas>` into a plotters drawing area.
 
 mod api;
+mod bench;
 mod canvas;
 mod notebook;
 

@@ -1,0 +1,32 @@
+//! Kernels exposed for `cargo xtask bench` (timed from JS, in Node or the browser).
+
+use crate::backend::{cpu, packed, Op};
+use wasm_bindgen::prelude::*;
+
+fn op(t: bool) -> Op {
+    if t {
+        Op::T
+    } else {
+        Op::N
+    }
+}
+
+/// Run `iters` products `C ← op(A)·op(B)` with the named kernel ("ndarray" or "packed") on
+/// seeded random operands; returns C's checksum so the work cannot be optimized away.
+#[wasm_bindgen(js_name = benchGemm)]
+#[allow(clippy::too_many_arguments)]
+pub fn bench_gemm(kernel: &str, m: usize, k: usize, n: usize, ta: bool, tb: bool, iters: usize) -> Result<f64, JsError> {
+    let mut rng = crate::Rng::new(1);
+    let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
+    let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+    let mut c = vec![0f32; m * n];
+    let f = match kernel {
+        "ndarray" => cpu::gemm,
+        "packed" => packed::gemm,
+        other => return Err(JsError::new(&format!("unknown kernel \"{other}\"; expected \"ndarray\" or \"packed\""))),
+    };
+    for _ in 0..iters {
+        f(m, k, n, &a, op(ta), &b, op(tb), 0.0, &mut c);
+    }
+    Ok(c.iter().map(|&v| v as f64).sum())
+}
