@@ -1,0 +1,118 @@
+// `cargo xtask bench`: Descent's CPU path beside TensorFlow.js 4.22 (wasm backend, SIMD),
+// measured in the same Node process, one thread each. Writes target/bench/results.json and
+// prints a table. Speeds are reported as ratios to the peer, never asserted.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join, resolve } from 'node:path';
+
+const DIST = resolve(process.env.DESCENT_DIST ?? 'dist');
+const OUT = resolve(process.env.DESCENT_BENCH_OUT ?? 'target/bench');
+const QUICK = process.env.DESCENT_BENCH_QUICK === '1';
+
+const descent = await import(join(DIST, 'pkg/descent.js'));
+descent.initSync({ module: readFileSync(join(DIST, 'pkg/descent_bg.wasm')) });
+
+/** Median of `reps` timings (seconds) of `fn`, after one warm-up call. */
+function time(fn, reps = QUICK ? 3 : 7) {
+  fn();
+  const t = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push((performance.now() - t0) / 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+// --- GEMM at the shapes of MLP 784-256-128-10, batch 64 -----------------------------------
+const SHAPES = [
+  ['forward X·Wᵀ (64×784 · 784×256)', 64, 784, 256, false, true],
+  ['weight grad dYᵀ·X (256×64 · 64×784)', 256, 64, 784, true, false],
+  ['input grad dY·W (64×256 · 256×128)', 64, 256, 128, false, false],
+  ['square 512³', 512, 512, 512, false, false],
+];
+const gemm = [];
+for (const [name, m, k, n, ta, tb] of SHAPES) {
+  const flop = 2 * m * k * n;
+  const iters = Math.max(2, Math.round((QUICK ? 2e8 : 1e9) / flop));
+  for (const kernel of ['ndarray', 'packed']) {
+    const s = time(() => descent.benchGemm(kernel, m, k, n, ta, tb, iters));
+    gemm.push({ shape: name, kernel, gflops: (flop * iters) / s / 1e9 });
+  }
+}
+
+// --- Training samples/s: MLP 784-256-128-10, ReLU, Adam, batch 64, MNIST --------------------
+const images = readFileSync(join(DIST, 'data/mnist-images-idx3-ubyte.gz'));
+const labels = readFileSync(join(DIST, 'data/mnist-labels-idx1-ubyte.gz'));
+const data = new descent.MnistData(images, labels, 1);
+const BATCH = 64;
+const STEPS = QUICK ? 20 : 60; // within one epoch (109 steps), so no evaluation pass is timed
+const ours = time(() => {
+  const s = new descent.TrainSession(data, { hidden: [256, 128], optimizer: 'adam', options: { lr: 1e-3 }, batchSize: BATCH, epochs: 1, seed: 1 }, undefined);
+  s.runSteps(STEPS);
+  s.free();
+}, QUICK ? 2 : 3);
+const oursRate = (STEPS * BATCH) / ours;
+
+// TensorFlow.js, the same network and optimizer, on the same pixels.
+let peer = null;
+try {
+  // The packages' CommonJS bundles (their ES builds use extensionless imports Node refuses).
+  const require = (await import('node:module')).createRequire(resolve('bench/package.json'));
+  const tf = require('@tensorflow/tfjs');
+  const wasm = require('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(resolve('bench/node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  if (typeof wasm.setThreadsCount === 'function') wasm.setThreadsCount(1); // one thread, like ours
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const raw = gunzipSync(images);
+  const lab = gunzipSync(labels);
+  const n = STEPS * BATCH;
+  const x = tf.tensor2d(Float32Array.from(raw.subarray(16, 16 + n * 784), (b) => b / 255), [n, 784]);
+  const y = tf.oneHot(tf.tensor1d(Int32Array.from(lab.subarray(8, 8 + n)), 'int32'), 10);
+  const init = (i, o) => tf.variable(tf.randomUniform([i, o], -1 / Math.sqrt(i), 1 / Math.sqrt(i), 'float32', 1));
+  const W = [init(784, 256), init(256, 128), init(128, 10)];
+  const B = [tf.variable(tf.zeros([256])), tf.variable(tf.zeros([128])), tf.variable(tf.zeros([10]))];
+  const opt = tf.train.adam(1e-3);
+  const step = (i) => {
+    const xb = tf.slice(x, [i * BATCH, 0], [BATCH, 784]);
+    const yb = tf.slice(y, [i * BATCH, 0], [BATCH, 10]);
+    const cost = opt.minimize(() => {
+      const h1 = tf.relu(tf.add(tf.matMul(xb, W[0]), B[0]));
+      const h2 = tf.relu(tf.add(tf.matMul(h1, W[1]), B[1]));
+      const logits = tf.add(tf.matMul(h2, W[2]), B[2]);
+      return tf.losses.softmaxCrossEntropy(yb, logits);
+    }, true);
+    cost.dataSync();
+    tf.dispose([xb, yb, cost]);
+  };
+  const s = time(() => { for (let i = 0; i < STEPS; i++) step(i); }, QUICK ? 2 : 3);
+  peer = { name: 'TensorFlow.js 4.22 wasm (SIMD)', samplesPerSec: (STEPS * BATCH) / s };
+} catch (e) {
+  console.error(`TensorFlow.js could not run (${e.message}); reporting Descent alone`);
+}
+
+const results = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+  gemm,
+  training: {
+    network: '784-256-128-10 ReLU, Adam, batch 64, MNIST',
+    descent: { backend: descent.backendName(), samplesPerSec: oursRate },
+    peer,
+    ratio: peer ? oursRate / peer.samplesPerSec : null,
+  },
+};
+mkdirSync(OUT, { recursive: true });
+writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+
+const pad = (s, w) => String(s).padEnd(w);
+console.log('\nGEMM (GFLOP/s, one thread)');
+for (const g of gemm) console.log(`  ${pad(g.shape, 40)} ${pad(g.kernel, 8)} ${g.gflops.toFixed(1)}`);
+console.log(`\nTraining ${results.training.network}`);
+console.log(`  ${pad('Descent ' + descent.backendName(), 40)} ${oursRate.toFixed(0)} samples/s`);
+if (peer) {
+  console.log(`  ${pad(peer.name, 40)} ${peer.samplesPerSec.toFixed(0)} samples/s`);
+  console.log(`  ratio Descent / peer: ${results.training.ratio.toFixed(2)}×`);
+}
+console.log(`\nwritten to ${join(OUT, 'results.json')}`);
