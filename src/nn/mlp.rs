@@ -279,6 +279,16 @@ impl Mlp {
     pub fn running_stats(&self, l: usize) -> Option<(&[f32], &[f32])> {
         self.layers[l].bn.as_ref().map(|(_, _, s)| (&s.running_mean[..], &s.running_var[..]))
     }
+    /// Replace layer `l`'s running (mean, var), e.g. with those a GPU session kept.
+    pub fn set_running_stats(&mut self, l: usize, mean: &[f32], var: &[f32]) -> Result<()> {
+        let Some((_, _, s)) = self.layers.get_mut(l).and_then(|layer| layer.bn.as_mut()) else {
+            bail!("layer {l} has no batch-norm");
+        };
+        ensure!(mean.len() == s.features && var.len() == s.features, "layer {l} has {} batch-norm features", s.features);
+        s.running_mean.copy_from_slice(mean);
+        s.running_var.copy_from_slice(var);
+        Ok(())
+    }
     /// (γ, β) of layer `l`'s batch-norm, if it has one.
     pub fn bn_affine(&self, l: usize) -> Option<(&[f32], &[f32])> {
         self.layers[l].bn.as_ref().map(|(g, b, _)| (&self.params[g.clone()], &self.params[b.clone()]))
@@ -365,21 +375,26 @@ impl Mlp {
     pub fn evaluate(&mut self, x: &[f32], labels: &[u8]) -> Result<(f32, f32)> {
         let n = labels.len();
         ensure!(n > 0, "cannot evaluate on an empty set");
-        let f = self.inputs();
         let (mut loss, mut wrong) = (0f64, 0usize);
-        let chunk = 500;
-        let mut lab = Vec::with_capacity(chunk);
-        for start in (0..n).step_by(chunk) {
-            let end = (start + chunk).min(n);
-            lab.clear();
-            lab.extend(labels[start..end].iter().map(|&l| l as u32));
-            let logits = self.forward(&x[start * f..end * f], end - start, false)?;
-            let (l, _) = cross_entropy(&logits, &lab, self.classes(), Reduction::Sum)?;
-            loss += l as f64;
-            wrong += argmax_rows(&logits, self.classes()).iter().zip(&lab).filter(|(p, &y)| **p != y as usize).count();
+        let f = self.inputs();
+        for start in (0..n).step_by(500) {
+            let end = (start + 500).min(n);
+            let (l, w) = self.evaluate_sum(&x[start * f..end * f], &labels[start..end])?;
+            loss += l;
+            wrong += w;
         }
-        self.cached_batch = 0; // evaluation caches must not feed a later backward
         Ok(((loss / n as f64) as f32, wrong as f32 / n as f32))
+    }
+
+    /// Summed cross-entropy and the number of misclassified rows of one chunk, in evaluation
+    /// mode (callers that must stay responsive walk a set a chunk at a time).
+    pub fn evaluate_sum(&mut self, x: &[f32], labels: &[u8]) -> Result<(f64, usize)> {
+        let lab: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+        let logits = self.forward(x, lab.len(), false)?;
+        self.cached_batch = 0; // evaluation caches must not feed a later backward
+        let (l, _) = cross_entropy(&logits, &lab, self.classes(), Reduction::Sum)?;
+        let wrong = argmax_rows(&logits, self.classes()).iter().zip(&lab).filter(|(p, &y)| **p != y as usize).count();
+        Ok((l as f64, wrong))
     }
 
     /// Predicted classes in evaluation mode.

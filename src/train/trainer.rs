@@ -12,8 +12,10 @@
 //!    hundreds, the units die, and training silently stalls at chance),
 //! 3. let the optimizer update the parameters.
 //!
-//! At the end of an epoch the validation set is evaluated. The trainer advances one step per
-//! call, so the page can interleave training with drawing and stay responsive.
+//! At the end of an epoch the validation set is evaluated, [`EVAL_CHUNK`] examples per call
+//! of `step()`, and the epoch's record is written when the last chunk is done. The trainer
+//! advances one mini-batch (or one evaluation chunk) per call, so the page can interleave
+//! training with drawing and no single call takes long.
 
 use super::metrics::{EpochRecord, History};
 use crate::data::Dataset;
@@ -22,6 +24,9 @@ use crate::optim::Optimizer;
 use crate::{bail, ensure, Result, Rng};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// Validation examples evaluated per `step()` call at the end of an epoch.
+pub const EVAL_CHUNK: usize = 250;
 
 /// A mini-batch loss this many times the first step's loss counts as divergence.
 pub const EXPLODE_FACTOR: f32 = 10.0;
@@ -89,6 +94,8 @@ pub struct Trainer {
     epoch_wrong: usize,
     epoch_seen: usize,
     first_loss: Option<f32>,
+    /// End-of-epoch evaluation in progress: (next example, summed loss, misclassified).
+    evaluating: Option<(usize, f64, usize)>,
     status: Status,
     history: History,
     x_buf: Vec<f32>,
@@ -138,6 +145,7 @@ impl Trainer {
             epoch_wrong: 0,
             epoch_seen: 0,
             first_loss: None,
+            evaluating: None,
             status: Status::Running,
             history: History::default(),
             x_buf: Vec::new(),
@@ -184,6 +192,19 @@ impl Trainer {
         if self.status != Status::Running {
             return Ok(&self.status);
         }
+        if let Some((at, loss, wrong)) = self.evaluating {
+            let (n, f) = (self.validation.len(), self.validation.features);
+            let end = (at + EVAL_CHUNK).min(n);
+            let (l, w) = self.model.evaluate_sum(&self.validation.x[at * f..end * f], &self.validation.labels[at..end])?;
+            let (loss, wrong) = (loss + l, wrong + w);
+            if end < n {
+                self.evaluating = Some((end, loss, wrong));
+            } else {
+                self.evaluating = None;
+                self.end_epoch((loss / n as f64) as f32, wrong as f32 / n as f32);
+            }
+            return Ok(&self.status);
+        }
         let m = self.config.batch_size;
         let end = (self.pos + m).min(self.order.len());
         let batch = &self.order[self.pos..end];
@@ -218,14 +239,13 @@ impl Trainer {
         self.pos = end;
         let remaining = self.order.len() - self.pos;
         if remaining == 0 || (self.config.drop_last && remaining < m) {
-            self.end_epoch()?;
+            self.evaluating = Some((0, 0.0, 0));
         }
         Ok(&self.status)
     }
 
-    fn end_epoch(&mut self) -> Result<()> {
+    fn end_epoch(&mut self, val_loss: f32, val_error: f32) {
         self.epoch += 1;
-        let (val_loss, val_error) = self.model.evaluate(&self.validation.x, &self.validation.labels)?;
         self.history.epochs.push(EpochRecord {
             epoch: self.epoch,
             step: self.step,
@@ -251,7 +271,6 @@ impl Trainer {
                 self.epoch
             ));
         }
-        Ok(())
     }
 
     /// Run to the end (native use and tests). Returns an error if the run diverged.
