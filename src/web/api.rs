@@ -10,7 +10,7 @@
 //! initialize(scheme, fanIn, fanOut, seed, options?)
 //! ```
 
-use super::{js_err, options_json, seed_from};
+use super::{count_from, js_err, options_json, seed_from};
 use crate::init::Init;
 use crate::nn::{self, Activation, MlpSpec, Penalty, Reduction};
 use wasm_bindgen::prelude::*;
@@ -57,8 +57,8 @@ impl JsMlp {
     }
 
     /// Logits (batch × classes), row-major, in evaluation mode.
-    pub fn forward(&mut self, x: &[f32], batch: usize) -> Result<Vec<f32>, JsError> {
-        self.inner.forward(x, batch, false).map_err(js_err)
+    pub fn forward(&mut self, x: &[f32], batch: f64) -> Result<Vec<f32>, JsError> {
+        self.inner.forward(x, count_from(batch, "batch size")?, false).map_err(js_err)
     }
 
     /// Mean cross-entropy of the batch; fills the gradients.
@@ -89,7 +89,8 @@ pub struct JsBatchNorm {
 impl JsBatchNorm {
     /// `options`: `{ eps = 1e-5, momentum = 0.1 }` (`momentum: null` = cumulative average).
     #[wasm_bindgen(constructor)]
-    pub fn new(features: usize, options: JsValue) -> Result<JsBatchNorm, JsError> {
+    pub fn new(features: f64, options: JsValue) -> Result<JsBatchNorm, JsError> {
+        let features = count_from(features, "number of features")?;
         let o = options_json(&options)?;
         let obj = o.as_object().ok_or_else(|| JsError::new("BatchNorm options must be an object"))?;
         if let Some(k) = obj.keys().find(|k| *k != "eps" && *k != "momentum") {
@@ -108,8 +109,8 @@ impl JsBatchNorm {
     }
 
     /// y for x (batch × features); `training` uses batch statistics and updates running ones.
-    pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>, JsError> {
-        self.inner.forward(x, batch, training).map_err(js_err)
+    pub fn forward(&mut self, x: &[f32], batch: f64, training: bool) -> Result<Vec<f32>, JsError> {
+        self.inner.forward(x, count_from(batch, "batch size")?, training).map_err(js_err)
     }
 
     /// dx for the last forward; sets gradGamma and gradBeta.
@@ -205,7 +206,8 @@ impl JsOptimizer {
 /// "uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
 /// "kaiming_normal", "default") with `options` such as `{ gain: 1 }` or `{ a: -1, b: 1 }`.
 #[wasm_bindgen]
-pub fn initialize(scheme: &str, fan_in: usize, fan_out: usize, seed: f64, options: JsValue) -> Result<Vec<f32>, JsError> {
+pub fn initialize(scheme: &str, fan_in: f64, fan_out: f64, seed: f64, options: JsValue) -> Result<Vec<f32>, JsError> {
+    let (fan_in, fan_out) = (count_from(fan_in, "fanIn")?, count_from(fan_out, "fanOut")?);
     let mut o = options_json(&options)?;
     let obj = o.as_object_mut().ok_or_else(|| JsError::new("initialize: options must be an object"))?;
     obj.insert("scheme".into(), serde_json::Value::String(scheme.into()));

@@ -123,3 +123,11 @@ test('Optimizer: torch.optim names and defaults, in-place steps, reset, refusals
   assert.throws(() => new Optimizer('lbfgs'), /lbfgs/);
   assert.throws(() => adam.step(Float32Array.from([1, 2]), Float32Array.from([1])), /2|1/);
 });
+
+test('negative counts are refused by name, not wrapped to 2^32 − 1', () => {
+  assert.throws(() => descent.initialize('normal', -1, 2, 1), /invalid fanIn: -1/);
+  assert.throws(() => descent.initialize('normal', 2, 1.5, 1), /invalid fanOut: 1.5/);
+  const mlp = new Mlp(Uint32Array.from([4, 2]), 'relu', 1);
+  assert.throws(() => mlp.forward(new Float32Array(4), -1), /invalid batch size: -1/);
+  assert.throws(() => new BatchNorm(-3), /invalid number of features: -3/);
+});
