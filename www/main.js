@@ -1,8 +1,16 @@
 // Descent's page: load the wasm core and MNIST, then set up every cell.
-import init, { MnistData, backendName, randomSeed, version } from '../pkg/descent.js';
+import init, { MnistData, backendName, initWebGpu, onWebGpuLost, randomSeed, setBackend, version } from '../pkg/descent.js';
 import * as state from './state.js';
 import * as batchCell from './cells/batch.js';
 import * as sgdCell from './cells/sgd.js';
+import * as initEqualCell from './cells/init_equal.js';
+import * as initSchemesCell from './cells/init_schemes.js';
+import * as initCustomCell from './cells/init_custom.js';
+import * as pretrainingCell from './cells/pretraining.js';
+import * as momentumCell from './cells/momentum.js';
+import * as rpropCell from './cells/rprop.js';
+import * as adaptiveCell from './cells/adaptive.js';
+import * as raceCell from './cells/race.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +23,7 @@ async function fetchBytes(path) {
 
 async function main() {
   await init();
-  $('backend').textContent = backendName();
+  await setupBackend();
   $('version').textContent = `v${version()}`;
   const seedInput = $('global-seed');
   state.bind(seedInput, 'seed');
@@ -35,7 +43,7 @@ async function main() {
       `MNIST: ${ctx.data.trainSize.toLocaleString()} train · ${ctx.data.validationSize.toLocaleString()} validation · ${ctx.data.testSize.toLocaleString()} test`;
   };
   loadData();
-  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx)];
+  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx)];
   const renderAll = () => cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {
@@ -59,6 +67,43 @@ async function main() {
     resizeTimer = setTimeout(renderAll, 150);
   });
   document.body.dataset.ready = '';
+}
+
+// WebGPU when the browser gives an adapter, else the CPU; the header's switch picks where
+// new training runs compute (kept in the URL as ?backend=cpu).
+async function setupBackend() {
+  const choice = $('backend-choice');
+  let adapter = null;
+  try {
+    adapter = await initWebGpu();
+  } catch (e) {
+    console.warn(`WebGPU is present but failed to start: ${e.message}`);
+  }
+  if (adapter) {
+    choice.hidden = false;
+    state.bind(choice, 'backend');
+    const apply = () => {
+      try {
+        $('backend').textContent = setBackend(choice.value);
+      } catch (e) {
+        choice.value = 'cpu';
+        $('backend').textContent = setBackend('cpu');
+      }
+    };
+    choice.addEventListener('change', apply);
+    apply();
+    $('backend').title = adapter;
+    onWebGpuLost((why) => {
+      choice.value = 'cpu';
+      choice.hidden = true;
+      $('backend').textContent = backendName();
+      const notice = $('backend-notice');
+      notice.textContent = `The GPU stopped working (${why.replace(/\.+$/, "")}). Running experiments carry on on the CPU from their last parameters; new ones start on the CPU.`;
+      notice.hidden = false;
+    });
+  } else {
+    $('backend').textContent = backendName();
+  }
 }
 
 main().catch((e) => {

@@ -3,17 +3,23 @@
 //!
 //! Today the CPU path is ndarray's blocked GEMM (`matrixmultiply`), which compiles to
 //! wasm32 with simd128 enabled; `reference` holds the scalar oracle every faster kernel is
-//! tested against.
+//! tested against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
+//! layouts) in plain Rust; `web::gpu` runs it in the browser, where a whole training step is
+//! one submit. The GPU trains a session as a unit (see `web::gpu::session`) rather than
+//! behind the per-call `gemm` below: one call per product would cost a readback each.
 
 pub mod cpu;
 pub mod packed;
 pub mod reference;
+pub mod webgpu;
 
 /// Which compute path runs the kernels; shown to the student in `#backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
     /// ndarray / matrixmultiply on the CPU, built with wasm simd128 in the browser.
     Cpu,
+    /// WGSL compute shaders through the browser's WebGPU (`webgpu`, driven by `web::gpu`).
+    WebGpu,
 }
 
 impl Device {
@@ -27,6 +33,7 @@ impl Device {
                     "CPU"
                 }
             }
+            Device::WebGpu => "WebGPU",
         }
     }
 }

@@ -7,10 +7,18 @@
 pub mod curves;
 pub mod digits;
 pub mod heatmap;
+pub mod contour;
+pub mod convergence;
+pub mod log_curves;
+pub mod rates;
+pub mod layers;
+pub mod unit_weights;
 
 pub use curves::{draw_curves, Series};
 pub use digits::draw_digits;
 pub use heatmap::draw_heatmap;
+pub use log_curves::draw_log_curves;
+pub use rates::{draw_log_histogram, Group, RefLine};
 
 use crate::Error;
 use plotters::prelude::*;

@@ -7,6 +7,11 @@
 mod api;
 mod bench;
 mod canvas;
+mod init_cells;
+pub mod gpu;
+mod landscape_cells;
+mod adaptive;
+mod race;
 mod notebook;
 
 use wasm_bindgen::prelude::*;
@@ -25,6 +30,16 @@ pub(crate) fn seed_from(v: f64) -> Result<u64, JsError> {
     }
 }
 
+/// A JS number as a count (a batch size, a fan): a whole number from 0 to 2^32 − 1, so that
+/// -1 is refused by name instead of wrapping to 4294967295.
+pub(crate) fn count_from(v: f64, what: &str) -> Result<usize, JsError> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
+        Ok(v as usize)
+    } else {
+        Err(JsError::new(&format!("invalid {what}: {v} (use a whole number ≥ 0)")))
+    }
+}
+
 /// A JS object (or undefined/null) as JSON, for option bags with PyTorch's names.
 pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
     if v.is_undefined() || v.is_null() {
@@ -33,10 +48,11 @@ pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
     serde_wasm_bindgen::from_value(v.clone()).map_err(|e| JsError::new(&format!("options must be a plain object: {e}")))
 }
 
-/// Which compute path runs ("CPU (SIMD)" in a simd128 build).
+/// Which compute path new training sessions use: "WebGPU" (after `initWebGpu` found an
+/// adapter and unless `setBackend("cpu")`), else "CPU (SIMD)" in a simd128 build.
 #[wasm_bindgen(js_name = backendName)]
 pub fn backend_name() -> String {
-    crate::backend::Device::Cpu.label().to_string()
+    gpu::label().to_string()
 }
 
 /// A fresh random seed (from `crypto.getRandomValues`), below 2^53.

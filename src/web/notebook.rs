@@ -195,6 +195,9 @@ fn epochs() -> usize {
 #[wasm_bindgen]
 pub struct TrainSession {
     pub(crate) trainer: Trainer,
+    /// The same run on the GPU, when the page chose WebGPU and the settings allow it; the
+    /// `trainer` then only holds the initial state.
+    gpu: Option<super::gpu::GpuSession>,
 }
 
 impl TrainSession {
@@ -240,7 +243,7 @@ impl TrainSession {
             seed: c.seed,
         };
         let trainer = Trainer::new(model, optimizer, train, validation, cfg).map_err(js_err)?;
-        Ok(TrainSession { trainer })
+        Ok(TrainSession { trainer, gpu: None })
     }
 }
 
@@ -250,13 +253,36 @@ impl TrainSession {
     /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-        TrainSession::build(data.train.clone(), data.validation.clone(), config, init, None)
+        let mut session = TrainSession::build(data.train.clone(), data.validation.clone(), config.clone(), init, None)?;
+        if let Some(ctx) = super::gpu::active() {
+            session.onto_gpu(ctx, data.train.clone(), data.validation.clone(), config)?;
+        }
+        Ok(session)
+    }
+
+    /// "WebGPU" or "CPU (SIMD)": where this run trains (now).
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        match &self.gpu {
+            Some(g) => g.backend().into(),
+            None => crate::backend::Device::Cpu.label().into(),
+        }
+    }
+
+    /// A note for the student, e.g. that the GPU was lost and the run went on on the CPU.
+    #[wasm_bindgen(getter)]
+    pub fn notice(&self) -> Option<String> {
+        self.gpu.as_ref().and_then(|g| g.notice()).map(String::from)
     }
 
     /// Take steps until `budget_ms` milliseconds have passed (at least one step). Returns
     /// "running", "finished" or "diverged".
     #[wasm_bindgen(js_name = runFor)]
     pub fn run_for(&mut self, budget_ms: f64) -> Result<String, JsError> {
+        if let Some(g) = &mut self.gpu {
+            g.run(budget_ms, usize::MAX).map_err(|e| JsError::new(&e))?;
+            return Ok(self.status());
+        }
         let start = js_sys::Date::now();
         loop {
             let status = self.trainer.step().map_err(js_err)?;
@@ -270,6 +296,12 @@ impl TrainSession {
     /// Take exactly `n` steps (or fewer if the run ends).
     #[wasm_bindgen(js_name = runSteps)]
     pub fn run_steps(&mut self, n: usize) -> Result<String, JsError> {
+        if let Some(g) = &mut self.gpu {
+            // On the GPU, steps land in batches when their losses are read back: call again
+            // until `steps` has moved as far as wanted.
+            g.run(f64::INFINITY, n).map_err(|e| JsError::new(&e))?;
+            return Ok(self.status());
+        }
         for _ in 0..n {
             if *self.trainer.step().map_err(js_err)? != Status::Running {
                 break;
@@ -279,7 +311,7 @@ impl TrainSession {
     }
 
     pub fn status(&self) -> String {
-        match self.trainer.status() {
+        match self.status_ref() {
             Status::Running => "running",
             Status::Finished => "finished",
             Status::Diverged(_) => "diverged",
@@ -290,7 +322,7 @@ impl TrainSession {
     /// Why the run stopped early ("loss became NaN at step 212: lower the learning rate").
     #[wasm_bindgen(getter)]
     pub fn message(&self) -> Option<String> {
-        match self.trainer.status() {
+        match self.status_ref() {
             Status::Diverged(m) => Some(m.clone()),
             _ => None,
         }
@@ -298,7 +330,7 @@ impl TrainSession {
 
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> usize {
-        self.trainer.steps()
+        self.gpu.as_ref().map_or_else(|| self.trainer.steps(), |g| g.steps())
     }
     #[wasm_bindgen(getter, js_name = totalSteps)]
     pub fn total_steps(&self) -> usize {
@@ -310,46 +342,87 @@ impl TrainSession {
     }
     #[wasm_bindgen(getter)]
     pub fn epoch(&self) -> usize {
-        self.trainer.epoch()
+        self.gpu.as_ref().map_or_else(|| self.trainer.epoch(), |g| g.epoch())
     }
 
     /// Mini-batch loss per step (per example, whatever the reduction).
     #[wasm_bindgen(js_name = stepLoss)]
     pub fn step_loss(&self) -> Vec<f32> {
-        self.trainer.history().step_loss.clone()
+        self.history().step_loss.clone()
     }
 
     /// Per-epoch records: `[{ epoch, step, train_loss, train_error, val_loss, val_error }]`.
     pub fn epochs(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.trainer.history().epochs).map_err(|e| JsError::new(&e.to_string()))
+        serde_wasm_bindgen::to_value(&self.history().epochs).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Change the learning rate mid-run (marked on the curves).
     #[wasm_bindgen(js_name = setLr)]
     pub fn set_lr(&mut self, lr: f32) -> Result<(), JsError> {
+        if let Some(g) = &mut self.gpu {
+            return g.set_lr(lr).map_err(|e| JsError::new(&e));
+        }
         self.trainer.set_lr(lr).map_err(js_err)
     }
 
     /// Test-set error of the current weights.
     #[wasm_bindgen(js_name = testError)]
     pub fn test_error(&mut self, data: &MnistData) -> Result<f32, JsError> {
-        self.trainer.model.evaluate(&data.test.x, &data.test.labels).map(|(_, e)| e).map_err(js_err)
+        let model = match &mut self.gpu {
+            Some(g) => &mut g.model,
+            None => &mut self.trainer.model,
+        };
+        model.evaluate(&data.test.x, &data.test.labels).map(|(_, e)| e).map_err(js_err)
     }
 
     /// A named optimizer state buffer (e.g. "step_size", "exp_avg_sq"), or undefined.
     #[wasm_bindgen(js_name = optimizerState)]
-    pub fn optimizer_state(&self, key: &str) -> Option<Vec<f32>> {
+    pub fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
+        if let Some(g) = &mut self.gpu {
+            return g.optimizer_state(key);
+        }
         self.trainer.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
     }
 
     /// Notes pinned to steps (e.g. a learning-rate change): `[[step, "text"], …]`.
     pub fn marks(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.trainer.history().marks).map_err(|e| JsError::new(&e.to_string()))
+        serde_wasm_bindgen::to_value(&self.history().marks).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The trained parameters (flat, PyTorch order).
     pub fn parameters(&self) -> Vec<f32> {
-        self.trainer.model.parameters().to_vec()
+        self.gpu.as_ref().map_or(&self.trainer.model, |g| &g.model).parameters().to_vec()
+    }
+}
+
+impl TrainSession {
+    fn status_ref(&self) -> &Status {
+        self.gpu.as_ref().map_or_else(|| self.trainer.status(), |g| g.status())
+    }
+
+    fn history(&self) -> &crate::train::History {
+        self.gpu.as_ref().map_or_else(|| self.trainer.history(), |g| g.history())
+    }
+
+    /// Run this fresh session on the GPU instead, when its settings allow (`gpu::session::
+    /// unsupported` says which do not: those stay on the CPU).
+    fn onto_gpu(&mut self, ctx: std::rc::Rc<super::gpu::GpuContext>, train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue) -> Result<(), JsError> {
+        let c: SessionConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
+        if super::gpu::session::unsupported(&c.optimizer, self.trainer.config()).is_some() {
+            return Ok(());
+        }
+        let train = match c.train_subset {
+            Some(n) if n < train.len() => Arc::new(train.take(n)),
+            _ => train,
+        };
+        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
+        let model = self.trainer.model.clone();
+        match super::gpu::GpuSession::new(ctx, model, &c.optimizer, &options, train, validation, self.trainer.config().clone()) {
+            Ok(g) => self.gpu = Some(g),
+            // The CPU can always run it: say why in the console and carry on there.
+            Err(e) => web_sys::console::warn_1(&format!("training on the CPU: the GPU session failed to start ({e})").into()),
+        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { join, normalize, extname, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import os from 'node:os';
 
 export const DIST = resolve(process.env.DESCENT_DIST ?? 'dist');
 export const OUT = resolve(process.env.DESCENT_E2E_OUT ?? 'target/e2e');
@@ -95,4 +96,60 @@ export async function inkedPixels(page, selector) {
 export async function screenshot(target, name) {
   await mkdir(OUT, { recursive: true });
   await target.screenshot({ path: join(OUT, `${name}.png`) });
+}
+
+/**
+ * From now on, record main-thread tasks over 50 ms, count animation frames, and collect the
+ * time each frame spends in a cell's own code (cells push it to window.__frameTimes when a
+ * test has created that array).
+ */
+export async function watchResponsiveness(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    window.__frameTimes = [];
+    window.__frames = 0;
+    const tick = () => {
+      window.__frames++;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask' });
+  });
+}
+
+/** What watchResponsiveness saw (read it before a screenshot, itself a long task). */
+export async function responsiveness(page) {
+  return page.evaluate(() => ({
+    long: window.__longTasks.filter((d) => d > 50),
+    frames: window.__frames,
+    own: [...window.__frameTimes],
+  }));
+}
+
+/**
+ * The page stayed responsive while a cell worked, judged two ways:
+ * 1. the cell's own work per frame (what the page controls): its 90th percentile must stay
+ *    under 50 ms, always;
+ * 2. whole main-thread tasks over 50 ms (these also hold rendering, garbage collection and
+ *    one-off set-up such as building a run): at most one in twenty frames, judged only when
+ *    the machine is not oversubscribed — with every core taken by other processes, frames
+ *    stretch whatever the page does, and the check would measure the machine.
+ */
+export function assertResponsive(t, { long, frames, own }, what = 'cell') {
+  if (own.length > 0) {
+    const sorted = [...own].sort((a, b) => a - b);
+    const p90 = sorted[Math.floor(sorted.length * 0.9)];
+    t.diagnostic(`${what}: ${own.length} frames, own work median ${sorted[sorted.length >> 1].toFixed(1)} ms, 90th percentile ${p90.toFixed(1)} ms`);
+    if (!(p90 < 50)) throw new Error(`${what}: a frame's own work takes ${p90.toFixed(1)} ms (90th percentile)`);
+  }
+  const report = `${what}: ${long.length} main-thread tasks over 50 ms in ${frames} frames: ${long.join(', ')}`;
+  const load = os.loadavg()[0] / os.cpus().length;
+  if (load > 1) {
+    t.diagnostic(`not judging whole tasks: load ${load.toFixed(2)} per core (${report})`);
+    return;
+  }
+  t.diagnostic(report);
+  if (long.length > Math.max(2, frames / 20)) throw new Error(report);
 }

@@ -1,7 +1,7 @@
 // Cell "A simple optimizer": vanilla SGD trains on MNIST in the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
 
 let server;
 let browser;
@@ -14,19 +14,9 @@ after(async () => {
   await server?.close();
 });
 
-/** Record main-thread tasks longer than 50 ms from now on. */
-async function watchLongTasks(page) {
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longTasks.push(e.duration);
-    }).observe({ type: 'longtask' });
-  });
-}
-
-test('defaults reach at least 90% validation accuracy within 3 epochs, page stays responsive', async () => {
+test('defaults reach at least 90% validation accuracy within 3 epochs, page stays responsive', async (t) => {
   const { page, errors, context } = await openPage(browser, server.url);
-  await watchLongTasks(page);
+  await watchResponsiveness(page);
   const blank = await inkedPixels(page, '#sgd-loss');
   await page.click('#sgd-run');
   await page.waitForSelector('#sgd-status[data-state="finished"]', { timeout: 120_000 });
@@ -35,8 +25,7 @@ test('defaults reach at least 90% validation accuracy within 3 epochs, page stay
   assert.match(await page.textContent('#sgd-status'), /epoch 3\/3/);
   assert.ok(await inkedPixels(page, '#sgd-loss') > blank + 500, 'the loss curve was drawn');
   assert.ok(await inkedPixels(page, '#sgd-error') > 2000, 'the error curves were drawn');
-  const long = await page.evaluate(() => window.__longTasks);
-  assert.deepEqual(long.filter((d) => d > 50), [], `main-thread tasks over 50 ms: ${long}`);
+  assertResponsive(t, await responsiveness(page), 'SGD cell');
   await screenshot(await page.$('#sgd'), 'cell-sgd');
   assert.deepEqual(errors, []);
   await context.close();

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: every test, in three layers.
 //!
 //! 1. native: `cargo test` of the core (no browser);
-//! 2. wasm: `wasm-bindgen-test` in headless Chromium through ChromeDriver (`tests/web.rs`);
+//! 2. wasm: `wasm-bindgen-test` in headless Chromium through ChromeDriver (`tests/web.rs`),
+//!    then the WebGPU kernels on Chromium's SwiftShader adapter (`tests/web_gpu.rs`);
 //! 3. end-to-end: Node's test runner driving Debian's Chromium with playwright-core against
 //!    `dist/` served on 127.0.0.1 (`tests/e2e/*.test.mjs`), plus the JS API in Node.
 
@@ -22,6 +23,18 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-dev-shm-usage",
 ];
 
+/// What Chromium needs for a WebGPU adapter without a GPU: WebGPU on Linux, on Vulkan, with
+/// SwiftShader (a CPU implementation of Vulkan) as the Vulkan driver and no window surface.
+pub const WEBGPU_FLAGS: &[&str] =
+    &["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=swiftshader", "--disable-vulkan-surface"];
+
+/// A WebDriver capabilities file that starts `chromium` with `flags`.
+fn webdriver_json(path: &std::path::Path, chromium: &std::path::Path, flags: &[&str]) -> Result<()> {
+    let args: Vec<String> = flags.iter().map(|f| format!("\"{}\"", f.trim_start_matches("--"))).collect();
+    let caps = format!("{{\"goog:chromeOptions\": {{\"binary\": \"{}\", \"args\": [{}]}}}}", chromium.display(), args.join(", "));
+    fs::write(path, caps).map_err(|e| e.to_string())
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     let skip_e2e = args.iter().any(|a| a == "--skip-e2e");
     let skip_wasm = args.iter().any(|a| a == "--skip-wasm");
@@ -39,13 +52,7 @@ pub fn run(args: &[String]) -> Result<()> {
         let dir = root.join("target/webdriver");
         fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let json = dir.join("cpu.json");
-        let args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| format!("\"{}\"", f.trim_start_matches("--"))).collect();
-        let caps = format!(
-            "{{\"goog:chromeOptions\": {{\"binary\": \"{}\", \"args\": [{}]}}}}",
-            chromium.display(),
-            args.join(", ")
-        );
-        fs::write(&json, caps).map_err(|e| e.to_string())?;
+        webdriver_json(&json, &chromium, CHROMIUM_FLAGS)?;
         env::run(
             Command::new(&cargo)
                 .current_dir(&root)
@@ -54,6 +61,23 @@ pub fn run(args: &[String]) -> Result<()> {
                 .env("CHROMEDRIVER", &driver)
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &json)
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        )?;
+
+        // The WebGPU kernels, on Chromium's software adapter; DESCENT_REQUIRE_WEBGPU makes a
+        // missing adapter a failure instead of a skip.
+        eprintln!("== WebGPU tests in headless Chromium (SwiftShader)");
+        let gpu_json = dir.join("gpu.json");
+        let flags: Vec<&str> = CHROMIUM_FLAGS.iter().chain(WEBGPU_FLAGS).copied().collect();
+        webdriver_json(&gpu_json, &chromium, &flags)?;
+        env::run(
+            Command::new(&cargo)
+                .current_dir(&root)
+                .args(["test", "--package", "descent", "--target", env::WASM_TARGET, "--test", "web_gpu"])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+                .env("CHROMEDRIVER", &driver)
+                .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &gpu_json)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+                .env("DESCENT_REQUIRE_WEBGPU", "1"),
         )?;
     }
 

@@ -1,0 +1,321 @@
+//! Training an [`Mlp`] on the GPU: the same network, loss and optimizer as the CPU path, with
+//! parameters, gradients, optimizer state and every activation in GPU buffers.
+//!
+//! One training step is one `queue.submit`: the batch and a few per-step scalars are written
+//! with `writeBuffer`, then one compute pass runs the forward pass (Linear with fused bias and
+//! activation, or Linear → batch-norm + activation; dropout), softmax cross-entropy, the
+//! backward pass and the optimizer update. Each step's loss and misclassification count go to
+//! a ring of records on the GPU; the CPU maps that ring only once every `readback_every`
+//! steps (mapAsync costs milliseconds), or when asked.
+//!
+//! Pipelines are compiled once per context; buffers, uniforms and bind groups once per
+//! session and batch size (the full batch and the last, smaller batch of an epoch).
+//!
+//! Dropout masks come from a counter-based hash of (seed, layer, step, element), not from the
+//! CPU's ChaCha stream, so with dropout the two paths draw different (equally distributed)
+//! masks; without dropout they compute the same numbers up to f32 rounding.
+
+use super::context::GpuContext;
+use super::optim::GpuOptimizer;
+use crate::backend::webgpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
+use crate::nn::{Activation, Mlp, Reduction};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::rc::Rc;
+use web_sys::GpuBuffer;
+
+/// The activation code of `activation.wgsl`.
+pub fn act_code(a: Activation) -> u32 {
+    match a {
+        Activation::Identity => ACT_IDENTITY,
+        Activation::Relu => ACT_RELU,
+        Activation::LeakyRelu => ACT_LEAKY_RELU,
+        Activation::Tanh => ACT_TANH,
+        Activation::Sigmoid => ACT_SIGMOID,
+    }
+}
+
+/// How a GPU session trains.
+#[derive(Clone, Debug)]
+pub struct GpuTrainConfig {
+    /// "sgd", "adam" or "adamw".
+    pub optimizer: String,
+    /// PyTorch-named options, as for `optim::build`.
+    pub options: Value,
+    pub reduction: Reduction,
+    /// The largest batch a step will get.
+    pub max_batch: usize,
+    /// Steps between loss readbacks (the size of the ring of loss records).
+    pub readback_every: usize,
+}
+
+pub(super) struct BnLayer {
+    pub(super) gamma_off: usize,
+    pub(super) beta_off: usize,
+    /// Linear output before normalization.
+    pub(super) z: GpuBuffer,
+    pub(super) x_hat: GpuBuffer,
+    /// running_mean | running_var | inv_std.
+    pub(super) stats: GpuBuffer,
+    /// Gradient w.r.t. the Linear output.
+    pub(super) dz: GpuBuffer,
+}
+
+pub(super) struct Layer {
+    pub(super) fan_in: usize,
+    pub(super) fan_out: usize,
+    pub(super) w_off: usize,
+    pub(super) b_off: usize,
+    pub(super) bn: Option<BnLayer>,
+    pub(super) act: u32,
+    pub(super) dropout: f32,
+    pub(super) key: u32,
+    /// Activation output (the logits for the last layer).
+    pub(super) out: GpuBuffer,
+    /// Output after dropout, when the layer has dropout.
+    pub(super) dropped: Option<GpuBuffer>,
+    /// Gradient w.r.t. this layer's output (after dropout).
+    pub(super) grad: GpuBuffer,
+}
+
+impl Layer {
+    /// What the next layer reads.
+    pub(super) fn output(&self) -> &GpuBuffer {
+        self.dropped.as_ref().unwrap_or(&self.out)
+    }
+}
+
+/// An MLP training on the GPU.
+pub struct GpuMlp {
+    pub(super) ctx: Rc<GpuContext>,
+    pub(super) sizes: Vec<usize>,
+    pub(super) layers: Vec<Layer>,
+    pub(super) n_params: usize,
+    pub(super) params: GpuBuffer,
+    pub(super) grads: GpuBuffer,
+    pub(super) optimizer: GpuOptimizer,
+    pub(super) x: GpuBuffer,
+    pub(super) labels: GpuBuffer,
+    pub(super) row_loss: GpuBuffer,
+    pub(super) ring: GpuBuffer,
+    pub(super) ring_staging: GpuBuffer,
+    pub(super) dummy: GpuBuffer,
+    pub(super) reduction: Reduction,
+    pub(super) max_batch: usize,
+    pub(super) ring_len: usize,
+    /// Steps recorded in the ring since the last readback.
+    pub(super) pending: usize,
+    /// Steps taken (the dropout counter).
+    pub(super) steps: u32,
+    pub(super) bn_eps: f32,
+    pub(super) bn_momentum: f32,
+    pub(super) plans: HashMap<usize, super::plan::StepPlan>,
+}
+
+impl GpuMlp {
+    /// Put `mlp` (its parameters and running statistics) on the GPU with a fresh optimizer.
+    pub fn new(ctx: Rc<GpuContext>, mlp: &Mlp, cfg: &GpuTrainConfig) -> Result<GpuMlp, String> {
+        if cfg.max_batch == 0 || cfg.readback_every == 0 {
+            return Err("the batch size and the readback interval must be at least 1".into());
+        }
+        let spec = mlp.spec();
+        let per_layer = |list: &[bool], i: usize| match list.len() {
+            0 => false,
+            1 => list[0],
+            _ => list[i],
+        };
+        let per_layer_p = |list: &[f32], i: usize| match list.len() {
+            0 => 0.0,
+            1 => list[0],
+            _ => list[i],
+        };
+        let (m, n_layers) = (cfg.max_batch, mlp.num_layers());
+        let mut layers = Vec::new();
+        let mut at_ = 0;
+        for l in 0..n_layers {
+            let (fan_in, fan_out) = mlp.layer_shape(l);
+            let last = l + 1 == n_layers;
+            let (w_off, b_off) = (at_, at_ + fan_in * fan_out);
+            at_ = b_off + fan_out;
+            let bn = if !last && per_layer(&spec.batch_norm, l) {
+                let (gamma_off, beta_off) = (at_, at_ + fan_out);
+                at_ += 2 * fan_out;
+                let (mean, var) = mlp.running_stats(l).ok_or("batch-norm layer without running statistics")?;
+                let mut stats = mean.to_vec();
+                stats.extend_from_slice(var);
+                stats.extend(std::iter::repeat_n(0.0, fan_out));
+                Some(BnLayer {
+                    gamma_off,
+                    beta_off,
+                    z: ctx.storage("bn input", m * fan_out)?,
+                    x_hat: ctx.storage("bn x_hat", m * fan_out)?,
+                    stats: ctx.storage_from("bn stats", &stats)?,
+                    dz: ctx.storage("bn grad", m * fan_out)?,
+                })
+            } else {
+                None
+            };
+            let dropout = if last { 0.0 } else { per_layer_p(&spec.dropout, l) };
+            layers.push(Layer {
+                fan_in,
+                fan_out,
+                w_off,
+                b_off,
+                bn,
+                act: if last { ACT_IDENTITY } else { act_code(spec.activation) },
+                dropout,
+                key: dropout_key(mlp.seed(), l as u32),
+                out: ctx.storage("layer output", m * fan_out)?,
+                dropped: if dropout > 0.0 { Some(ctx.storage("dropout output", m * fan_out)?) } else { None },
+                grad: ctx.storage("layer grad", m * fan_out)?,
+            });
+        }
+        let n_params = mlp.parameters().len();
+        if at_ != n_params {
+            return Err(format!("parameter layout mismatch: {at_} laid out, the network has {n_params}"));
+        }
+        let params = ctx.storage_from("parameters", mlp.parameters())?;
+        let grads = ctx.storage("gradients", n_params)?;
+        let dummy = ctx.storage("unused", 4)?;
+        let optimizer = GpuOptimizer::new(&ctx, &cfg.optimizer, &cfg.options, &params, &grads, n_params, &dummy)?;
+        let classes = mlp.classes();
+        Ok(GpuMlp {
+            x: ctx.storage("batch", m * mlp.inputs())?,
+            labels: ctx.storage("labels", m)?,
+            row_loss: ctx.storage("row losses", 2 * m)?,
+            ring: ctx.storage("loss ring", 2 * cfg.readback_every)?,
+            ring_staging: ctx.staging("loss ring readback", 2 * cfg.readback_every)?,
+            sizes: (0..n_layers).map(|l| mlp.layer_shape(l).0).chain([classes]).collect(),
+            ctx,
+            layers,
+            n_params,
+            params,
+            grads,
+            optimizer,
+            dummy,
+            reduction: cfg.reduction,
+            max_batch: m,
+            ring_len: cfg.readback_every,
+            pending: 0,
+            steps: 0,
+            bn_eps: spec.bn_eps,
+            bn_momentum: spec.bn_momentum,
+            plans: HashMap::new(),
+        })
+    }
+
+    pub fn context(&self) -> &Rc<GpuContext> {
+        &self.ctx
+    }
+    pub fn optimizer(&self) -> &GpuOptimizer {
+        &self.optimizer
+    }
+    pub fn optimizer_mut(&mut self) -> &mut GpuOptimizer {
+        &mut self.optimizer
+    }
+    /// Steps taken.
+    pub fn steps(&self) -> usize {
+        self.steps as usize
+    }
+    /// Steps whose loss has not been read back yet.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+    /// True when the loss ring is full: [`GpuMlp::take_losses`] must run before the next step.
+    pub fn needs_readback(&self) -> bool {
+        self.pending == self.ring_len
+    }
+
+    /// One training step on `labels.len()` examples: forward, loss, backward and update, in
+    /// one submit. The loss is recorded on the GPU; see [`GpuMlp::take_losses`].
+    pub fn step(&mut self, x: &[f32], labels: &[u32]) -> Result<(), String> {
+        let m = labels.len();
+        let (inputs, classes) = (self.sizes[0], *self.sizes.last().expect("layers"));
+        if m == 0 || m > self.max_batch {
+            return Err(format!("batch of {m} rows: this GPU session takes 1 to {} rows", self.max_batch));
+        }
+        if x.len() != m * inputs {
+            return Err(format!("a batch of {m} rows needs {} values, got {}", m * inputs, x.len()));
+        }
+        if let Some(&y) = labels.iter().find(|&&y| y as usize >= classes) {
+            return Err(format!("label {y} is out of range for {classes} classes"));
+        }
+        if self.layers.iter().any(|l| l.bn.is_some()) && m == 1 {
+            return Err("batch-norm needs more than 1 example per batch when training".into());
+        }
+        if self.ctx.is_lost() {
+            return Err(format!("the WebGPU device was lost: {}", self.ctx.lost_message()));
+        }
+        if self.needs_readback() {
+            return Err("read the recorded losses back (take_losses) before the next step".into());
+        }
+        if !self.plans.contains_key(&m) {
+            let plan = self.build_plan(m)?;
+            self.plans.insert(m, plan);
+        }
+        let ctx = self.ctx.clone();
+        ctx.write(&self.x, 0, super::context::f32_bytes(x))?;
+        ctx.write(&self.labels, 0, super::context::u32_bytes(labels))?;
+        let plan = self.plans.get_mut(&m).expect("just built");
+        plan.loss.1.slot = self.pending as u32;
+        ctx.write(&plan.loss.0, 0, &plan.loss.1.bytes())?;
+        for (buf, u) in plan.per_step.iter_mut() {
+            u.step = self.steps;
+            ctx.write(buf, 0, &u.bytes())?;
+        }
+        let update = self.optimizer.next_step(&ctx)?;
+        let encoder = ctx.device.create_command_encoder();
+        ctx.record(&encoder, plan.dispatches.iter().chain([update]));
+        if self.pending + 1 == self.ring_len {
+            let bytes = (2 * self.ring_len * 4) as u32;
+            encoder
+                .copy_buffer_to_buffer_with_u32_and_u32_and_u32(&self.ring, 0, &self.ring_staging, 0, bytes)
+                .map_err(|e| super::context::describe(&e))?;
+        }
+        ctx.queue.submit(&[encoder.finish()]);
+        self.pending += 1;
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// The (loss, misclassified rows) of every step since the last call, oldest first. The
+    /// loss is the batch's reduced loss (mean or sum, as configured).
+    pub async fn take_losses(&mut self) -> Result<Vec<(f32, usize)>, String> {
+        let n = self.pending;
+        let raw = if n == 0 {
+            Vec::new()
+        } else if n == self.ring_len {
+            self.ctx.map_read(&self.ring_staging, 2 * n).await?
+        } else {
+            self.ctx.read(&self.ring, 0, 2 * n).await?
+        };
+        self.pending = 0;
+        Ok(raw.chunks_exact(2).map(|r| (r[0], r[1] as usize)).collect())
+    }
+
+    /// The parameters, flat in PyTorch order (the same layout as `Mlp::parameters`).
+    pub async fn parameters(&self) -> Result<Vec<f32>, String> {
+        self.ctx.read(&self.params, 0, self.n_params).await
+    }
+
+    /// The gradients of the last step.
+    pub async fn gradients(&self) -> Result<Vec<f32>, String> {
+        self.ctx.read(&self.grads, 0, self.n_params).await
+    }
+
+    /// Running (mean, var) of layer `l`'s batch-norm, if it has one.
+    pub async fn running_stats(&self, l: usize) -> Result<Option<(Vec<f32>, Vec<f32>)>, String> {
+        let Some(bn) = self.layers.get(l).and_then(|l| l.bn.as_ref()) else { return Ok(None) };
+        let f = self.layers[l].fan_out;
+        let v = self.ctx.read(&bn.stats, 0, 2 * f).await?;
+        Ok(Some((v[..f].to_vec(), v[f..].to_vec())))
+    }
+
+    /// A named optimizer state tensor ("momentum_buffer", "exp_avg", …), if kept.
+    pub async fn optimizer_state(&self, key: &str) -> Result<Option<Vec<f32>>, String> {
+        match self.optimizer.state_buffer(key) {
+            Some(b) => Ok(Some(self.ctx.read(b, 0, self.n_params).await?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The page's training session on the GPU: the same record as `train::Trainer` on the CPU,
+//! and a lost device handing the run over to the CPU without losing it.
+
+use super::common::{assert_close, gpu, normal};
+use descent::data::Dataset;
+use descent::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use descent::train::{Status, TrainConfig, Trainer};
+use descent::web::gpu::{GpuContext, GpuSession};
+use serde_json::{json, Value};
+use std::rc::Rc;
+use std::sync::Arc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+/// A seeded data set: `n` examples of `features` values, labels from a linear rule.
+fn dataset(n: usize, features: usize, classes: usize, seed: u64) -> Arc<Dataset> {
+    let x = normal(n * features, seed);
+    let labels = x.chunks_exact(features).map(|r| ((r[0] - r[1]).abs() * 2.0) as usize % classes).map(|c| c as u8).collect();
+    Arc::new(Dataset::new(x, labels, features, classes).unwrap())
+}
+
+/// Let the browser run its tasks (the readback's mapAsync resolves on one).
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let window = web_sys::window().expect("a window");
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0).expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("timeout");
+}
+
+/// Drive a GPU session to its end, optionally destroying its device after `lose_after` calls.
+async fn finish(s: &mut GpuSession, lose_after: Option<usize>) {
+    for call in 0..100_000 {
+        if lose_after == Some(call) {
+            s.destroy_device();
+        }
+        s.run(5.0, usize::MAX).unwrap();
+        if *s.status() != Status::Running {
+            return;
+        }
+        next_task().await;
+    }
+    panic!("the GPU session never finished");
+}
+
+fn setup(optimizer: &str, options: &Value) -> (Mlp, Arc<Dataset>, Arc<Dataset>, TrainConfig, Trainer) {
+    let (train, validation) = (dataset(150, 12, 4, 1), dataset(60, 12, 4, 2));
+    let spec = MlpSpec { batch_norm: vec![true], ..MlpSpec::new(&[12, 24, 4], Activation::Relu) };
+    let model = Mlp::new(spec, 5).unwrap();
+    let cfg = TrainConfig { batch_size: 16, epochs: 2, reduction: Reduction::Mean, drop_last: false, penalty: Penalty::default(), seed: 9 };
+    let mut trainer = Trainer::new(model.clone(), descent::optim::build(optimizer, options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    trainer.run().unwrap();
+    (model, train, validation, cfg, trainer)
+}
+
+fn assert_same_record(what: &str, s: &GpuSession, t: &Trainer) {
+    let (g, c) = (s.history(), t.history());
+    assert_eq!(s.steps(), t.steps(), "{what}: steps");
+    assert_close(&format!("{what}: step losses"), &g.step_loss, &c.step_loss, |i| 1e-4 * c.step_loss[i].abs().max(1.0));
+    assert_eq!(g.epochs.len(), c.epochs.len(), "{what}: epochs");
+    for (a, b) in g.epochs.iter().zip(&c.epochs) {
+        assert_eq!((a.epoch, a.step), (b.epoch, b.step), "{what}");
+        assert!((a.train_loss - b.train_loss).abs() < 1e-4 && (a.val_loss - b.val_loss).abs() < 1e-4, "{what}: {a:?} vs {b:?}");
+        assert!((a.train_error - b.train_error).abs() < 0.02 && (a.val_error - b.val_error).abs() < 0.02, "{what}: {a:?} vs {b:?}");
+    }
+    let rms = (t.model.parameters().iter().map(|v| v * v).sum::<f32>() / t.model.parameters().len() as f32).sqrt();
+    assert_close(&format!("{what}: parameters"), s.model.parameters(), t.model.parameters(), |i| 1e-4 * t.model.parameters()[i].abs().max(rms));
+}
+
+#[wasm_bindgen_test]
+async fn gpu_session_keeps_the_trainers_record() {
+    let Some(ctx) = gpu("GPU session").await else { return };
+    let options = json!({"lr": 0.05, "momentum": 0.9});
+    let (model, train, validation, cfg, trainer) = setup("sgd", &options);
+    let mut s = GpuSession::new(ctx, model, "sgd", &options, train, validation, cfg).unwrap();
+    assert_eq!(s.backend(), "WebGPU");
+    finish(&mut s, None).await;
+    assert_eq!(*s.status(), Status::Finished);
+    assert_same_record("sgd momentum + batch-norm", &s, &trainer);
+    assert!(s.notice().is_none());
+    // rprop and L1/L2 stay on the CPU
+    assert!(descent::web::gpu::session::unsupported("rprop", trainer.config()).is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_device_hands_the_run_to_the_cpu_from_the_last_parameters() {
+    // A device of its own: this test destroys it.
+    if gpu("device loss").await.is_none() {
+        return;
+    }
+    let ctx: Rc<GpuContext> = GpuContext::request().await.unwrap().expect("a second device");
+    // Plain SGD keeps no state, so the handed-over run must end exactly where the CPU's does.
+    let options = json!({"lr": 0.1});
+    let (model, train, validation, cfg, trainer) = setup("sgd", &options);
+    let mut s = GpuSession::new(ctx, model, "sgd", &options, train, validation, cfg).unwrap();
+    finish(&mut s, Some(3)).await;
+    assert_eq!(*s.status(), Status::Finished);
+    assert_eq!(s.backend(), "CPU (SIMD)");
+    let notice = s.notice().expect("a notice for the student");
+    assert!(notice.contains("CPU"), "{notice}");
+    wasm_bindgen_test::console_log!("{notice}");
+    assert_same_record("after the device was lost", &s, &trainer);
+}

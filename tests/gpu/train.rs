@@ -1,0 +1,217 @@
+//! Whole training steps: the GPU session against `nn::Mlp` + `optim` from the same initial
+//! parameters on the same batches.
+
+use super::common::{gpu, normal};
+use descent::backend::{reference, webgpu};
+use descent::nn::loss::cross_entropy;
+use descent::nn::{linear, Activation, Mlp, MlpSpec, Penalty, Reduction};
+use descent::web::gpu::{GpuMlp, GpuTrainConfig};
+use serde_json::{json, Value};
+use wasm_bindgen_test::*;
+
+/// `steps` batches of `batch` rows (the last one `tail` rows, when given) of seeded data.
+fn batches(inputs: usize, classes: usize, batch: usize, steps: usize, tail: Option<usize>) -> Vec<(Vec<f32>, Vec<u32>)> {
+    (0..steps)
+        .map(|s| {
+            let m = if s + 1 == steps { tail.unwrap_or(batch) } else { batch };
+            let x = normal(m * inputs, 1000 + s as u64);
+            let labels = (0..m).map(|i| ((i * 3 + s * 5) % classes) as u32).collect();
+            (x, labels)
+        })
+        .collect()
+}
+
+/// Element-wise closeness at 1e-4 relative, with the floor at 1e-4 of the vector's RMS (a
+/// weight that happens to be near 0 is compared on the scale of its neighbours).
+fn assert_same_parameters(what: &str, got: &[f32], want: &[f32]) {
+    let rms = (want.iter().map(|v| v * v).sum::<f32>() / want.len() as f32).sqrt();
+    super::common::assert_close(what, got, want, |i| 1e-4 * want[i].abs().max(rms));
+}
+
+struct Case {
+    spec: MlpSpec,
+    optimizer: &'static str,
+    options: Value,
+    reduction: Reduction,
+    batch: usize,
+    tail: Option<usize>,
+    steps: usize,
+    readback_every: usize,
+    why: &'static str,
+}
+
+async fn run_case(c: Case) {
+    let Some(ctx) = gpu(c.why).await else { return };
+    let mut cpu = Mlp::new(c.spec.clone(), 7).unwrap();
+    let cfg = GpuTrainConfig {
+        optimizer: c.optimizer.into(),
+        options: c.options.clone(),
+        reduction: c.reduction,
+        max_batch: c.batch,
+        readback_every: c.readback_every,
+    };
+    let mut gpu_mlp = GpuMlp::new(ctx, &cpu, &cfg).unwrap();
+    let mut opt = descent::optim::build(c.optimizer, &c.options).unwrap();
+    let (inputs, classes) = (cpu.inputs(), cpu.classes());
+    let mut cpu_losses = Vec::new();
+    let mut gpu_losses = Vec::new();
+    for (x, labels) in batches(inputs, classes, c.batch, c.steps, c.tail) {
+        let (loss, wrong) = cpu.train_batch(&x, &labels, c.reduction, Penalty::default()).unwrap();
+        let (p, g) = cpu.params_and_grads();
+        opt.step(p, g).unwrap();
+        cpu_losses.push((loss, wrong));
+        if gpu_mlp.needs_readback() {
+            gpu_losses.extend(gpu_mlp.take_losses().await.unwrap());
+        }
+        gpu_mlp.step(&x, &labels).unwrap();
+    }
+    gpu_losses.extend(gpu_mlp.take_losses().await.unwrap());
+    let params = gpu_mlp.parameters().await.unwrap();
+    assert_same_parameters(&format!("{}: parameters after {} steps", c.why, c.steps), &params, cpu.parameters());
+    assert_eq!(gpu_losses.len(), c.steps, "{}: one loss record per step", c.why);
+    for (s, ((gl, gw), (cl, cw))) in gpu_losses.iter().zip(&cpu_losses).enumerate() {
+        assert!((gl - cl).abs() <= 1e-4 * cl.abs().max(1.0), "{}: step {s} loss {gl} vs {cl}", c.why);
+        assert_eq!(gw, cw, "{}: step {s} misclassified rows", c.why);
+    }
+    for l in 0..cpu.num_layers() {
+        if let Some((mean, var)) = gpu_mlp.running_stats(l).await.unwrap() {
+            let (cm, cv) = cpu.running_stats(l).unwrap();
+            assert_same_parameters(&format!("{}: layer {l} running_mean", c.why), &mean, cm);
+            assert_same_parameters(&format!("{}: layer {l} running_var", c.why), &var, cv);
+        }
+    }
+    for (key, want) in opt.state() {
+        let got = gpu_mlp.optimizer_state(key).await.unwrap().unwrap_or_else(|| panic!("{}: no {key} on the GPU", c.why));
+        assert_same_parameters(&format!("{}: {key}", c.why), &got, want);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn sgd_momentum_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[20, 33, 17, 10], Activation::Relu),
+        optimizer: "sgd",
+        options: json!({"lr": 0.1, "momentum": 0.9}),
+        reduction: Reduction::Mean,
+        batch: 16,
+        tail: Some(5),
+        steps: 6,
+        readback_every: 4,
+        why: "relu MLP, SGD momentum, a smaller last batch",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn adam_training_with_summed_loss_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[30, 40, 10], Activation::Tanh),
+        optimizer: "adam",
+        options: json!({"lr": 0.01}),
+        reduction: Reduction::Sum,
+        batch: 24,
+        tail: None,
+        steps: 5,
+        readback_every: 5,
+        why: "tanh MLP, Adam, summed loss",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn adamw_amsgrad_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[20, 33, 10], Activation::Sigmoid),
+        optimizer: "adamw",
+        options: json!({"lr": 0.01, "weight_decay": 0.1, "amsgrad": true}),
+        reduction: Reduction::Mean,
+        batch: 10,
+        tail: None,
+        steps: 4,
+        readback_every: 3,
+        why: "sigmoid MLP, AdamW with AMSGrad",
+    })
+    .await;
+}
+
+// SGD, not Adam, on purpose: a Linear bias right before batch-norm has a true gradient of 0
+// (the normalization subtracts it out again), so both paths compute rounding noise of about
+// 1e-9 for it, different noise on each. SGD moves the bias by lr·noise, invisible; Adam divides
+// the noise by its own RMS and moves the bias by ±lr either way, and the two paths part.
+#[wasm_bindgen_test]
+async fn batch_norm_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec { batch_norm: vec![true], ..MlpSpec::new(&[12, 70, 9, 4], Activation::Sigmoid) },
+        optimizer: "sgd",
+        options: json!({"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+        reduction: Reduction::Mean,
+        batch: 32,
+        tail: Some(7),
+        steps: 5,
+        readback_every: 2,
+        why: "batch-norm sigmoid MLP, SGD",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn mnist_sized_step_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[784, 128, 10], Activation::LeakyRelu),
+        optimizer: "sgd",
+        options: json!({"lr": 0.05, "nesterov": true, "momentum": 0.5, "weight_decay": 1e-3}),
+        reduction: Reduction::Mean,
+        batch: 64,
+        tail: None,
+        steps: 3,
+        readback_every: 50,
+        why: "784-128-10 leaky relu, Nesterov",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn dropout_training_replays_and_masks_at_the_drop_rate() {
+    let Some(ctx) = gpu("dropout training").await else { return };
+    let spec = MlpSpec { dropout: vec![0.5], ..MlpSpec::new(&[16, 64, 5], Activation::Relu) };
+    let cpu = Mlp::new(spec, 3).unwrap();
+    let cfg = GpuTrainConfig { optimizer: "sgd".into(), options: json!({"lr": 0.1}), reduction: Reduction::Mean, max_batch: 8, readback_every: 10 };
+    let data = batches(16, 5, 8, 4, None);
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut g = GpuMlp::new(ctx.clone(), &cpu, &cfg).unwrap();
+        for (x, y) in &data {
+            g.step(x, y).unwrap();
+        }
+        let losses = g.take_losses().await.unwrap();
+        assert!(losses.iter().all(|(l, _)| l.is_finite()), "{losses:?}");
+        runs.push((g.parameters().await.unwrap(), g.gradients().await.unwrap()));
+    }
+    assert_eq!(runs[0], runs[1], "the same seed replays the same masks");
+
+    // One step by hand with the GPU's mask (reference::dropout_mask of layer 0, step 0): the
+    // gradients must be exactly what the CPU layers compute from that mask.
+    let mut g = GpuMlp::new(ctx.clone(), &cpu, &cfg).unwrap();
+    let (x, y) = &data[0];
+    g.step(x, y).unwrap();
+    let got = g.gradients().await.unwrap();
+    let p = cpu.parameters();
+    let (w1, b1, w2, b2) = (&p[..1024], &p[1024..1088], &p[1088..1408], &p[1408..]);
+    let mut h = linear::forward(x, 8, w1, b1, 16, 64);
+    Activation::Relu.forward(&mut h);
+    let act = h.clone();
+    let mask = reference::dropout_mask(webgpu::dropout_key(3, 0), 0, 8 * 64, 0.5);
+    h.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
+    let logits = linear::forward(&h, 8, w2, b2, 64, 5);
+    let (_, dlogits) = cross_entropy(&logits, y, 5, Reduction::Mean).unwrap();
+    let mut want = vec![0.0; p.len()];
+    let (front, back) = want.split_at_mut(1088);
+    let (dw2, db2) = back.split_at_mut(320);
+    let mut dh = linear::backward(&h, &dlogits, 8, w2, dw2, db2, 64, 5, true).unwrap();
+    dh.iter_mut().zip(&mask).for_each(|(d, m)| *d *= m);
+    Activation::Relu.backward(&act, &mut dh);
+    let (dw1, db1) = front.split_at_mut(1024);
+    linear::backward(x, &dh, 8, w1, dw1, db1, 16, 64, false);
+    assert!(mask.contains(&0.0) && mask.contains(&2.0));
+    super::common::assert_close("gradients with the GPU's dropout mask", &got, &want, |_| 1e-5);
+}
