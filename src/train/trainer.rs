@@ -31,6 +31,15 @@ pub const EVAL_CHUNK: usize = 250;
 /// A mini-batch loss this many times the first step's loss counts as divergence.
 pub const EXPLODE_FACTOR: f32 = 10.0;
 
+/// A loss for a message: 4 decimals when moderate, scientific notation when huge or tiny.
+fn readable(v: f32) -> String {
+    if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// How to train.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,8 +232,10 @@ impl Trainer {
         let first = *self.first_loss.get_or_insert(per_example);
         if per_example > EXPLODE_FACTOR * first.max(0.01) {
             self.status = Status::Diverged(format!(
-                "loss exploded to {per_example:.4} at step {} (it started at {first:.4}): lower the learning rate",
-                self.step
+                "loss exploded to {} at step {} (it started at {}): lower the learning rate",
+                readable(per_example),
+                self.step,
+                readable(first)
             ));
             return Ok(&self.status);
         }
