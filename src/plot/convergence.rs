@@ -9,7 +9,8 @@
 //! page layout per label, so a frame that draws no text stays cheap.
 
 use super::log_curves::short_num;
-use super::{err, font, tick, Series, PALETTE};
+use super::lines::{draw_legend, draw_line, legend_entry};
+use super::{err, font, tick, Series};
 use crate::Result;
 use plotters::coord::combinators::LogCoord;
 use plotters::coord::types::RangedCoordf64;
@@ -45,10 +46,6 @@ fn layout<'a, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>, axes: &LogAx
         .y_label_area_size(52.0 * scale)
         .build_cartesian_2d(axes.x_range.0..axes.x_range.1, (lo..hi).log_scale())
         .map_err(err)
-}
-
-fn line_width(scale: f64) -> u32 {
-    (1.8 * scale).max(1.0) as u32
 }
 
 /// The y range that holds every positive finite point, widened to whole decades.
@@ -106,33 +103,11 @@ pub fn draw_log_axes<DB: DrawingBackend>(
             ))
             .map_err(err)?;
     }
-    let width = line_width(scale);
     for (name, color, dashed) in legend {
-        let color = PALETTE[color % PALETTE.len()];
-        let dashed = *dashed;
-        // An empty series: it only registers the legend entry.
-        chart
-            .draw_series(LineSeries::new(std::iter::empty::<(f64, f64)>(), ShapeStyle::from(&color).stroke_width(width)))
-            .map_err(err)?
-            .label(name.clone())
-            .legend(move |(x, y)| {
-                let seg = (16.0 * scale) as i32;
-                let style = ShapeStyle::from(&color).stroke_width(width);
-                let (gap_from, gap_to) = if dashed { (seg * 2 / 5, seg * 3 / 5) } else { (seg / 2, seg / 2) };
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (gap_from, 0)], style)
-                    + PathElement::new(vec![(gap_to, 0), (seg, 0)], style)
-            });
+        legend_entry(&mut chart, name, *color, *dashed, scale)?;
     }
     if !legend.is_empty() {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(font(11.0, scale))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, scale)?;
     }
     area.present().map_err(err)?;
     Ok(())
@@ -145,20 +120,10 @@ pub fn draw_log_axes<DB: DrawingBackend>(
 pub fn draw_log_series<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, axes: &LogAxes, series: &[Series], scale: f64) -> Result<()> {
     let mut chart = layout(area, axes, scale)?;
     let (y_lo, y_hi) = axes.y_range;
-    let width = line_width(scale);
     for s in series {
-        let color = PALETTE[s.color % PALETTE.len()];
-        let style = ShapeStyle::from(&color).stroke_width(width);
         let pts: Vec<(f64, f64)> =
             s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite() && p.1 > 0.0).map(|&(x, y)| (x, y.clamp(y_lo, y_hi))).collect();
-        if s.dashed {
-            chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?;
-        } else {
-            chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?;
-        }
-        if s.markers {
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * scale) as i32, color.filled()))).map_err(err)?;
-        }
+        draw_line(&mut chart, s, pts, false, scale)?;
     }
     area.present().map_err(err)?;
     Ok(())

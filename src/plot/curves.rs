@@ -1,7 +1,8 @@
 //! Line plots of training curves: several named series on shared axes, with optional
 //! vertical marks (e.g. "lr → 0.01" at a step).
 
-use super::{err, font, PALETTE};
+use super::lines::{draw_legend, draw_line};
+use super::{err, font};
 use crate::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -69,7 +70,6 @@ pub fn draw_curves<DB: DrawingBackend>(
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(err)?;
-    let width = (1.6 * scale).max(1.0) as u32;
     for (x, text) in marks {
         let style = ShapeStyle::from(&RGBColor(150, 150, 150)).stroke_width(1);
         chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y_lo), (*x, y_hi)], style))).map_err(err)?;
@@ -78,37 +78,11 @@ pub fn draw_curves<DB: DrawingBackend>(
             .map_err(err)?;
     }
     for s in series {
-        let color = PALETTE[s.color % PALETTE.len()];
-        let style = ShapeStyle::from(&color).stroke_width(width);
         let pts: Vec<(f64, f64)> = s.points.iter().filter(finite).map(|&(x, y)| (x, y.clamp(y_lo, y_hi))).collect();
-        let anno = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?
-        } else {
-            chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?
-        };
-        let dashed = s.dashed;
-        anno.label(s.name.clone()).legend(move |(x, y)| {
-            // a dashed series gets a broken legend line, so training and validation differ there too
-            let seg = (16.0 * scale) as i32;
-            let style = ShapeStyle::from(&color).stroke_width(width);
-            let (gap_from, gap_to) = if dashed { (seg * 2 / 5, seg * 3 / 5) } else { (seg / 2, seg / 2) };
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (gap_from, 0)], style)
-                + PathElement::new(vec![(gap_to, 0), (seg, 0)], style)
-        });
-        if s.markers {
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, (2.5 * scale) as i32, color.filled()))).map_err(err)?;
-        }
+        draw_line(&mut chart, s, pts, true, scale)?;
     }
     if series.iter().any(|s| !s.name.is_empty()) {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(font(11.0, scale))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, scale)?;
     }
     area.present().map_err(err)?;
     Ok(())

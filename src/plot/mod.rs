@@ -7,6 +7,7 @@
 pub mod curves;
 pub mod digits;
 pub mod heatmap;
+pub(crate) mod lines;
 pub mod contour;
 pub mod convergence;
 pub mod log_curves;

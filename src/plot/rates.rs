@@ -123,14 +123,7 @@ pub fn draw_log_histogram<DB: DrawingBackend>(
             .label(l.name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + (16.0 * scale) as i32, y)], style));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(font(11.0, scale))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
+    super::lines::draw_legend(&mut chart, scale)?;
     area.present().map_err(err)?;
     Ok(())
 }

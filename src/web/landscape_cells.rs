@@ -1,6 +1,7 @@
 //! What the "Momentum" and "Rprop" cells call: optimizer paths on 2-D landscapes drawn as
 //! contour maps, the recitation's Rprop thought experiment, and log-scale line charts.
 
+use super::notebook::SeriesSpec;
 use super::{canvas, js_err};
 use crate::landscape::{steps_to_tolerance, trajectory, Objective, Quadratic, Rosenbrock};
 use crate::plot::contour::{self, Path, View};
@@ -369,24 +370,7 @@ struct LogChartSpec {
     y_range: Option<(f64, f64)>,
     #[serde(default)]
     hline: Option<(f64, String)>,
-    series: Vec<LogSeriesSpec>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LogSeriesSpec {
-    #[serde(default)]
-    name: String,
-    /// x values; when absent, 1, 2, 3, … .
-    #[serde(default)]
-    x: Option<Vec<f64>>,
-    y: Vec<f64>,
-    #[serde(default)]
-    color: usize,
-    #[serde(default)]
-    dashed: bool,
-    #[serde(default)]
-    markers: bool,
+    series: Vec<SeriesSpec>,
 }
 
 /// Line chart with a fixed log y axis: `{ title, xLabel, yLabel, xMax?, yRange?: [lo, hi],
@@ -395,17 +379,7 @@ struct LogSeriesSpec {
 #[wasm_bindgen(js_name = drawLogChart)]
 pub fn draw_log_chart(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
     let spec: LogChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let series: Vec<Series> = spec
-        .series
-        .into_iter()
-        .map(|s| {
-            let points = match s.x {
-                Some(x) => x.into_iter().zip(s.y).collect(),
-                None => s.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
-            };
-            Series { name: s.name, points, color: s.color, dashed: s.dashed, markers: s.markers }
-        })
-        .collect();
+    let series: Vec<Series> = spec.series.into_iter().map(SeriesSpec::into_series).collect();
     let hline = spec.hline.as_ref().map(|(y, l)| (*y, l.as_str()));
     plot::convergence::draw_convergence(&canvas::area(canvas_el)?, &series, &spec.title, &spec.x_label, &spec.y_label, spec.x_max, spec.y_range, hline, dpr)
         .map_err(js_err)

@@ -447,7 +447,7 @@ struct ChartSpec {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SeriesSpec {
+pub(crate) struct SeriesSpec {
     #[serde(default)]
     name: String,
     /// x values; when absent, 1, 2, 3, … .
@@ -462,22 +462,23 @@ struct SeriesSpec {
     markers: bool,
 }
 
+impl SeriesSpec {
+    /// The series to draw (x defaults to 1, 2, 3, …).
+    pub(crate) fn into_series(self) -> Series {
+        let points = match self.x {
+            Some(x) => x.into_iter().zip(self.y).collect(),
+            None => self.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
+        };
+        Series { name: self.name, points, color: self.color, dashed: self.dashed, markers: self.markers }
+    }
+}
+
 /// Draw line charts: `{ title, xLabel, yLabel, xMax?, yRange?, series: [{ name, x?, y, color,
 /// dashed, markers }], marks: [[x, "text"]] }`.
 #[wasm_bindgen(js_name = drawCurves)]
 pub fn draw_curves(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
     let spec: ChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let series: Vec<Series> = spec
-        .series
-        .into_iter()
-        .map(|s| {
-            let points = match s.x {
-                Some(x) => x.into_iter().zip(s.y).collect(),
-                None => s.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
-            };
-            Series { name: s.name, points, color: s.color, dashed: s.dashed, markers: s.markers }
-        })
-        .collect();
+    let series: Vec<Series> = spec.series.into_iter().map(SeriesSpec::into_series).collect();
     plot::draw_curves(&canvas::area(canvas_el)?, &series, &spec.title, &spec.x_label, &spec.y_label, spec.x_max, spec.y_range, &spec.marks, dpr)
         .map_err(js_err)
 }
