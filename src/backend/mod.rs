@@ -1,9 +1,10 @@
 //! Compute backends. Everything above this module calls these kernels and never asks which
 //! device runs them.
 //!
-//! Today the CPU path is ndarray's blocked GEMM (`matrixmultiply`), which compiles to
-//! wasm32 with simd128 enabled; `reference` holds the scalar oracle every faster kernel is
-//! tested against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
+//! The CPU path's matrix product is `packed` (a blocked GEMM with a simd128 micro-kernel) in
+//! the browser, and ndarray's (`matrixmultiply`, AVX/FMA where the CPU has them) in native
+//! builds, where it is the faster of the two; `reference` holds the scalar oracle every
+//! faster kernel is tested against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
 //! layouts) in plain Rust; `web::gpu` runs it in the browser, where a whole training step is
 //! one submit. The GPU trains a session as a unit (see `web::gpu::session`) rather than
 //! behind the per-call `gemm` below: one call per product would cost a readback each.
@@ -54,5 +55,8 @@ pub enum Op {
 /// `dY·W` (input gradient).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    cpu::gemm(m, k, n, a, ta, b, tb, beta, c)
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    packed::gemm(m, k, n, a, ta, b, tb, beta, c);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    cpu::gemm(m, k, n, a, ta, b, tb, beta, c);
 }
