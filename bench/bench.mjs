@@ -10,7 +10,12 @@ const OUT = resolve(process.env.DESCENT_BENCH_OUT ?? 'target/bench');
 const QUICK = process.env.DESCENT_BENCH_QUICK === '1';
 
 const descent = await import(join(DIST, 'pkg/descent.js'));
-descent.initSync({ module: readFileSync(join(DIST, 'pkg/descent_bg.wasm')) });
+// The relaxed-SIMD build where this Node runs it (Node 20 needs --experimental-wasm-relaxed-simd,
+// which `cargo xtask bench` passes), as the page does in a browser that has it.
+const relaxedProbe = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00, 0x0a, 61, 0x01, 59, 0x00, ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b]);
+const wasmFile = WebAssembly.validate(relaxedProbe) ? 'pkg/descent_relaxed_bg.wasm' : 'pkg/descent_bg.wasm';
+descent.initSync({ module: readFileSync(join(DIST, wasmFile)) });
 
 /** Median of `reps` timings (seconds) of `fn`, after one warm-up call. */
 function time(fn, reps = QUICK ? 3 : 7) {

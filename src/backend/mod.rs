@@ -28,7 +28,9 @@ impl Device {
     pub fn label(self) -> &'static str {
         match self {
             Device::Cpu => {
-                if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+                if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+                    "CPU (relaxed SIMD)"
+                } else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
                     "CPU (SIMD)"
                 } else {
                     "CPU"

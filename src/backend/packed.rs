@@ -106,6 +106,15 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR])
 fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
     use core::arch::wasm32::*;
     assert!(ap.len() >= kc * MR && bp.len() >= kc * NR);
+    // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
+    // once instead of twice), a multiply and an add otherwise.
+    #[inline(always)]
+    fn madd(a: v128, b: v128, c: v128) -> v128 {
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, c);
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        return f32x4_add(c, f32x4_mul(a, b));
+    }
     let z = f32x4_splat(0.0);
     let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
     let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
@@ -117,17 +126,17 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
             let b0 = v128_load(pb as *const v128);
             let b1 = v128_load(pb.add(4) as *const v128);
             let a = v128_load32_splat(pa as *const u32);
-            c00 = f32x4_add(c00, f32x4_mul(a, b0));
-            c01 = f32x4_add(c01, f32x4_mul(a, b1));
+            c00 = madd(a, b0, c00);
+            c01 = madd(a, b1, c01);
             let a = v128_load32_splat(pa.add(1) as *const u32);
-            c10 = f32x4_add(c10, f32x4_mul(a, b0));
-            c11 = f32x4_add(c11, f32x4_mul(a, b1));
+            c10 = madd(a, b0, c10);
+            c11 = madd(a, b1, c11);
             let a = v128_load32_splat(pa.add(2) as *const u32);
-            c20 = f32x4_add(c20, f32x4_mul(a, b0));
-            c21 = f32x4_add(c21, f32x4_mul(a, b1));
+            c20 = madd(a, b0, c20);
+            c21 = madd(a, b1, c21);
             let a = v128_load32_splat(pa.add(3) as *const u32);
-            c30 = f32x4_add(c30, f32x4_mul(a, b0));
-            c31 = f32x4_add(c31, f32x4_mul(a, b1));
+            c30 = madd(a, b0, c30);
+            c31 = madd(a, b1, c31);
             pa = pa.add(MR);
             pb = pb.add(NR);
         }

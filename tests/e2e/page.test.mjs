@@ -17,7 +17,8 @@ after(async () => {
 
 test('page loads with no console errors, no 404s, and every canvas drawn', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
-  assert.equal(await page.textContent('#backend'), 'CPU (SIMD)');
+  // Chromium 156 runs relaxed SIMD, so the page loads the relaxed build.
+  assert.equal(await page.textContent('#backend'), 'CPU (relaxed SIMD)');
   const canvases = await page.$$eval('section.cell canvas', (cs) => cs.map((c) => `#${c.id}`));
   assert.ok(canvases.length >= 5, `expected the cells' canvases, found ${canvases.length}`);
   for (const sel of canvases) {
@@ -60,6 +61,25 @@ test('state lives in the URL: a link restores the batch size and seed', async ()
   const { page, errors, context } = await openPage(browser, `${server.url}?seed=7&batch.m=5`);
   assert.equal(await page.inputValue('#global-seed'), '7');
   assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '5x10');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the loaded build\'s matrix product (relaxed SIMD here) matches the scalar oracle', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  const worst = await page.evaluate(async () => {
+    const d = await import('./pkg/descent.js'); // the instance main.js initialized
+    if (d.backendName() !== 'CPU (relaxed SIMD)') return `wrong build: ${d.backendName()}`;
+    const shapes = [[1, 1, 1], [1, 300, 9], [9, 300, 1], [5, 257, 9], [65, 3, 17], [64, 784, 128], [3, 513, 70]];
+    let worst = 0;
+    for (const [m, k, n] of shapes) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+        worst = Math.max(worst, d.gemmMaxError(m, k, n, ta, tb));
+      }
+    }
+    return worst;
+  });
+  assert.ok(typeof worst === 'number' && worst < 1e-5, `largest scaled error ${worst}`);
   assert.deepEqual(errors, []);
   await context.close();
 });

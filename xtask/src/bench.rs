@@ -19,7 +19,8 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let dist = crate::build::run(&[])?;
     let mut cmd = Command::new(node);
-    cmd.current_dir(&root).arg("bench/bench.mjs").env("DESCENT_DIST", &dist).env("DESCENT_BENCH_OUT", root.join("target/bench"));
+    // relaxed SIMD is behind a flag in Node 20 (Chromium has it on by default)
+    cmd.current_dir(&root).arg("--experimental-wasm-relaxed-simd").arg("bench/bench.mjs").env("DESCENT_DIST", &dist).env("DESCENT_BENCH_OUT", root.join("target/bench"));
     if quick {
         cmd.env("DESCENT_BENCH_QUICK", "1");
     }

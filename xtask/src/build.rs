@@ -5,8 +5,11 @@
 //! dist/www/…            the page's modules and style
 //! dist/data/…           gzipped MNIST IDX files
 //! dist/pkg/descent.js   wasm-bindgen glue (--target web)
-//! dist/pkg/descent_bg.wasm
+//! dist/pkg/descent_bg.wasm          simd128
+//! dist/pkg/descent_relaxed_bg.wasm  simd128 + relaxed SIMD (fused multiply-add), release only
 //! ```
+//! The page picks the relaxed module when `WebAssembly.validate` accepts a relaxed-SIMD
+//! instruction, the plain one otherwise; both share the same JS glue.
 //! Every URL in the page is relative, so `dist/` works from any sub-path of a static host.
 
 use crate::env::{self, Result};
@@ -63,6 +66,9 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
             eprintln!("note: no wasm-opt {MIN_WASM_OPT} or newer on PATH; skipping it (install a recent binaryen for a smaller module)");
         }
     }
+    if release {
+        build_relaxed(&root, &target_dir, &pkg)?;
+    }
     copy_file(&root.join("index.html"), &dist.join("index.html"))?;
     copy_file(&root.join("www/favicon.svg"), &dist.join("favicon.svg"))?;
     copy_dir(&root.join("www"), &dist.join("www"))?;
@@ -70,6 +76,36 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
     let size = fs::metadata(&bg).map(|m| m.len()).unwrap_or(0);
     eprintln!("built {} (wasm {:.0} KiB)", dist.display(), size as f64 / 1024.0);
     Ok(dist)
+}
+
+/// The relaxed-SIMD twin of the module: the same crate with `+relaxed-simd`, in its own
+/// target folder so the two builds never invalidate each other. Its glue must equal the plain
+/// build's (same exports, same imports), so one `descent.js` loads either.
+fn build_relaxed(root: &Path, target_dir: &Path, pkg: &Path) -> Result<()> {
+    let relaxed_target = target_dir.join("relaxed");
+    env::run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args(["build", "--package", "descent", "--lib", "--target", env::WASM_TARGET, "--release"])
+            .env("CARGO_TARGET_DIR", &relaxed_target)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128,+relaxed-simd --cfg=web_sys_unstable_apis"),
+    )?;
+    let wasm = relaxed_target.join(env::WASM_TARGET).join("release").join("descent.wasm");
+    let out = relaxed_target.join("pkg");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name("descent")
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e}"))?
+        .typescript(true)
+        .omit_default_module_path(false)
+        .generate(&out)
+        .map_err(|e| format!("wasm-bindgen failed on {}: {e}", wasm.display()))?;
+    let glue = |dir: &Path| fs::read_to_string(dir.join("descent.js")).map_err(|e| e.to_string());
+    if glue(&out)? != glue(pkg)? {
+        return Err("the relaxed-SIMD build's JS glue differs from the plain build's; they must export the same API".into());
+    }
+    copy_file(&out.join("descent_bg.wasm"), &pkg.join("descent_relaxed_bg.wasm"))
 }
 
 /// Older binaryen releases (Debian 12 ships 108) rewrite wasm-bindgen's externref table into
