@@ -330,16 +330,7 @@ impl Optimizer for Adam {
     }
 
     fn state(&self) -> Vec<(&'static str, &[f32])> {
-        let named = [
-            ("exp_avg", &self.exp_avg),
-            ("exp_avg_sq", &self.exp_avg_sq),
-            ("max_exp_avg_sq", &self.max_exp_avg_sq),
-        ];
-        named
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k, v.as_slice()))
-            .collect()
+        super::in_use([("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq), ("max_exp_avg_sq", &self.max_exp_avg_sq)])
     }
 
     fn step_count(&self) -> Option<u64> {

@@ -254,6 +254,11 @@ pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
     }
 }
 
+/// The state buffers in use (non-empty), by name, for [`Optimizer::state`].
+pub(crate) fn in_use<'a, const N: usize>(named: [(&'static str, &'a Vec<f32>); N]) -> Vec<(&'static str, &'a [f32])> {
+    named.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, v.as_slice())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

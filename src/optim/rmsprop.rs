@@ -213,16 +213,7 @@ impl Optimizer for RmsProp {
     }
 
     fn state(&self) -> Vec<(&'static str, &[f32])> {
-        let named = [
-            ("square_avg", &self.square_avg),
-            ("grad_avg", &self.grad_avg),
-            ("momentum_buffer", &self.momentum_buffer),
-        ];
-        named
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k, v.as_slice()))
-            .collect()
+        super::in_use([("square_avg", &self.square_avg), ("grad_avg", &self.grad_avg), ("momentum_buffer", &self.momentum_buffer)])
     }
 
     fn step_count(&self) -> Option<u64> {

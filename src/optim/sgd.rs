@@ -189,11 +189,7 @@ impl Optimizer for Sgd {
     }
 
     fn state(&self) -> Vec<(&'static str, &[f32])> {
-        if self.momentum_buffer.is_empty() {
-            Vec::new()
-        } else {
-            vec![("momentum_buffer", &self.momentum_buffer)]
-        }
+        super::in_use([("momentum_buffer", &self.momentum_buffer)])
     }
 }
 
