@@ -56,5 +56,30 @@ export function advance(sessions, budget = BUDGET_MS, target = Infinity) {
   }
 }
 
+/**
+ * The frame loop of a cell that trains several runs side by side: advance them a slice, then
+ * `finish("finished")` once none is running (`finish("error")` with the message shown on a
+ * failure), else `draw()` and come back next frame. `isStopped()` ends the loop early.
+ */
+export function trainInFrames({ sessions, isStopped, draw, finish, onError }) {
+  const frame = () => {
+    if (isStopped()) return;
+    try {
+      advance(sessions()); // interleaved, a step at a time: the runs grow side by side
+    } catch (e) {
+      onError(e);
+      finish('error');
+      return;
+    }
+    if (sessions().every((s) => s.status() !== 'running')) {
+      finish('finished');
+      return;
+    }
+    draw();
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}
+
 /** A loss for the read-out: 3 decimals, or powers of ten once it has blown up. */
 export const fmtLoss = (v) => (!Number.isFinite(v) ? String(v) : Math.abs(v) < 1000 ? v.toFixed(3) : v.toExponential(1));

@@ -3,7 +3,7 @@
 import { LayerProbe, drawCurves, drawLayerStds, parseWeights, sessionFrom, weightsJson } from '../../pkg/descent.js';
 import { bind } from '../state.js';
 import { sizeCanvas, parseSizes, readNumber, showError, pct } from '../ui.js';
-import { advance, smooth, download, fmtLoss } from './init_common.js';
+import { trainInFrames, smooth, download, fmtLoss } from './init_common.js';
 import { PROBE_BATCH, SCHEMES, trend } from './init_schemes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -142,24 +142,16 @@ export function setup(ctx) {
     report(reason);
   }
 
-  function frame() {
-    if (stopped) return;
-    try {
-      // interleaved, a step at a time: the runs grow side by side
-      advance(runs.map((r) => r.session));
-    } catch (e) {
-      showError(errBox, e);
-      finish('error');
-      return;
-    }
-    if (runs.every((r) => r.session.status() !== 'running')) {
-      finish('finished');
-      return;
-    }
-    drawLoss();
-    report(null);
-    requestAnimationFrame(frame);
-  }
+  const loop = () => trainInFrames({
+    sessions: () => runs.map((r) => r.session),
+    isStopped: () => stopped,
+    draw: () => {
+      drawLoss();
+      report(null);
+    },
+    finish,
+    onError: (e) => showError(errBox, e),
+  });
 
   function start() {
     if (!probe()) return;
@@ -185,7 +177,7 @@ export function setup(ctx) {
     stopBtn.disabled = false;
     downloadBtn.disabled = true;
     report(null);
-    requestAnimationFrame(frame);
+    loop();
   }
 
   async function loadFile() {

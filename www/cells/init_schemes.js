@@ -3,7 +3,7 @@
 import { LayerProbe, drawCurves, drawLayerStds, sessionFrom } from '../../pkg/descent.js';
 import { bind } from '../state.js';
 import { sizeCanvas, readNumber, showError, pct } from '../ui.js';
-import { advance, smooth, fmtLoss } from './init_common.js';
+import { trainInFrames, smooth, fmtLoss } from './init_common.js';
 
 const $ = (id) => document.getElementById(id);
 /** Digits pushed through the network for the histograms. */
@@ -135,24 +135,16 @@ export function setup(ctx) {
     report(reason);
   }
 
-  function frame() {
-    if (stopped) return;
-    try {
-      // interleaved, a step at a time: the runs grow side by side
-      advance(runs.map((r) => r.session));
-    } catch (e) {
-      showError(errBox, e);
-      finish('error');
-      return;
-    }
-    if (runs.every((r) => r.session.status() !== 'running')) {
-      finish('finished');
-      return;
-    }
-    drawLoss();
-    report(null);
-    requestAnimationFrame(frame);
-  }
+  const loop = () => trainInFrames({
+    sessions: () => runs.map((r) => r.session),
+    isStopped: () => stopped,
+    draw: () => {
+      drawLoss();
+      report(null);
+    },
+    finish,
+    onError: (e) => showError(errBox, e),
+  });
 
   function train() {
     showError(errBox, null);
@@ -173,7 +165,7 @@ export function setup(ctx) {
     trainBtn.disabled = true;
     stopBtn.disabled = false;
     report(null);
-    requestAnimationFrame(frame);
+    loop();
   }
 
   for (const el of [depth, width, act, scheme, aInput, stdInput]) el.addEventListener('change', probe);
