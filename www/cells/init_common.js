@@ -64,6 +64,7 @@ export function advance(sessions, budget = BUDGET_MS, target = Infinity) {
 export function trainInFrames({ sessions, isStopped, draw, finish, onError }) {
   const frame = () => {
     if (isStopped()) return;
+    const t0 = performance.now();
     try {
       advance(sessions()); // interleaved, a step at a time: the runs grow side by side
     } catch (e) {
@@ -76,6 +77,7 @@ export function trainInFrames({ sessions, isStopped, draw, finish, onError }) {
       return;
     }
     draw();
+    window.__frameTimes?.push(performance.now() - t0); // set by the end-to-end tests
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
