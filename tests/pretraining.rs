@@ -58,14 +58,14 @@ fn experiment(seed: u64, finetune_epochs: usize) -> (History, History, f32) {
     let mut random = trainer(seed, labelled.clone(), validation.clone(), FINETUNE_BATCH, finetune_epochs);
     // The pretrained run: hidden layers from pretraining, the output layer exactly as the
     // random run starts it.
-    let fresh = random.model.parameters().to_vec();
+    let fresh = random.model().parameters().to_vec();
     let head = HIDDEN[HIDDEN.len() - 1] * 5 + 5;
-    let mut start = pre.model.parameters().to_vec();
+    let mut start = pre.model().parameters().to_vec();
     assert_eq!(start.len(), fresh.len());
     let body = start.len() - head;
     start[body..].copy_from_slice(&fresh[body..]);
     let mut pretrained = trainer(seed, labelled, validation, FINETUNE_BATCH, finetune_epochs);
-    pretrained.model.set_parameters(&start).unwrap();
+    pretrained.engine_mut().synced_model().unwrap().unwrap().set_parameters(&start).unwrap();
     (run(&mut pretrained), run(&mut random), pre_error)
 }
 

@@ -72,7 +72,7 @@ fn a_seed_replays_the_run_exactly() {
     let a = run(5, LR, 128, 32, 1, Reduction::Mean);
     let b = run(5, LR, 128, 32, 1, Reduction::Mean);
     assert_eq!(a.history().step_loss, b.history().step_loss);
-    assert_eq!(a.model.parameters(), b.model.parameters());
+    assert_eq!(a.model().parameters(), b.model().parameters());
     let c = run(6, LR, 128, 32, 1, Reduction::Mean);
     assert_ne!(a.history().step_loss, c.history().step_loss);
 }

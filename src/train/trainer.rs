@@ -4,25 +4,31 @@
 //! stream and walks it in batches of `batch_size` (the last, smaller batch is kept unless
 //! `drop_last`). Each step:
 //!
-//! 1. gather the batch, run forward and backward (gradients averaged or summed per
-//!    `reduction`, plus the L1/L2 penalty),
-//! 2. stop with a clear message if the loss is not a finite number, or has blown up to more
-//!    than [`EXPLODE_FACTOR`] times its value at the first step (with ReLU and a stable
-//!    cross-entropy a far too large learning rate often never reaches NaN: the loss leaps to
-//!    hundreds, the units die, and training silently stalls at chance),
-//! 3. let the optimizer update the parameters.
+//! 1. gather the batch and hand it to the [`Engine`], which runs forward and backward
+//!    (gradients averaged or summed per `reduction`, plus the L1/L2 penalty) and lets the
+//!    optimizer update the parameters,
+//! 2. book the step's loss when the engine reports it (at once on the CPU, after a readback
+//!    on the GPU), and stop with a clear message if the loss is not a finite number, or has
+//!    blown up to more than [`EXPLODE_FACTOR`] times its value at the first step (with ReLU
+//!    and a stable cross-entropy a far too large learning rate often never reaches NaN: the
+//!    loss leaps to hundreds, the units die, and training silently stalls at chance).
 //!
-//! At the end of an epoch the validation set is evaluated, [`EVAL_CHUNK`] examples per call
-//! of `step()`, and the epoch's record is written when the last chunk is done. The trainer
-//! advances one mini-batch (or one evaluation chunk) per call, so the page can interleave
-//! training with drawing and no single call takes long.
+//! At the end of an epoch the validation set is evaluated on the engine's synced model,
+//! [`EVAL_CHUNK`] examples per call of `step()`, and the epoch's record is written when the
+//! last chunk is done. The trainer advances one mini-batch (or one evaluation chunk) per call,
+//! so the page can interleave training with drawing and no single call takes long. A call
+//! that could do nothing because the engine is busy (a GPU readback) sets [`Trainer::waiting`].
+//!
+//! Nothing here knows which device computes: see `train::engine` for the contract.
 
+use super::engine::{CpuEngine, Engine};
 use super::metrics::{EpochRecord, History};
 use crate::data::Dataset;
 use crate::nn::{Mlp, Penalty, Reduction};
 use crate::optim::Optimizer;
 use crate::{bail, ensure, Result, Rng};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Validation examples evaluated per `step()` call at the end of an epoch.
@@ -86,16 +92,29 @@ pub enum Status {
     Diverged(String),
 }
 
-/// A run in progress: the model, its optimizer, the data and the record.
+/// A submitted step not yet booked: its slice of the epoch's order, and whether it closes the
+/// epoch.
+#[derive(Clone, Copy, Debug)]
+struct Submitted {
+    start: usize,
+    end: usize,
+    closes_epoch: bool,
+}
+
+/// A run in progress: the engine (model and optimizer, on some device), the data and the
+/// record.
 pub struct Trainer {
-    pub model: Mlp,
-    pub optimizer: Box<dyn Optimizer>,
+    engine: Box<dyn Engine>,
     train: Arc<Dataset>,
     validation: Arc<Dataset>,
     config: TrainConfig,
     shuffle: Rng,
     order: Vec<usize>,
+    /// Next position in `order` to submit.
     pos: usize,
+    /// Submitted and not yet booked, oldest first.
+    submitted: VecDeque<Submitted>,
+    /// Steps booked.
     step: usize,
     epoch: usize,
     epoch_loss: f64,
@@ -105,6 +124,9 @@ pub struct Trainer {
     first_loss: Option<f32>,
     /// End-of-epoch evaluation in progress: (next example, summed loss, misclassified).
     evaluating: Option<(usize, f64, usize)>,
+    waiting: bool,
+    /// Submit no step past this many (see `hold_after`).
+    hold: Option<usize>,
     status: Status,
     history: History,
     x_buf: Vec<f32>,
@@ -112,7 +134,14 @@ pub struct Trainer {
 }
 
 impl Trainer {
+    /// A run on the CPU.
     pub fn new(model: Mlp, optimizer: Box<dyn Optimizer>, train: Arc<Dataset>, validation: Arc<Dataset>, config: TrainConfig) -> Result<Trainer> {
+        Trainer::with_engine(Box::new(CpuEngine::new(model, optimizer)), train, validation, config)
+    }
+
+    /// A run on any engine (which holds the model and optimizer).
+    pub fn with_engine(engine: Box<dyn Engine>, train: Arc<Dataset>, validation: Arc<Dataset>, config: TrainConfig) -> Result<Trainer> {
+        let model = engine.model();
         ensure!(config.batch_size > 0, "invalid batch size: 0 (must be at least 1)");
         ensure!(config.epochs > 0, "invalid number of epochs: 0 (must be at least 1)");
         ensure!(!train.is_empty(), "the training set is empty");
@@ -139,14 +168,14 @@ impl Trainer {
         let mut shuffle = Rng::stream(config.seed, "shuffle");
         let order = shuffle.permutation(train.len());
         Ok(Trainer {
-            model,
-            optimizer,
+            engine,
             train,
             validation,
             config,
             shuffle,
             order,
             pos: 0,
+            submitted: VecDeque::new(),
             step: 0,
             epoch: 0,
             epoch_loss: 0.0,
@@ -155,6 +184,8 @@ impl Trainer {
             epoch_seen: 0,
             first_loss: None,
             evaluating: None,
+            waiting: false,
+            hold: None,
             status: Status::Running,
             history: History::default(),
             x_buf: Vec::new(),
@@ -162,6 +193,24 @@ impl Trainer {
         })
     }
 
+    /// Move a run that has not started onto another engine (e.g. the same model and optimizer
+    /// settings on the GPU).
+    pub fn set_engine(&mut self, engine: Box<dyn Engine>) -> Result<()> {
+        ensure!(self.step == 0 && self.submitted.is_empty(), "a run can change engines only before its first step");
+        self.engine = engine;
+        Ok(())
+    }
+
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+    pub fn engine_mut(&mut self) -> &mut dyn Engine {
+        self.engine.as_mut()
+    }
+    /// The model as of the last booked step the engine has synced (on the CPU: now).
+    pub fn model(&self) -> &Mlp {
+        self.engine.model()
+    }
     pub fn status(&self) -> &Status {
         &self.status
     }
@@ -171,7 +220,7 @@ impl Trainer {
     pub fn config(&self) -> &TrainConfig {
         &self.config
     }
-    /// Steps taken so far.
+    /// Steps taken so far (booked: their losses are in the record).
     pub fn steps(&self) -> usize {
         self.step
     }
@@ -179,6 +228,18 @@ impl Trainer {
     pub fn epoch(&self) -> usize {
         self.epoch
     }
+    /// Whether the last `step()` could do nothing because the engine was busy: call again
+    /// later (next frame), not in a tight loop.
+    pub fn waiting(&self) -> bool {
+        self.waiting
+    }
+    /// Submit no step past step `step` until told otherwise, so that the engine's model can be
+    /// synced at exactly that step (a cell that checks validation mid-epoch holds the run at
+    /// each check). `None` lifts the hold.
+    pub fn hold_after(&mut self, step: Option<usize>) {
+        self.hold = step;
+    }
+
     /// Mini-batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
         let (n, m) = (self.train.len(), self.config.batch_size);
@@ -191,20 +252,29 @@ impl Trainer {
 
     /// Change the learning rate mid-run; the change is marked on the record.
     pub fn set_lr(&mut self, lr: f32) -> Result<()> {
-        self.optimizer.set_lr(lr)?;
+        self.engine.set_lr(lr)?;
         self.history.marks.push((self.step, format!("lr → {lr}")));
         Ok(())
     }
 
     /// Take one mini-batch step (and close the epoch when it ends). Returns the status after.
     pub fn step(&mut self) -> Result<&Status> {
+        self.waiting = false;
+        if self.status != Status::Running {
+            return Ok(&self.status);
+        }
+        self.book_finished()?;
         if self.status != Status::Running {
             return Ok(&self.status);
         }
         if let Some((at, loss, wrong)) = self.evaluating {
+            let Some(model) = self.engine.synced_model()? else {
+                self.waiting = true;
+                return Ok(&self.status);
+            };
             let (n, f) = (self.validation.len(), self.validation.features);
             let end = (at + EVAL_CHUNK).min(n);
-            let (l, w) = self.model.evaluate_sum(&self.validation.x[at * f..end * f], &self.validation.labels[at..end])?;
+            let (l, w) = model.evaluate_sum(&self.validation.x[at * f..end * f], &self.validation.labels[at..end])?;
             let (loss, wrong) = (loss + l, wrong + w);
             if end < n {
                 self.evaluating = Some((end, loss, wrong));
@@ -214,20 +284,67 @@ impl Trainer {
             }
             return Ok(&self.status);
         }
+        if self.submitted.back().is_some_and(|s| s.closes_epoch) {
+            // the epoch is all submitted: have the engine finish it (a GPU reads back)
+            self.engine.synced_model()?;
+            self.waiting = true;
+            return Ok(&self.status);
+        }
+        if self.hold.is_some_and(|h| self.step + self.submitted.len() >= h) {
+            self.engine.synced_model()?; // have the engine finish up to the hold
+            self.waiting = true;
+            return Ok(&self.status);
+        }
+        if !self.engine.ready() {
+            self.waiting = true;
+            return Ok(&self.status);
+        }
         let m = self.config.batch_size;
         let end = (self.pos + m).min(self.order.len());
-        let batch = &self.order[self.pos..end];
-        self.train.gather(batch, &mut self.x_buf, &mut self.y_buf);
-        let (loss, wrong) = self.model.train_batch(&self.x_buf, &self.y_buf, self.config.reduction, self.config.penalty)?;
+        self.train.gather(&self.order[self.pos..end], &mut self.x_buf, &mut self.y_buf);
+        let max_loss = self.first_loss.map_or(f32::INFINITY, |f| EXPLODE_FACTOR * f.max(0.01));
+        self.engine.submit(&self.x_buf, &self.y_buf, self.config.reduction, self.config.penalty, max_loss)?;
+        let remaining = self.order.len() - end;
+        let closes_epoch = remaining == 0 || (self.config.drop_last && remaining < m);
+        self.submitted.push_back(Submitted { start: self.pos, end, closes_epoch });
+        self.pos = end;
+        self.book_finished()?;
+        Ok(&self.status)
+    }
+
+    /// Book what the engine has finished, in order; rewind over steps a lost device dropped.
+    fn book_finished(&mut self) -> Result<()> {
+        let finished = self.engine.finished()?;
+        for (loss, wrong) in finished.steps {
+            let Some(sub) = self.submitted.pop_front() else { break };
+            self.book(loss, wrong, sub.end - sub.start);
+            if self.status != Status::Running {
+                self.submitted.clear();
+                return Ok(());
+            }
+            if sub.closes_epoch {
+                self.evaluating = Some((0, 0.0, 0));
+            }
+        }
+        if finished.lost {
+            if let Some(first) = self.submitted.front() {
+                self.pos = first.start;
+            }
+            self.submitted.clear();
+        }
+        Ok(())
+    }
+
+    /// One step's loss and misclassifications into the record, with the divergence checks.
+    fn book(&mut self, loss: f32, wrong: usize, rows: usize) {
         self.step += 1;
         if !loss.is_finite() {
             let what = if loss.is_nan() { "NaN" } else { "infinite" };
-            let msg = format!("loss became {what} at step {}: lower the learning rate", self.step);
-            self.status = Status::Diverged(msg.clone());
-            return Ok(&self.status);
+            self.status = Status::Diverged(format!("loss became {what} at step {}: lower the learning rate", self.step));
+            return;
         }
         // per-example mean for the curve, whatever the reduction
-        let per_example = if self.config.reduction == Reduction::Sum { loss / (end - self.pos) as f32 } else { loss };
+        let per_example = if self.config.reduction == Reduction::Sum { loss / rows as f32 } else { loss };
         self.history.step_loss.push(per_example);
         let first = *self.first_loss.get_or_insert(per_example);
         if per_example > EXPLODE_FACTOR * first.max(0.01) {
@@ -237,22 +354,12 @@ impl Trainer {
                 self.step,
                 readable(first)
             ));
-            return Ok(&self.status);
-        }
-        {
-            let (params, grads) = self.model.params_and_grads();
-            self.optimizer.step(params, grads)?;
+            return;
         }
         self.epoch_loss += per_example as f64;
         self.epoch_batches += 1;
         self.epoch_wrong += wrong;
-        self.epoch_seen += end - self.pos;
-        self.pos = end;
-        let remaining = self.order.len() - self.pos;
-        if remaining == 0 || (self.config.drop_last && remaining < m) {
-            self.evaluating = Some((0, 0.0, 0));
-        }
-        Ok(&self.status)
+        self.epoch_seen += rows;
     }
 
     fn end_epoch(&mut self, val_loss: f32, val_error: f32) {

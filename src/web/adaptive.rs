@@ -162,10 +162,11 @@ impl AdaptiveLab {
                 "epochs": c.steps.div_ceil(steps_per_epoch),
             });
             let js = cfg.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))?;
-            let session = TrainSession::build(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED, None)?;
+            // on the CPU: this cell reads every step's gradients and optimizer state
+            let session = TrainSession::build_cpu(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED)?;
             runs.push(Run { session, trace: Vec::new() });
         }
-        let model = &runs[0].session.trainer.model;
+        let model = runs[0].session.trainer.model();
         let l = c.layer - 1;
         let range = model.weight_ranges()[l].clone();
         let fan = model.layer_shape(l);
@@ -343,7 +344,7 @@ impl AdaptiveLab {
         let t = &mut run.session.trainer;
         if traced {
             self.before.clear();
-            self.before.extend_from_slice(&t.model.parameters()[range.clone()]);
+            self.before.extend_from_slice(&t.model().parameters()[range.clone()]);
         }
         let steps = t.steps();
         t.step().map_err(js_err)?;
@@ -352,9 +353,10 @@ impl AdaptiveLab {
         }
         let n = range.len() as f64;
         let mean = |xs: &mut dyn Iterator<Item = f64>| xs.sum::<f64>() / n;
-        let grads = &t.model.gradients()[range.clone()];
-        let after = &t.model.parameters()[range.clone()];
-        let state = t.optimizer.state();
+        let cpu = t.engine().cpu().expect("built on the CPU");
+        let grads = &cpu.model.gradients()[range.clone()];
+        let after = &cpu.model.parameters()[range.clone()];
+        let state = cpu.optimizer.state();
         let get = |key: &str| state.iter().find(|(k, _)| *k == key).map(|(_, v)| &v[range.clone()]);
         let (Some(m), Some(v)) = (get("exp_avg"), get("exp_avg_sq")) else {
             return Ok(());
@@ -371,7 +373,7 @@ impl AdaptiveLab {
     /// The effective learning rate of every weight of the layer that has seen a gradient, and
     /// how many have not (v = 0: blank border pixels, silent units). None before a step.
     fn rates(&self, which: usize) -> Option<(Vec<f64>, usize)> {
-        let opt = &self.runs[which].session.trainer.optimizer;
+        let opt = &self.runs[which].session.trainer.engine().cpu()?.optimizer;
         let (key, lr, eps, c2) = if which == RMSPROP {
             ("square_avg", self.rms.lr, self.rms.eps, 1.0)
         } else {

@@ -291,12 +291,13 @@ pub fn finetune_session(data: &MnistData, config: JsValue, init: JsValue, labell
     }
     let train = Arc::new(high_digits(&data.train, labelled));
     let validation = Arc::new(high_digits(&data.validation, usize::MAX));
-    let fresh = TrainSession::build(train.clone(), validation.clone(), config.clone(), init.clone(), None)?;
     let Some(pre) = pretrained else {
-        return Ok(fresh);
+        return TrainSession::build(train, validation, config, init, None);
     };
-    let start = fresh.trainer.model.parameters();
-    let head = head_len(&fresh.trainer.model);
+    // the fresh init, only read for its output layer
+    let fresh = TrainSession::build_cpu(train.clone(), validation.clone(), config.clone(), init.clone())?;
+    let start = fresh.trainer.model().parameters();
+    let head = head_len(fresh.trainer.model());
     if pre.len() != start.len() {
         return Err(JsError::new(&format!(
             "the pretrained network has {} parameters but this one has {}: pretrain and fine-tune need the same hidden sizes",

@@ -191,18 +191,17 @@ fn epochs() -> usize {
     3
 }
 
-/// A training run on MNIST that the page advances a few milliseconds at a time.
+/// A training run on MNIST that the page advances a few milliseconds at a time, on the
+/// device the page has chosen (`train::engine`: the trainer does not know which).
 #[wasm_bindgen]
 pub struct TrainSession {
     pub(crate) trainer: Trainer,
-    /// The same run on the GPU, when the page chose WebGPU and the settings allow it; the
-    /// `trainer` then only holds the initial state.
-    gpu: Option<super::gpu::GpuSession>,
 }
 
 impl TrainSession {
     /// Build a session on any train/validation sets (cells that relabel or subset the data use
-    /// this), optionally starting from given parameters instead of the init.
+    /// this), optionally starting from given parameters instead of the init, on the page's
+    /// device (WebGPU when chosen and it can start the run, else the CPU).
     pub(crate) fn build(
         train: Arc<Dataset>,
         validation: Arc<Dataset>,
@@ -210,6 +209,32 @@ impl TrainSession {
         init: JsValue,
         start_from: Option<&[f32]>,
     ) -> Result<TrainSession, JsError> {
+        let (mut session, c) = TrainSession::build_cpu_with(train, validation, config, init, start_from)?;
+        if let Some(ctx) = super::gpu::active() {
+            let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
+            let model = session.trainer.model().clone();
+            match super::gpu::GpuEngine::new(ctx, model, &c.optimizer, &options, session.trainer.config()) {
+                Ok(engine) => session.trainer.set_engine(Box::new(engine)).map_err(js_err)?,
+                // The CPU can always run it: say why in the console and carry on there.
+                Err(e) => web_sys::console::warn_1(&format!("training on the CPU: {}", e.message()).into()),
+            }
+        }
+        Ok(session)
+    }
+
+    /// The same, always on the CPU: for cells that read every step's gradients and optimizer
+    /// state (on the GPU each would cost a readback).
+    pub(crate) fn build_cpu(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
+        Ok(TrainSession::build_cpu_with(train, validation, config, init, None)?.0)
+    }
+
+    fn build_cpu_with(
+        train: Arc<Dataset>,
+        validation: Arc<Dataset>,
+        config: JsValue,
+        init: JsValue,
+        start_from: Option<&[f32]>,
+    ) -> Result<(TrainSession, SessionConfig), JsError> {
         let c: SessionConfig =
             serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
         let mut sizes = vec![train.features];
@@ -217,13 +242,13 @@ impl TrainSession {
         sizes.push(train.classes.max(validation.classes));
         let mut spec = MlpSpec::new(&sizes, Activation::parse(&c.activation).map_err(js_err)?);
         spec.init = init_from(&init)?;
-        spec.batch_norm = c.batch_norm;
-        spec.dropout = c.dropout;
+        spec.batch_norm = c.batch_norm.clone();
+        spec.dropout = c.dropout.clone();
         let mut model = Mlp::new(spec, c.seed).map_err(js_err)?;
         if let Some(p) = start_from {
             model.set_parameters(p).map_err(js_err)?;
         }
-        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
+        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options.clone() };
         let optimizer = crate::optim::build(&c.optimizer, &options).map_err(js_err)?;
         let reduction = match c.reduction.as_deref() {
             None => Reduction::Mean,
@@ -243,7 +268,7 @@ impl TrainSession {
             seed: c.seed,
         };
         let trainer = Trainer::new(model, optimizer, train, validation, cfg).map_err(js_err)?;
-        Ok(TrainSession { trainer, gpu: None })
+        Ok((TrainSession { trainer }, c))
     }
 }
 
@@ -253,65 +278,57 @@ impl TrainSession {
     /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-        let mut session = TrainSession::build(data.train.clone(), data.validation.clone(), config.clone(), init, None)?;
-        if let Some(ctx) = super::gpu::active() {
-            session.onto_gpu(ctx, data.train.clone(), data.validation.clone(), config)?;
-        }
-        Ok(session)
+        TrainSession::build(data.train.clone(), data.validation.clone(), config, init, None)
     }
 
     /// "WebGPU" or "CPU (SIMD)": where this run trains (now).
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
-        match &self.gpu {
-            Some(g) => g.backend().into(),
-            None => crate::backend::Device::Cpu.label().into(),
-        }
+        self.trainer.engine().label().into()
     }
 
     /// A note for the student, e.g. that the GPU was lost and the run went on on the CPU.
     #[wasm_bindgen(getter)]
     pub fn notice(&self) -> Option<String> {
-        self.gpu.as_ref().and_then(|g| g.notice()).map(String::from)
+        self.trainer.engine().notice().map(String::from)
     }
 
-    /// Take steps until `budget_ms` milliseconds have passed (at least one step). Returns
-    /// "running", "finished" or "diverged".
+    /// Take steps until `budget_ms` milliseconds have passed (at least one step), or until
+    /// the device is busy (see `waiting`). Returns "running", "finished" or "diverged".
     #[wasm_bindgen(js_name = runFor)]
     pub fn run_for(&mut self, budget_ms: f64) -> Result<String, JsError> {
-        if let Some(g) = &mut self.gpu {
-            g.run(budget_ms, usize::MAX).map_err(|e| JsError::new(&e))?;
-            return Ok(self.status());
-        }
         let start = js_sys::Date::now();
         loop {
             let status = self.trainer.step().map_err(js_err)?;
-            if *status != Status::Running || js_sys::Date::now() - start >= budget_ms {
+            if *status != Status::Running || self.trainer.waiting() || js_sys::Date::now() - start >= budget_ms {
                 break;
             }
         }
         Ok(self.status())
     }
 
-    /// Take exactly `n` steps (or fewer if the run ends).
+    /// Take `n` units of work — a training step, or a slice of the end-of-epoch evaluation —
+    /// or fewer if the run ends or the device is busy (see `waiting`). On the GPU a step's
+    /// loss is booked when it is read back, so `steps` moves in jumps.
     #[wasm_bindgen(js_name = runSteps)]
     pub fn run_steps(&mut self, n: usize) -> Result<String, JsError> {
-        if let Some(g) = &mut self.gpu {
-            // On the GPU, steps land in batches when their losses are read back: call again
-            // until `steps` has moved as far as wanted.
-            g.run(f64::INFINITY, n).map_err(|e| JsError::new(&e))?;
-            return Ok(self.status());
-        }
         for _ in 0..n {
-            if *self.trainer.step().map_err(js_err)? != Status::Running {
+            if *self.trainer.step().map_err(js_err)? != Status::Running || self.trainer.waiting() {
                 break;
             }
         }
         Ok(self.status())
+    }
+
+    /// Whether the last call could not go on because the device was busy (a GPU readback):
+    /// come back next frame rather than calling again at once.
+    #[wasm_bindgen(getter)]
+    pub fn waiting(&self) -> bool {
+        self.trainer.waiting()
     }
 
     pub fn status(&self) -> String {
-        match self.status_ref() {
+        match self.trainer.status() {
             Status::Running => "running",
             Status::Finished => "finished",
             Status::Diverged(_) => "diverged",
@@ -322,7 +339,7 @@ impl TrainSession {
     /// Why the run stopped early ("loss became NaN at step 212: lower the learning rate").
     #[wasm_bindgen(getter)]
     pub fn message(&self) -> Option<String> {
-        match self.status_ref() {
+        match self.trainer.status() {
             Status::Diverged(m) => Some(m.clone()),
             _ => None,
         }
@@ -330,7 +347,7 @@ impl TrainSession {
 
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> usize {
-        self.gpu.as_ref().map_or_else(|| self.trainer.steps(), |g| g.steps())
+        self.trainer.steps()
     }
     #[wasm_bindgen(getter, js_name = totalSteps)]
     pub fn total_steps(&self) -> usize {
@@ -342,87 +359,47 @@ impl TrainSession {
     }
     #[wasm_bindgen(getter)]
     pub fn epoch(&self) -> usize {
-        self.gpu.as_ref().map_or_else(|| self.trainer.epoch(), |g| g.epoch())
+        self.trainer.epoch()
     }
 
     /// Mini-batch loss per step (per example, whatever the reduction).
     #[wasm_bindgen(js_name = stepLoss)]
     pub fn step_loss(&self) -> Vec<f32> {
-        self.history().step_loss.clone()
+        self.trainer.history().step_loss.clone()
     }
 
     /// Per-epoch records: `[{ epoch, step, train_loss, train_error, val_loss, val_error }]`.
     pub fn epochs(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.history().epochs).map_err(|e| JsError::new(&e.to_string()))
+        serde_wasm_bindgen::to_value(&self.trainer.history().epochs).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Change the learning rate mid-run (marked on the curves).
     #[wasm_bindgen(js_name = setLr)]
     pub fn set_lr(&mut self, lr: f32) -> Result<(), JsError> {
-        if let Some(g) = &mut self.gpu {
-            return g.set_lr(lr).map_err(|e| JsError::new(&e));
-        }
         self.trainer.set_lr(lr).map_err(js_err)
     }
 
-    /// Test-set error of the current weights.
+    /// Test-set error of the weights as of the last booked step.
     #[wasm_bindgen(js_name = testError)]
     pub fn test_error(&mut self, data: &MnistData) -> Result<f32, JsError> {
-        let model = match &mut self.gpu {
-            Some(g) => &mut g.model,
-            None => &mut self.trainer.model,
-        };
+        let mut model = self.trainer.model().clone();
         model.evaluate(&data.test.x, &data.test.labels).map(|(_, e)| e).map_err(js_err)
     }
 
     /// A named optimizer state buffer (e.g. "step_size", "exp_avg_sq"), or undefined.
     #[wasm_bindgen(js_name = optimizerState)]
     pub fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
-        if let Some(g) = &mut self.gpu {
-            return g.optimizer_state(key);
-        }
-        self.trainer.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+        self.trainer.engine_mut().optimizer_state(key)
     }
 
     /// Notes pinned to steps (e.g. a learning-rate change): `[[step, "text"], …]`.
     pub fn marks(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&self.history().marks).map_err(|e| JsError::new(&e.to_string()))
+        serde_wasm_bindgen::to_value(&self.trainer.history().marks).map_err(|e| JsError::new(&e.to_string()))
     }
 
-    /// The trained parameters (flat, PyTorch order).
+    /// The trained parameters (flat, PyTorch order) as of the last booked step.
     pub fn parameters(&self) -> Vec<f32> {
-        self.gpu.as_ref().map_or(&self.trainer.model, |g| &g.model).parameters().to_vec()
-    }
-}
-
-impl TrainSession {
-    fn status_ref(&self) -> &Status {
-        self.gpu.as_ref().map_or_else(|| self.trainer.status(), |g| g.status())
-    }
-
-    fn history(&self) -> &crate::train::History {
-        self.gpu.as_ref().map_or_else(|| self.trainer.history(), |g| g.history())
-    }
-
-    /// Run this fresh session on the GPU instead, when its settings allow (`gpu::session::
-    /// unsupported` says which do not: those stay on the CPU).
-    fn onto_gpu(&mut self, ctx: std::rc::Rc<super::gpu::GpuContext>, train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue) -> Result<(), JsError> {
-        let c: SessionConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
-        if super::gpu::session::unsupported(&c.optimizer, self.trainer.config()).is_some() {
-            return Ok(());
-        }
-        let train = match c.train_subset {
-            Some(n) if n < train.len() => Arc::new(train.take(n)),
-            _ => train,
-        };
-        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
-        let model = self.trainer.model.clone();
-        match super::gpu::GpuSession::new(ctx, model, &c.optimizer, &options, train, validation, self.trainer.config().clone()) {
-            Ok(g) => self.gpu = Some(g),
-            // The CPU can always run it: say why in the console and carry on there.
-            Err(e) => web_sys::console::warn_1(&format!("training on the CPU: the GPU session failed to start ({e})").into()),
-        }
-        Ok(())
+        self.trainer.model().parameters().to_vec()
     }
 }
 

@@ -226,6 +226,10 @@ impl Race {
                 }
             }
         }
+        for e in &mut entrants {
+            // held at each check, so that the model checked is that step's on any device
+            e.session.trainer.hold_after(check_steps.first().copied());
+        }
         Ok(Race {
             entrants,
             validation: data.validation.clone(),
@@ -243,15 +247,17 @@ impl Race {
     pub fn run_for(&mut self, budget_ms: f64) -> Result<bool, JsError> {
         let start = js_sys::Date::now();
         let mut first = true;
+        // an entrant whose device is busy (a GPU readback) sits out the rest of this call
+        let mut waiting = vec![false; self.entrants.len()];
         // the active entrant furthest behind goes next
-        while let Some(i) = argmin(self.entrants.iter().map(|e| e.active().then_some(e.session.trainer.steps()))) {
-            // A step that ends an epoch also evaluates the whole validation set inside the
-            // trainer: only start one at the top of a frame, so a frame holds at most one.
+        while let Some(i) = argmin(self.entrants.iter().zip(&waiting).map(|(e, &w)| (e.active() && !w).then_some(e.session.trainer.steps()))) {
+            // A step that ends an epoch starts the trainer's validation pass: only start one
+            // at the top of a frame, so a frame holds at most one.
             if !first && self.entrants[i].pending.is_none() && self.ends_epoch(i) {
                 break;
             }
             let t0 = js_sys::Date::now();
-            self.unit(i)?;
+            waiting[i] = !self.unit(i)?;
             self.entrants[i].compute_ms += js_sys::Date::now() - t0;
             first = false;
             if js_sys::Date::now() - start >= budget_ms {
@@ -385,15 +391,19 @@ impl Race {
     }
 
     /// One unit of work for entrant `i`: a slice of its pending check, or a training step
-    /// (which may make a check due).
-    fn unit(&mut self, i: usize) -> Result<(), JsError> {
+    /// (which may make a check due). Returns false when the entrant's device was busy.
+    fn unit(&mut self, i: usize) -> Result<bool, JsError> {
         let validation = self.validation.clone();
         let e = &mut self.entrants[i];
         if let Some(ev) = &mut e.pending {
+            // the trainer is held at the check's step, so the synced model is that step's
+            let Some(model) = e.session.trainer.engine_mut().synced_model().map_err(js_err)? else {
+                return Ok(false);
+            };
             let n = validation.len();
             let end = (ev.pos + EVAL_SLICE).min(n);
             let f = validation.features;
-            let (loss, err) = e.session.trainer.model.evaluate(&validation.x[ev.pos * f..end * f], &validation.labels[ev.pos..end]).map_err(js_err)?;
+            let (loss, err) = model.evaluate(&validation.x[ev.pos * f..end * f], &validation.labels[ev.pos..end]).map_err(js_err)?;
             let m = (end - ev.pos) as f64;
             ev.loss_sum += loss as f64 * m;
             ev.wrong_sum += err as f64 * m;
@@ -402,18 +412,31 @@ impl Race {
                 let check = Check { step: ev.step, val_error: (ev.wrong_sum / n as f64) as f32, val_loss: (ev.loss_sum / n as f64) as f32 };
                 e.checks.push(check);
                 e.pending = None;
+                let next = next_check(&self.check_steps, check.step);
+                self.entrants[i].session.trainer.hold_after(next);
             }
-            return Ok(());
+            return Ok(true);
         }
-        e.session.trainer.step().map_err(js_err)?;
-        let step = e.session.trainer.steps();
-        let closed = e.session.trainer.history().epochs.last().filter(|r| r.step == step);
+        let t = &mut e.session.trainer;
+        t.step().map_err(js_err)?;
+        if t.waiting() {
+            return Ok(false);
+        }
+        let step = t.steps();
+        let closed = t.history().epochs.last().filter(|r| r.step == step);
         if let Some(r) = closed {
             // the trainer has just checked the whole validation set at the epoch's end
             e.checks.push(Check { step, val_error: r.val_error, val_loss: r.val_loss });
-        } else if e.trainer_running() && self.check_steps.binary_search(&step).is_ok() {
+            let next = next_check(&self.check_steps, step);
+            e.session.trainer.hold_after(next);
+        } else if e.trainer_running() && self.check_steps.binary_search(&step).is_ok() && e.checks.last().is_none_or(|c| c.step < step) {
             e.pending = Some(Eval { step, pos: 0, loss_sum: 0.0, wrong_sum: 0.0 });
         }
-        Ok(())
+        Ok(true)
     }
+}
+
+/// The first check after `step`, if any.
+fn next_check(check_steps: &[usize], step: usize) -> Option<usize> {
+    check_steps.iter().copied().find(|&s| s > step)
 }

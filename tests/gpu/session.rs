@@ -1,11 +1,11 @@
-//! The page's training session on the GPU: the same record as `train::Trainer` on the CPU,
-//! and a lost device handing the run over to the CPU without losing it.
+//! The trainer on the WebGPU engine: the same record as on the CPU engine, and a lost device
+//! handing the run over to the CPU without losing it.
 
 use super::common::{assert_close, gpu, normal};
 use descent::data::Dataset;
 use descent::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
 use descent::train::{Status, TrainConfig, Trainer};
-use descent::web::gpu::{GpuContext, GpuSession};
+use descent::web::gpu::{GpuContext, GpuEngine};
 use serde_json::{json, Value};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -28,19 +28,23 @@ async fn next_task() {
     wasm_bindgen_futures::JsFuture::from(promise).await.expect("timeout");
 }
 
-/// Drive a GPU session to its end, optionally destroying its device after `lose_after` calls.
-async fn finish(s: &mut GpuSession, lose_after: Option<usize>) {
-    for call in 0..100_000 {
-        if lose_after == Some(call) {
-            s.destroy_device();
+/// Drive a trainer on the GPU engine to its end, optionally destroying its device after
+/// `lose_after` frames; a frame takes steps until the engine is busy or 5 ms have passed.
+async fn finish(t: &mut Trainer, lose_after: Option<(usize, &GpuContext)>) {
+    for frame in 0..100_000 {
+        if let Some((at, ctx)) = lose_after {
+            if frame == at {
+                ctx.device.destroy();
+            }
         }
-        s.run(5.0, usize::MAX).unwrap();
-        if *s.status() != Status::Running {
+        let start = js_sys::Date::now();
+        while *t.step().unwrap() == Status::Running && !t.waiting() && js_sys::Date::now() - start < 5.0 {}
+        if *t.status() != Status::Running {
             return;
         }
         next_task().await;
     }
-    panic!("the GPU session never finished");
+    panic!("the GPU run never finished");
 }
 
 fn setup(optimizer: &str, options: &Value) -> (Mlp, Arc<Dataset>, Arc<Dataset>, TrainConfig, Trainer) {
@@ -53,7 +57,7 @@ fn setup(optimizer: &str, options: &Value) -> (Mlp, Arc<Dataset>, Arc<Dataset>, 
     (model, train, validation, cfg, trainer)
 }
 
-fn assert_same_record(what: &str, s: &GpuSession, t: &Trainer) {
+fn assert_same_record(what: &str, s: &Trainer, t: &Trainer) {
     let (g, c) = (s.history(), t.history());
     assert_eq!(s.steps(), t.steps(), "{what}: steps");
     assert_close(&format!("{what}: step losses"), &g.step_loss, &c.step_loss, |i| 1e-4 * c.step_loss[i].abs().max(1.0));
@@ -63,27 +67,27 @@ fn assert_same_record(what: &str, s: &GpuSession, t: &Trainer) {
         assert!((a.train_loss - b.train_loss).abs() < 1e-4 && (a.val_loss - b.val_loss).abs() < 1e-4, "{what}: {a:?} vs {b:?}");
         assert!((a.train_error - b.train_error).abs() < 0.02 && (a.val_error - b.val_error).abs() < 0.02, "{what}: {a:?} vs {b:?}");
     }
-    let rms = (t.model.parameters().iter().map(|v| v * v).sum::<f32>() / t.model.parameters().len() as f32).sqrt();
-    assert_close(&format!("{what}: parameters"), s.model.parameters(), t.model.parameters(), |i| 1e-4 * t.model.parameters()[i].abs().max(rms));
+    let want = t.model().parameters();
+    let rms = (want.iter().map(|v| v * v).sum::<f32>() / want.len() as f32).sqrt();
+    assert_close(&format!("{what}: parameters"), s.model().parameters(), want, |i| 1e-4 * want[i].abs().max(rms));
 }
 
 #[wasm_bindgen_test]
-async fn gpu_session_keeps_the_trainers_record() {
-    let Some(ctx) = gpu("GPU session").await else { return };
+async fn the_trainer_keeps_the_same_record_on_the_gpu_engine() {
+    let Some(ctx) = gpu("GPU engine").await else { return };
     let options = json!({"lr": 0.05, "momentum": 0.9});
     let (model, train, validation, cfg, trainer) = setup("sgd", &options);
-    let mut s = GpuSession::new(ctx, model, "sgd", &options, train, validation, cfg).unwrap();
-    assert_eq!(s.backend(), "WebGPU");
-    finish(&mut s, None).await;
-    assert_eq!(*s.status(), Status::Finished);
-    assert_same_record("sgd momentum + batch-norm", &s, &trainer);
-    assert!(s.notice().is_none());
-    // rprop and L1/L2 stay on the CPU
-    assert!(descent::web::gpu::session::unsupported("rprop", trainer.config()).is_some());
+    let engine = GpuEngine::new(ctx, model, "sgd", &options, &cfg).unwrap();
+    let mut t = Trainer::with_engine(Box::new(engine), train, validation, cfg).unwrap();
+    assert_eq!(t.engine().label(), "WebGPU");
+    finish(&mut t, None).await;
+    assert_eq!(*t.status(), Status::Finished);
+    assert_same_record("sgd momentum + batch-norm", &t, &trainer);
+    assert!(t.engine().notice().is_none());
 }
 
 #[wasm_bindgen_test]
-async fn a_lost_device_hands_the_run_to_the_cpu_from_the_last_parameters() {
+async fn a_lost_device_hands_the_run_to_the_cpu_from_the_last_readback() {
     // A device of its own: this test destroys it.
     if gpu("device loss").await.is_none() {
         return;
@@ -92,12 +96,13 @@ async fn a_lost_device_hands_the_run_to_the_cpu_from_the_last_parameters() {
     // Plain SGD keeps no state, so the handed-over run must end exactly where the CPU's does.
     let options = json!({"lr": 0.1});
     let (model, train, validation, cfg, trainer) = setup("sgd", &options);
-    let mut s = GpuSession::new(ctx, model, "sgd", &options, train, validation, cfg).unwrap();
-    finish(&mut s, Some(3)).await;
-    assert_eq!(*s.status(), Status::Finished);
-    assert_eq!(s.backend(), "CPU (SIMD)");
-    let notice = s.notice().expect("a notice for the student");
+    let engine = GpuEngine::new(ctx.clone(), model, "sgd", &options, &cfg).unwrap();
+    let mut t = Trainer::with_engine(Box::new(engine), train, validation, cfg).unwrap();
+    finish(&mut t, Some((3, &ctx))).await;
+    assert_eq!(*t.status(), Status::Finished);
+    assert_eq!(t.engine().label(), "CPU (SIMD)");
+    let notice = t.engine().notice().expect("a notice for the student").to_string();
     assert!(notice.contains("CPU"), "{notice}");
     wasm_bindgen_test::console_log!("{notice}");
-    assert_same_record("after the device was lost", &s, &trainer);
+    assert_same_record("after the device was lost", &t, &trainer);
 }

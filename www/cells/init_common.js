@@ -40,18 +40,24 @@ export function download(name, text, type = 'application/json') {
  * with the fewest steps, so the runs grow side by side and a frame never waits for a whole
  * round of slow steps. A step that ends an epoch (and so evaluates the validation set) always
  * opens a frame of its own, so one frame holds at most one evaluation. Sessions stop at
- * `target` steps. Returns whether any is still running.
+ * `target` steps. A session whose device is busy (a GPU readback) sits out the rest of the
+ * frame. Returns whether any is still running.
  */
 export function advance(sessions, budget = BUDGET_MS, target = Infinity) {
   const t0 = performance.now();
+  const busy = new Set(); // on the GPU, a session waits for its readback: next frame, then
   for (let taken = 0; ; taken++) {
     let next = null;
+    let running = false;
     for (const s of sessions) {
-      if (s.status() === 'running' && s.steps < target && (!next || s.steps < next.steps)) next = s;
+      if (s.status() !== 'running' || s.steps >= target) continue;
+      running = true;
+      if (!busy.has(s) && (!next || s.steps < next.steps)) next = s;
     }
-    if (!next) return false;
+    if (!next) return running;
     if (taken > 0 && (next.steps + 1) % next.stepsPerEpoch === 0) return true;
     next.runSteps(1);
+    if (next.waiting) busy.add(next);
     if (performance.now() - t0 >= budget) return true;
   }
 }

@@ -10,16 +10,16 @@
 //! otherwise; [`GpuContext::request`] answers `None` where there is none.
 
 pub mod context;
+pub mod engine;
 pub mod kernels;
 pub mod mlp;
 pub mod ops;
 pub mod optim;
 mod plan;
-pub mod session;
 
 pub use context::GpuContext;
 pub use mlp::{GpuMlp, GpuTrainConfig};
-pub use session::GpuSession;
+pub use engine::GpuEngine;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -1,0 +1,129 @@
+//! Where a run's steps are computed: the trainer's one door to a compute device.
+//!
+//! The [`Trainer`](super::Trainer) decides *what* to train on — the batch order, the epochs,
+//! the divergence checks, the records — and hands each mini-batch to an [`Engine`], which
+//! does the forward pass, the backward pass, the penalty and the optimizer update wherever
+//! its parameters live. [`CpuEngine`] computes each step at once (natively with ndarray, in
+//! the browser with the packed SIMD kernels of `backend`); the WebGPU engine in
+//! `web::gpu::engine` queues steps on the GPU and learns their losses later.
+//!
+//! The contract that lets one trainer drive both:
+//!
+//! 1. `submit` one step at a time while `ready()` says so; a step's outcome (its loss as the
+//!    reduction gives it, and how many examples it got wrong) comes back, in order, from
+//!    `finished()` — at once on the CPU, after a readback on the GPU.
+//! 2. A step whose loss is not finite, or whose per-example loss is above the `max_loss`
+//!    given with it, must not update the parameters where the engine can tell in time (the
+//!    CPU can; the GPU learns the loss too late, and the trainer stops the run either way).
+//! 3. `synced_model()` brings the engine's [`Mlp`] up to date with every finished step
+//!    (parameters and batch-norm running statistics) and returns it, or `None` while that is
+//!    still under way. The trainer evaluates the validation set only on a synced model.
+//! 4. An engine that loses its device reports [`Finished::lost`]: the steps submitted and
+//!    not finished are gone, and the trainer submits them again. The engine itself carries
+//!    on from the last synced parameters and optimizer state (the WebGPU engine on the CPU).
+
+use crate::nn::{Mlp, Penalty, Reduction};
+use crate::optim::Optimizer;
+use crate::Result;
+
+/// What came back from the engine since the last call.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// (loss as the reduction gives it, misclassified examples) of each finished step, in the
+    /// order they were submitted.
+    pub steps: Vec<(f32, usize)>,
+    /// The device was lost: every step submitted and not in `steps` is gone.
+    pub lost: bool,
+}
+
+/// A compute device that trains one model with one optimizer.
+pub trait Engine {
+    /// Where the steps run now, as the page shows it ("WebGPU", "CPU (SIMD)", …).
+    fn label(&self) -> &'static str;
+    /// Whether another step may be submitted now (the GPU says no while it reads back).
+    fn ready(&mut self) -> bool;
+    /// One training step on `x` (rows × inputs) and `labels`: forward, backward with the
+    /// `reduction` and `penalty`, and the optimizer update (skipped where the engine can see
+    /// in time that the loss is not finite or its per-example value exceeds `max_loss`).
+    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()>;
+    /// The outcomes of the steps finished since the last call.
+    fn finished(&mut self) -> Result<Finished>;
+    /// The model as of every finished step, once it is; `None` while bringing it up to date.
+    fn synced_model(&mut self) -> Result<Option<&mut Mlp>>;
+    /// The model as of the last sync (the initial one before any).
+    fn model(&self) -> &Mlp;
+    /// The optimizer's current learning rate.
+    fn lr(&self) -> f32;
+    /// Change the learning rate for the steps not yet submitted; the optimizer state is kept.
+    fn set_lr(&mut self, lr: f32) -> Result<()>;
+    /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync.
+    /// On the GPU, asking for one makes later syncs bring it, so the first answer may be `None`.
+    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>>;
+    /// A note for the student, e.g. that the device was lost and the run moved to the CPU.
+    fn notice(&self) -> Option<&str> {
+        None
+    }
+    /// The CPU engine, when this is one: cells that read every step's gradients use it.
+    fn cpu(&self) -> Option<&CpuEngine> {
+        None
+    }
+    fn cpu_mut(&mut self) -> Option<&mut CpuEngine> {
+        None
+    }
+}
+
+/// Steps computed at once on the CPU.
+pub struct CpuEngine {
+    pub model: Mlp,
+    pub optimizer: Box<dyn Optimizer>,
+    done: Vec<(f32, usize)>,
+}
+
+impl CpuEngine {
+    pub fn new(model: Mlp, optimizer: Box<dyn Optimizer>) -> CpuEngine {
+        CpuEngine { model, optimizer, done: Vec::new() }
+    }
+}
+
+impl Engine for CpuEngine {
+    fn label(&self) -> &'static str {
+        crate::backend::Device::Cpu.label()
+    }
+    fn ready(&mut self) -> bool {
+        true
+    }
+    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+        let (loss, wrong) = self.model.train_batch(x, labels, reduction, penalty)?;
+        let per_example = if reduction == Reduction::Sum { loss / labels.len() as f32 } else { loss };
+        if per_example.is_finite() && per_example <= max_loss {
+            let (params, grads) = self.model.params_and_grads();
+            self.optimizer.step(params, grads)?;
+        }
+        self.done.push((loss, wrong));
+        Ok(())
+    }
+    fn finished(&mut self) -> Result<Finished> {
+        Ok(Finished { steps: std::mem::take(&mut self.done), lost: false })
+    }
+    fn synced_model(&mut self) -> Result<Option<&mut Mlp>> {
+        Ok(Some(&mut self.model))
+    }
+    fn model(&self) -> &Mlp {
+        &self.model
+    }
+    fn lr(&self) -> f32 {
+        self.optimizer.lr()
+    }
+    fn set_lr(&mut self, lr: f32) -> Result<()> {
+        self.optimizer.set_lr(lr)
+    }
+    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
+        self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    }
+    fn cpu(&self) -> Option<&CpuEngine> {
+        Some(self)
+    }
+    fn cpu_mut(&mut self) -> Option<&mut CpuEngine> {
+        Some(self)
+    }
+}

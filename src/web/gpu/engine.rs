@@ -1,0 +1,304 @@
+//! The WebGPU [`Engine`]: steps queued on the GPU, their losses learnt later.
+//!
+//! `submit` records one step (forward, loss, backward, penalty, update) in one command buffer
+//! and submits it without waiting; the GPU writes each step's loss and misclassification count
+//! into a ring. When the ring is full, or the trainer asks for a synced model (an epoch's end),
+//! the engine hands its `GpuMlp` to a future that reads back the ring, the parameters, the
+//! batch-norm running statistics and the optimizer state; until that lands `ready()` is false,
+//! which also keeps the GPU queue short. So the trainer books steps in jumps of up to
+//! `READBACK_EVERY`, and learns of a divergence up to that many steps late.
+//!
+//! The CPU copy of the model (`model()`) holds the parameters of the last readback; the
+//! trainer evaluates the validation set on it. If the device is lost, the engine carries on as
+//! a [`CpuEngine`] from that readback — its parameters, running statistics, and the optimizer
+//! state and step count read back with them — and reports the steps submitted since as lost,
+//! so the trainer takes them again. The student sees a notice; nothing is lost.
+
+use super::mlp::{GpuMlp, GpuTrainConfig};
+use super::GpuContext;
+use crate::nn::{Mlp, Penalty, Reduction};
+use crate::train::{CpuEngine, Engine, Finished, TrainConfig};
+use crate::{Error, Result};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Steps between loss readbacks.
+pub const READBACK_EVERY: usize = 32;
+
+/// What a readback brings: the losses of the steps since the last one, the parameters after
+/// them, the batch-norm statistics and the optimizer's state.
+struct Snapshot {
+    losses: Vec<(f32, usize)>,
+    params: Vec<f32>,
+    stats: Vec<(usize, Vec<f32>, Vec<f32>)>,
+    optimizer_steps: u64,
+    state: Vec<(String, Vec<f32>)>,
+}
+
+type Inbox = Rc<RefCell<Option<(GpuMlp, std::result::Result<Snapshot, String>)>>>;
+
+fn err(e: String) -> Error {
+    Error::new(e)
+}
+
+pub struct GpuEngine {
+    /// The parameters as of the last readback.
+    model: Mlp,
+    ctx: Rc<GpuContext>,
+    /// `None` while a readback holds it, or after a fallback.
+    gpu: Option<GpuMlp>,
+    inbox: Inbox,
+    in_flight: bool,
+    /// After a fallback: the CPU engine that carries on.
+    cpu: Option<CpuEngine>,
+    optimizer: String,
+    options: Value,
+    out: Vec<(f32, usize)>,
+    lost: bool,
+    notice: Option<String>,
+    /// A learning rate set while a readback held the GPU model.
+    pending_lr: Option<f32>,
+    lr: f32,
+    /// Optimizer state as of the last readback.
+    optimizer_steps: u64,
+    state: Vec<(String, Vec<f32>)>,
+}
+
+impl GpuEngine {
+    /// `model` and the optimizer `optimizer`/`options` (PyTorch names) on the GPU of `ctx`,
+    /// for batches of at most `cfg.batch_size` rows with `cfg`'s reduction and penalty.
+    pub fn new(ctx: Rc<GpuContext>, model: Mlp, optimizer: &str, options: &Value, cfg: &TrainConfig) -> Result<GpuEngine> {
+        let gcfg = GpuTrainConfig {
+            optimizer: optimizer.into(),
+            options: options.clone(),
+            reduction: cfg.reduction,
+            max_batch: cfg.batch_size,
+            readback_every: READBACK_EVERY,
+        };
+        if !cfg.penalty.is_zero() {
+            return Err(Error::new("L1/L2 penalties run on the CPU only"));
+        }
+        let gpu = GpuMlp::new(ctx.clone(), &model, &gcfg).map_err(err)?;
+        let lr = gpu.optimizer().lr();
+        Ok(GpuEngine {
+            model,
+            ctx,
+            gpu: Some(gpu),
+            inbox: Rc::new(RefCell::new(None)),
+            in_flight: false,
+            cpu: None,
+            optimizer: optimizer.into(),
+            options: options.clone(),
+            out: Vec::new(),
+            lost: false,
+            notice: None,
+            pending_lr: None,
+            lr,
+            optimizer_steps: 0,
+            state: Vec::new(),
+        })
+    }
+
+    /// Take in a readback that has landed, and notice a lost device.
+    fn poll(&mut self) -> Result<()> {
+        if self.cpu.is_some() {
+            return Ok(());
+        }
+        let landed = self.inbox.borrow_mut().take();
+        if let Some((gpu, result)) = landed {
+            self.in_flight = false;
+            self.gpu = Some(gpu);
+            match result {
+                Ok(snapshot) => self.take_in(snapshot)?,
+                Err(e) => return self.fall_back(&e),
+            }
+            if let (Some(lr), Some(gpu)) = (self.pending_lr.take(), &mut self.gpu) {
+                gpu.optimizer_mut().set_lr(lr).map_err(err)?;
+            }
+        }
+        if !self.in_flight && self.ctx.is_lost() {
+            let msg = self.ctx.lost_message();
+            return self.fall_back(&msg);
+        }
+        Ok(())
+    }
+
+    fn take_in(&mut self, s: Snapshot) -> Result<()> {
+        // A diverged run may read back non-finite weights: keep the last finite ones to show.
+        if s.params.iter().all(|v| v.is_finite()) {
+            self.model.set_parameters(&s.params)?;
+            for (l, mean, var) in &s.stats {
+                self.model.set_running_stats(*l, mean, var)?;
+            }
+            self.optimizer_steps = s.optimizer_steps;
+            self.state = s.state;
+        }
+        self.out.extend(s.losses);
+        Ok(())
+    }
+
+    /// Hand the GPU model to a future that reads the ring, parameters and state back.
+    fn start_readback(&mut self) {
+        if self.in_flight {
+            return;
+        }
+        let Some(mut gpu) = self.gpu.take() else { return };
+        let inbox = self.inbox.clone();
+        let layers = self.model.num_layers();
+        self.in_flight = true;
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = async {
+                let losses = gpu.take_losses().await?;
+                let params = gpu.parameters().await?;
+                let mut stats = Vec::new();
+                for l in 0..layers {
+                    if let Some((mean, var)) = gpu.running_stats(l).await? {
+                        stats.push((l, mean, var));
+                    }
+                }
+                let mut state = Vec::new();
+                for k in gpu.optimizer().state_names() {
+                    if let Some(v) = gpu.optimizer_state(k).await? {
+                        state.push((k.to_string(), v));
+                    }
+                }
+                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state })
+            }
+            .await;
+            *inbox.borrow_mut() = Some((gpu, result));
+        });
+    }
+
+    /// The device is gone: carry on on the CPU from the last readback.
+    fn fall_back(&mut self, why: &str) -> Result<()> {
+        self.gpu = None;
+        self.in_flight = false;
+        let mut opt = crate::optim::build(&self.optimizer, &self.options)?;
+        opt.set_lr(self.pending_lr.take().unwrap_or(self.lr))?;
+        let kept = restore_state(opt.as_mut(), self.optimizer_steps, &self.state);
+        self.cpu = Some(CpuEngine::new(self.model.clone(), opt));
+        self.lost = true;
+        let why = why.trim().trim_end_matches('.');
+        let why = if why.is_empty() { "no reason given" } else { why };
+        self.notice = Some(format!(
+            "The GPU stopped working ({why}); training goes on on the CPU from the last saved step{}.",
+            if kept { ", with the optimizer's state" } else { ", with the optimizer's state started afresh" }
+        ));
+        Ok(())
+    }
+}
+
+/// Give a fresh CPU optimizer the state read back from the GPU. Returns whether it could.
+fn restore_state(opt: &mut dyn crate::optim::Optimizer, steps: u64, state: &[(String, Vec<f32>)]) -> bool {
+    let _ = (opt, steps, state);
+    false
+}
+
+impl Engine for GpuEngine {
+    fn label(&self) -> &'static str {
+        match &self.cpu {
+            Some(c) => c.label(),
+            None => crate::backend::Device::WebGpu.label(),
+        }
+    }
+
+    fn ready(&mut self) -> bool {
+        if self.poll().is_err() {
+            return false;
+        }
+        match &mut self.cpu {
+            Some(c) => c.ready(),
+            None => !self.in_flight && self.gpu.is_some(),
+        }
+    }
+
+    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+        self.poll()?;
+        if let Some(c) = &mut self.cpu {
+            return c.submit(x, labels, reduction, penalty, max_loss);
+        }
+        let Some(gpu) = self.gpu.as_mut() else {
+            return Err(Error::new("the GPU is busy reading back: wait until the engine is ready"));
+        };
+        if let Err(e) = gpu.step(x, labels) {
+            if self.ctx.is_lost() {
+                // the step never ran: the trainer takes it again on the CPU
+                let msg = self.ctx.lost_message();
+                return self.fall_back(&msg);
+            }
+            return Err(err(e));
+        }
+        if gpu.needs_readback() {
+            self.start_readback();
+        }
+        Ok(())
+    }
+
+    fn finished(&mut self) -> Result<Finished> {
+        self.poll()?;
+        let mut steps = std::mem::take(&mut self.out);
+        let lost = std::mem::take(&mut self.lost);
+        if !lost {
+            if let Some(c) = &mut self.cpu {
+                steps.extend(c.finished()?.steps);
+            }
+        }
+        Ok(Finished { steps, lost })
+    }
+
+    fn synced_model(&mut self) -> Result<Option<&mut Mlp>> {
+        self.poll()?;
+        let behind = self.in_flight || self.gpu.as_ref().is_some_and(|g| g.pending() > 0);
+        if self.cpu.is_none() && behind {
+            self.start_readback();
+            return Ok(None);
+        }
+        Ok(Some(match &mut self.cpu {
+            Some(c) => &mut c.model, // a CPU engine after a fallback is always in sync
+            None => &mut self.model,
+        }))
+    }
+
+    fn model(&self) -> &Mlp {
+        match &self.cpu {
+            Some(c) => c.model(),
+            None => &self.model,
+        }
+    }
+
+    fn lr(&self) -> f32 {
+        match &self.cpu {
+            Some(c) => c.lr(),
+            None => self.pending_lr.unwrap_or(self.lr),
+        }
+    }
+
+    fn set_lr(&mut self, lr: f32) -> Result<()> {
+        if let Some(c) = &mut self.cpu {
+            return c.set_lr(lr);
+        }
+        match &mut self.gpu {
+            Some(gpu) => gpu.optimizer_mut().set_lr(lr).map_err(err)?,
+            None => {
+                // a readback holds the GPU model: check now, apply when it lands
+                let mut probe = crate::optim::build(&self.optimizer, &self.options)?;
+                probe.set_lr(lr)?;
+                self.pending_lr = Some(lr);
+            }
+        }
+        self.lr = lr;
+        Ok(())
+    }
+
+    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
+        if let Some(c) = &mut self.cpu {
+            return c.optimizer_state(key);
+        }
+        self.state.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+}

@@ -1,0 +1,200 @@
+//! The trainer/engine contract (`train::engine`), checked natively with an engine that behaves
+//! like the GPU one: steps finish only when a "readback" lands, that readback takes a call or
+//! two to arrive, and the device can be lost with steps in flight. The trainer must keep
+//! exactly the record it keeps with the plain CPU engine.
+
+use descent::data::Dataset;
+use descent::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use descent::train::{CpuEngine, Engine, Finished, History, Status, TrainConfig, Trainer};
+use descent::Result;
+use std::sync::Arc;
+
+/// A CPU engine seen through a delay: results are held back until `ring` steps are pending or
+/// a sync is asked for, and each readback lands `latency` calls after it starts. With
+/// `lose_at`, the device is "lost" on that submitted step: everything since the last readback
+/// is rolled back (parameters included) and reported lost.
+struct Delayed {
+    inner: CpuEngine,
+    ring: usize,
+    latency: usize,
+    held: Vec<(f32, usize)>,
+    /// A readback under way: calls left before it lands.
+    in_flight: Option<usize>,
+    ready_out: Vec<(f32, usize)>,
+    submitted: usize,
+    lose_at: Option<usize>,
+    lost: bool,
+    /// The model as of the last readback (what a lost device leaves).
+    synced: Mlp,
+    busy_calls: usize,
+}
+
+impl Delayed {
+    fn new(inner: CpuEngine, ring: usize, latency: usize, lose_at: Option<usize>) -> Delayed {
+        let synced = inner.model.clone();
+        Delayed { inner, ring, latency, held: Vec::new(), in_flight: None, ready_out: Vec::new(), submitted: 0, lose_at, lost: false, synced, busy_calls: 0 }
+    }
+    fn start_readback(&mut self) {
+        if self.in_flight.is_none() {
+            self.in_flight = Some(self.latency);
+        }
+    }
+    fn poll(&mut self) {
+        if let Some(left) = self.in_flight {
+            if left == 0 {
+                self.in_flight = None;
+                self.ready_out.append(&mut self.held);
+                self.synced = self.inner.model.clone();
+            } else {
+                self.in_flight = Some(left - 1);
+            }
+        }
+    }
+}
+
+impl Engine for Delayed {
+    fn label(&self) -> &'static str {
+        "delayed"
+    }
+    fn ready(&mut self) -> bool {
+        self.poll();
+        let ok = self.in_flight.is_none();
+        if !ok {
+            self.busy_calls += 1;
+        }
+        ok
+    }
+    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+        assert!(self.in_flight.is_none(), "submitted while a readback is in flight");
+        self.submitted += 1;
+        if self.lose_at == Some(self.submitted) && !self.lost {
+            // the device dies with this step: what was held is gone, parameters roll back
+            self.lost = true;
+            self.held.clear();
+            self.inner.model = self.synced.clone();
+            return Ok(());
+        }
+        self.inner.submit(x, labels, reduction, penalty, max_loss)?;
+        self.held.extend(self.inner.finished()?.steps);
+        if self.held.len() >= self.ring {
+            self.start_readback();
+        }
+        Ok(())
+    }
+    fn finished(&mut self) -> Result<Finished> {
+        self.poll();
+        let lost = std::mem::take(&mut self.lost);
+        if lost {
+            // a real device loss leaves the engine on another device, ready at once
+            self.in_flight = None;
+            self.lose_at = None;
+        }
+        Ok(Finished { steps: std::mem::take(&mut self.ready_out), lost })
+    }
+    fn synced_model(&mut self) -> Result<Option<&mut Mlp>> {
+        self.poll();
+        if self.held.is_empty() && self.in_flight.is_none() {
+            return Ok(Some(&mut self.inner.model));
+        }
+        self.start_readback();
+        Ok(None)
+    }
+    fn model(&self) -> &Mlp {
+        &self.synced
+    }
+    fn lr(&self) -> f32 {
+        self.inner.lr()
+    }
+    fn set_lr(&mut self, lr: f32) -> Result<()> {
+        self.inner.set_lr(lr)
+    }
+    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
+        self.inner.optimizer_state(key)
+    }
+}
+
+/// Four noisy clusters in 12 dimensions: learnable, so losses move and epochs differ.
+fn data(n: usize, seed: u64) -> Arc<Dataset> {
+    let mut rng = descent::Rng::new(seed);
+    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+    let x = labels.iter().flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 })).map(|v: f32| v + rng.normal(0.0, 0.5)).collect();
+    Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
+}
+
+fn engine(optimizer: &str) -> CpuEngine {
+    let mut spec = MlpSpec::new(&[12, 16, 4], Activation::Relu);
+    spec.batch_norm = vec![true];
+    let model = Mlp::new(spec, 3).unwrap();
+    let opt = descent::optim::build(optimizer, &serde_json::json!({ "lr": 0.05 })).unwrap();
+    CpuEngine::new(model, opt)
+}
+
+fn config() -> TrainConfig {
+    TrainConfig { batch_size: 16, epochs: 3, seed: 9, penalty: Penalty { l1: 0.0, l2: 1e-3 }, ..TrainConfig::default() }
+}
+
+fn run(e: Box<dyn Engine>, calls_limit: usize) -> (Trainer, usize) {
+    let mut t = Trainer::with_engine(e, data(200, 1), data(60, 2), config()).unwrap();
+    let mut waits = 0;
+    for _ in 0..calls_limit {
+        if *t.step().unwrap() != Status::Running {
+            break;
+        }
+        waits += t.waiting() as usize;
+    }
+    (t, waits)
+}
+
+fn same_record(a: &History, b: &History) {
+    assert_eq!(a.step_loss, b.step_loss, "step losses");
+    assert_eq!(a.epochs.len(), b.epochs.len());
+    for (x, y) in a.epochs.iter().zip(&b.epochs) {
+        assert_eq!(x.step, y.step);
+        assert_eq!(x.train_loss, y.train_loss);
+        assert_eq!(x.val_loss, y.val_loss);
+        assert_eq!(x.val_error, y.val_error);
+    }
+}
+
+#[test]
+fn a_delayed_engine_gives_the_same_record_as_the_cpu() {
+    let (cpu, waits) = run(Box::new(engine("adam")), 100_000);
+    assert_eq!(*cpu.status(), Status::Finished);
+    assert_eq!(waits, 0, "the CPU never makes the trainer wait");
+    assert_eq!(cpu.history().epochs.len(), 3);
+    for (ring, latency) in [(1, 0), (4, 2), (5, 1), (32, 3)] {
+        let (t, waits) = run(Box::new(Delayed::new(engine("adam"), ring, latency, None)), 100_000);
+        assert_eq!(*t.status(), Status::Finished, "ring {ring}");
+        same_record(cpu.history(), t.history());
+        assert_eq!(t.model().parameters(), cpu.model().parameters(), "ring {ring}: final parameters");
+        if latency > 0 {
+            assert!(waits > 0, "ring {ring}: a readback in flight makes the trainer wait");
+        }
+    }
+}
+
+#[test]
+fn steps_lost_with_the_device_are_taken_again() {
+    // Plain SGD keeps no state, so rolling the parameters back is the whole rollback.
+    let (cpu, _) = run(Box::new(engine("sgd")), 100_000);
+    for lose_at in [3, 13, 14, 30] {
+        let (t, _) = run(Box::new(Delayed::new(engine("sgd"), 4, 1, Some(lose_at))), 100_000);
+        assert_eq!(*t.status(), Status::Finished, "lost at {lose_at}");
+        same_record(cpu.history(), t.history());
+        assert_eq!(t.model().parameters(), cpu.model().parameters(), "lost at {lose_at}");
+    }
+}
+
+#[test]
+fn divergence_found_late_still_stops_the_run_at_the_right_step() {
+    let mk = || {
+        let model = Mlp::new(MlpSpec::new(&[12, 16, 4], Activation::Relu), 3).unwrap();
+        CpuEngine::new(model, descent::optim::build("sgd", &serde_json::json!({ "lr": 1e30 })).unwrap())
+    };
+    let (cpu, _) = run(Box::new(mk()), 1000);
+    let (late, _) = run(Box::new(Delayed::new(mk(), 8, 2, None)), 1000);
+    let Status::Diverged(msg) = cpu.status() else { panic!("{:?}", cpu.status()) };
+    assert_eq!(late.status(), cpu.status(), "{msg}");
+    assert_eq!(late.steps(), cpu.steps());
+    assert_eq!(late.history().step_loss, cpu.history().step_loss);
+}
