@@ -191,6 +191,23 @@ fn epochs() -> usize {
     3
 }
 
+thread_local! {
+    /// Training runs started on each device since the page loaded.
+    static RUNS: std::cell::RefCell<std::collections::BTreeMap<&'static str, usize>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+fn count_run(device: &'static str) {
+    RUNS.with(|r| *r.borrow_mut().entry(device).or_default() += 1);
+}
+
+/// How many training runs each device has started since the page loaded, e.g.
+/// `{ "WebGPU": 5, "CPU (SIMD)": 4 }` (a run that falls back mid-way counts where it started).
+#[wasm_bindgen(js_name = backendUsage)]
+pub fn backend_usage() -> Result<JsValue, JsError> {
+    let runs = RUNS.with(|r| r.borrow().clone());
+    runs.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// A training run on MNIST that the page advances a few milliseconds at a time, on the
 /// device the page has chosen (`train::engine`: the trainer does not know which).
 #[wasm_bindgen]
@@ -219,13 +236,16 @@ impl TrainSession {
                 Err(e) => web_sys::console::warn_1(&format!("training on the CPU: {}", e.message()).into()),
             }
         }
+        count_run(session.trainer.engine().label());
         Ok(session)
     }
 
     /// The same, always on the CPU: for cells that read every step's gradients and optimizer
     /// state (on the GPU each would cost a readback).
     pub(crate) fn build_cpu(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-        Ok(TrainSession::build_cpu_with(train, validation, config, init, None)?.0)
+        let session = TrainSession::build_cpu_with(train, validation, config, init, None)?.0;
+        count_run(session.trainer.engine().label());
+        Ok(session)
     }
 
     fn build_cpu_with(

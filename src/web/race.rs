@@ -419,20 +419,23 @@ impl Race {
         }
         let t = &mut e.session.trainer;
         t.step().map_err(js_err)?;
-        if t.waiting() {
-            return Ok(false);
-        }
+        let waiting = t.waiting();
+        // On the GPU steps are booked in jumps, so the same step can be seen on several calls:
+        // each check is taken once.
         let step = t.steps();
+        let new = e.checks.last().is_none_or(|c| c.step < step);
         let closed = t.history().epochs.last().filter(|r| r.step == step);
-        if let Some(r) = closed {
+        if let Some(r) = closed.filter(|_| new) {
             // the trainer has just checked the whole validation set at the epoch's end
             e.checks.push(Check { step, val_error: r.val_error, val_loss: r.val_loss });
             let next = next_check(&self.check_steps, step);
             e.session.trainer.hold_after(next);
-        } else if e.trainer_running() && self.check_steps.binary_search(&step).is_ok() && e.checks.last().is_none_or(|c| c.step < step) {
+        } else if new && e.pending.is_none() && e.trainer_running() && !step.is_multiple_of(self.steps_per_epoch) && self.check_steps.binary_search(&step).is_ok() {
+            // a mid-epoch check (the trainer itself checks at an epoch's end)
             e.pending = Some(Eval { step, pos: 0, loss_sum: 0.0, wrong_sum: 0.0 });
+            return Ok(true);
         }
-        Ok(true)
+        Ok(!waiting)
     }
 }
 

@@ -1,0 +1,109 @@
+// Every training cell on the WebGPU path (Chromium's software adapter): each one runs to its
+// end with its runs on the GPU — counted by the core's `backendUsage()` — draws, and logs no
+// error. The other test files run the same cells on the CPU path (no adapter there). The
+// settings are cut short: SwiftShader computes on the CPU, a step costs far more than on a GPU.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch({ webgpu: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const usage = (page) =>
+  page.evaluate(async () => (await import(new URL('pkg/descent.js', document.baseURI))).backendUsage());
+
+/** Click `run`, wait for `status` to finish, and return the runs started on each device. */
+async function runCell(page, { run, status, timeout = 240_000 }) {
+  const before = await usage(page);
+  await page.click(run);
+  await page.waitForFunction((sel) => ['finished', 'error'].includes(document.querySelector(sel).dataset.state), status, { timeout });
+  const state = await page.getAttribute(status, 'data-state');
+  assert.equal(state, 'finished', `${status}: ${await page.textContent(status)}`);
+  const after = await usage(page);
+  const started = {};
+  for (const [k, v] of Object.entries(after)) started[k] = v - (before[k] ?? 0);
+  return started;
+}
+
+const cases = [
+  {
+    cell: '#init-equal', run: '#equal-run', status: '#equal-status', canvases: ['#equal-loss', '#equal-units-const'],
+    setup: async (page) => page.fill('#equal-steps', '40'),
+    gpuRuns: 2,
+  },
+  {
+    cell: '#init-schemes', run: '#schemes-train', status: '#schemes-status', canvases: ['#schemes-loss', '#schemes-error'],
+    setup: async (page) => {
+      await page.fill('#schemes-depth', '4');
+      await page.fill('#schemes-width', '32');
+      await page.fill('#schemes-epochs', '1');
+    },
+    gpuRuns: 3,
+  },
+  {
+    cell: '#init-custom', run: '#custom-run', status: '#custom-status', canvases: ['#custom-loss'],
+    setup: async (page) => {
+      await page.fill('#custom-hidden', '32');
+      await page.fill('#custom-epochs', '1');
+    },
+    gpuRuns: 1,
+  },
+  {
+    cell: '#pretraining', run: '#pre-run', status: '#pre-status', canvases: ['#pre-pretrain', '#pre-val'],
+    setup: async (page) => {
+      await page.fill('#pre-hidden', '64');
+      await page.fill('#pre-epochs', '1');
+      await page.fill('#pre-ft-epochs', '2');
+    },
+    gpuRuns: 3,
+  },
+  {
+    cell: '#rprop', run: '#rprop-run', status: '#rprop-status', canvases: ['#rprop-loss', '#rprop-val'],
+    setup: async (page) => {
+      await page.fill('#rprop-n', '1000');
+      await page.fill('#rprop-hidden', '32');
+      await page.fill('#rprop-epochs', '3');
+    },
+    gpuRuns: 3,
+  },
+  {
+    cell: '#race', run: '#race-run', status: '#race-status', canvases: ['#race-loss', '#race-error'],
+    setup: async (page) => {
+      for (const key of ['sgd', 'momentum', 'nesterov', 'rprop', 'rmsprop', 'adam', 'adamw']) {
+        if (['sgd', 'adam'].includes(key)) await page.check(`#race-use-${key}`);
+        else await page.uncheck(`#race-use-${key}`);
+      }
+      await page.fill('#race-epochs', '1');
+      await page.fill('#race-hidden', '32');
+    },
+    gpuRuns: 2,
+  },
+  {
+    // On the CPU by design: it reads every step's gradients and optimizer state.
+    cell: '#adaptive', run: '#adaptive-run', status: '#adaptive-status', canvases: ['#adaptive-loss'],
+    setup: async (page) => page.fill('#adaptive-steps', '20'),
+    gpuRuns: 0,
+  },
+];
+
+for (const c of cases) {
+  test(`${c.cell} runs on the WebGPU path`, async () => {
+    const { page, errors, context } = await openPage(browser, server.url);
+    assert.equal(await page.textContent('#backend'), 'WebGPU');
+    await c.setup(page);
+    const started = await runCell(page, c);
+    assert.equal(started.WebGPU ?? 0, c.gpuRuns, `${c.cell}: runs on WebGPU ${JSON.stringify(started)}`);
+    for (const sel of c.canvases) assert.ok(await inkedPixels(page, sel) > 2000, `${sel} drawn`);
+    await screenshot(await page.$(c.cell), `webgpu-${c.cell.slice(1)}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
