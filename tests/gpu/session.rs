@@ -78,8 +78,11 @@ async fn gpu_session_keeps_the_trainers_record() {
     assert_eq!(*s.status(), Status::Finished);
     assert_same_record("sgd momentum + batch-norm", &s, &trainer);
     assert!(s.notice().is_none());
-    // rprop and L1/L2 stay on the CPU
-    assert!(descent::web::gpu::session::unsupported("rprop", trainer.config()).is_some());
+    // every optimizer and the L1/L2 penalty run on the GPU
+    let penalized = TrainConfig { penalty: Penalty { l1: 1e-3, l2: 1e-3 }, ..trainer.config().clone() };
+    for name in descent::optim::NAMES {
+        assert_eq!(descent::web::gpu::session::unsupported(name, &penalized), None, "{name}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -32,12 +32,10 @@ use std::sync::Arc;
 pub const READBACK_EVERY: usize = 32;
 
 /// Why a configuration must run on the CPU, or `None` when the GPU path covers it.
-pub fn unsupported(optimizer: &str, cfg: &TrainConfig) -> Option<String> {
+/// (Every optimizer and the L1/L2 penalty run on the GPU now; only an unknown name is refused.)
+pub fn unsupported(optimizer: &str, _cfg: &TrainConfig) -> Option<String> {
     if !GPU_OPTIMIZERS.contains(&optimizer) {
         return Some(format!("{optimizer} runs on the CPU only"));
-    }
-    if !cfg.penalty.is_zero() {
-        return Some("L1/L2 penalties run on the CPU only".into());
     }
     None
 }
@@ -114,6 +112,7 @@ impl GpuSession {
             optimizer: optimizer.into(),
             options: options.clone(),
             reduction: cfg.reduction,
+            penalty: cfg.penalty,
             max_batch: cfg.batch_size,
             readback_every: READBACK_EVERY,
         };
