@@ -436,6 +436,145 @@ fn step_counters_follow_pytorch() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Moving a run between optimizers: set_state / set_steps
+// ---------------------------------------------------------------------------------------
+
+/// Steps `t0 .. t0 + k` of the gradient sequence of [`run`], on `p`.
+fn run_steps(opt: &mut dyn Optimizer, p: &mut [f32], t0: usize, k: usize) {
+    for t in t0..t0 + k {
+        let x = t as f32;
+        let g = [(x * 0.7).sin(), (x * 1.3).cos() - 0.2, if t.is_multiple_of(4) { 0.0 } else { 0.5 - p[2] }];
+        opt.step(p, &g).unwrap();
+    }
+}
+
+/// Every configuration of the generic list, plus every option of every optimizer.
+fn all_settings() -> Vec<(&'static str, Value, String)> {
+    let mut rows: Vec<_> = OPTIMIZERS.iter().map(|s| (s.name, serde_json::from_str(s.options).unwrap(), s.why.to_string())).collect();
+    rows.extend(full_option_rows().into_iter().map(|(n, o, why)| (n, o, why.to_string())));
+    rows
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn state_bits(opt: &dyn Optimizer) -> Vec<(&'static str, Vec<u32>)> {
+    opt.state().into_iter().map(|(k, v)| (k, bits(v))).collect()
+}
+
+/// Run `k` steps, copy state and count into a fresh optimizer, continue both: the two must
+/// agree bit for bit. k = 0 copies nothing (both start fresh), k = 1 catches SGD's undamped
+/// first buffer and Rprop's first step size, k = 7 is well into the run (sign flips, bias
+/// corrections far from 1).
+#[test]
+fn copied_state_and_step_count_continue_bit_for_bit() {
+    for (name, options, why) in all_settings() {
+        for k in [0, 1, 7] {
+            let what = format!("{name} {options} ({why}) after {k} steps");
+            let mut a = build(name, &options).unwrap();
+            let mut p = vec![0.3f32, -0.7, 1.1];
+            run_steps(a.as_mut(), &mut p, 0, k);
+            assert_eq!(a.steps(), k as u64, "{what}: steps()");
+            let mut b = build(name, &options).unwrap();
+            for (key, values) in a.state() {
+                b.set_state(key, values).unwrap_or_else(|e| panic!("{what}: {e}"));
+            }
+            b.set_steps(a.steps());
+            assert_eq!(state_bits(b.as_ref()), state_bits(a.as_ref()), "{what}: copied state");
+            assert_eq!((b.steps(), b.step_count()), (a.steps(), a.step_count()), "{what}: step count");
+            let mut q = p.clone();
+            run_steps(a.as_mut(), &mut p, k, 20);
+            run_steps(b.as_mut(), &mut q, k, 20);
+            assert_eq!(bits(&q), bits(&p), "{what}: parameters after 20 more steps");
+            assert_eq!(state_bits(b.as_ref()), state_bits(a.as_ref()), "{what}: state after 20 more steps");
+        }
+    }
+}
+
+/// The copy above is needed in full: leave out the count, or one tensor, and the
+/// continuation differs (so the bit-for-bit test above can fail).
+#[test]
+fn a_partial_copy_continues_differently() {
+    // (name, options, copy the count?, tensor left out, reason)
+    #[rustfmt::skip]
+    let rows: &[(&str, Value, bool, Option<&str>, &str)] = &[
+        ("sgd", json!({"lr": 0.1, "momentum": 0.9, "dampening": 0.5}), false, None, "count 0: the buffer restarts from the gradient"),
+        ("adam", json!({"lr": 0.1}), false, None, "count 0: bias corrections of step 1 again"),
+        ("adam", json!({"lr": 0.1}), true, Some("exp_avg_sq"), "v restarts at 0"),
+        ("rprop", json!({"lr": 0.1}), true, Some("step_size"), "step sizes back at lr"),
+        ("rprop", json!({"lr": 0.1}), true, Some("prev"), "previous gradients forgotten"),
+        ("rmsprop", json!({"lr": 0.1, "centered": true, "momentum": 0.5}), true, Some("grad_avg"), "mean gradient restarts at 0"),
+        ("rmsprop", json!({"lr": 0.1, "centered": true, "momentum": 0.5}), true, Some("momentum_buffer"), "momentum restarts at 0"),
+    ];
+    for (name, options, count, skip, why) in rows {
+        let mut a = build(name, options).unwrap();
+        let mut p = vec![0.3f32, -0.7, 1.1];
+        run_steps(a.as_mut(), &mut p, 0, 7);
+        let mut b = build(name, options).unwrap();
+        for (key, values) in a.state() {
+            if Some(key) != *skip {
+                b.set_state(key, values).unwrap();
+            }
+        }
+        if *count {
+            b.set_steps(a.steps());
+        }
+        let mut q = p.clone();
+        run_steps(a.as_mut(), &mut p, 7, 5);
+        run_steps(b.as_mut(), &mut q, 7, 5);
+        assert_ne!(bits(&q), bits(&p), "{name} ({why}): the partial copy should continue differently");
+    }
+}
+
+#[test]
+fn set_state_refuses_unknown_keys_and_wrong_lengths() {
+    // (name, options, steps taken first, key, values, message contains, reason)
+    #[rustfmt::skip]
+    let rows: &[(&str, Value, usize, &str, usize, &str, &str)] = &[
+        ("sgd", json!({}), 0, "momentum_buffer", 3, "sgd keeps no state in this configuration", "no momentum, no buffer"),
+        ("sgd", json!({"momentum": 0.9}), 0, "exp_avg", 3, "sgd has no state 'exp_avg' in this configuration; it keeps momentum_buffer", "another optimizer's name"),
+        ("rmsprop", json!({}), 0, "grad_avg", 3, "it keeps square_avg", "grad_avg only when centred"),
+        ("rmsprop", json!({"centered": true}), 2, "momentum_buffer", 3, "it keeps square_avg, grad_avg", "momentum_buffer only with momentum"),
+        ("adam", json!({}), 0, "max_exp_avg_sq", 3, "it keeps exp_avg, exp_avg_sq", "max_exp_avg_sq only with amsgrad"),
+        ("adamw", json!({}), 0, "step", 3, "adamw has no state 'step'", "the count goes through set_steps; AdamW named as such"),
+        ("rprop", json!({}), 0, "step_size", 0, "rprop needs at least one value", "empty"),
+        ("rprop", json!({}), 2, "prev", 4, "rprop state holds 3 values per tensor but 4 were given for 'prev'", "another model's size"),
+        ("adam", json!({"amsgrad": true}), 1, "max_exp_avg_sq", 2, "holds 3 values per tensor but 2", "too short"),
+    ];
+    for (name, options, steps, key, len, want, why) in rows {
+        let mut opt = build(name, options).unwrap();
+        let mut p = vec![0.3f32, -0.7, 1.1];
+        run_steps(opt.as_mut(), &mut p, 0, *steps);
+        let before = state_bits(opt.as_ref());
+        let err = opt.set_state(key, &vec![1.0; *len]).expect_err(why);
+        assert!(err.message().contains(want), "{name} ({why}): {err}");
+        assert_eq!(state_bits(opt.as_ref()), before, "{name} ({why}): a refused set_state changes nothing");
+    }
+}
+
+#[test]
+fn set_state_on_a_fresh_optimizer_sizes_the_rest_as_a_first_step_would() {
+    // Rprop given only "prev" = 0 starts its step sizes at lr: the same first step as fresh.
+    let options = json!({"lr": 0.05});
+    let mut fresh = build("rprop", &options).unwrap();
+    let mut loaded = build("rprop", &options).unwrap();
+    loaded.set_state("prev", &[0.0; 3]).unwrap();
+    assert_eq!(loaded.state()[0], ("step_size", &[0.05f32; 3][..]));
+    let (mut p, mut q) = (vec![0.3f32, -0.7, 1.1], vec![0.3f32, -0.7, 1.1]);
+    run_steps(fresh.as_mut(), &mut p, 0, 5);
+    run_steps(loaded.as_mut(), &mut q, 0, 5);
+    assert_eq!(bits(&q), bits(&p));
+    // copy_state does the whole copy, and refuses another kind of optimizer.
+    let mut other = build("rprop", &options).unwrap();
+    descent::optim::copy_state(fresh.as_ref(), other.as_mut()).unwrap();
+    assert_eq!(state_bits(other.as_ref()), state_bits(fresh.as_ref()));
+    assert_eq!(other.steps(), 5);
+    let err = descent::optim::copy_state(fresh.as_ref(), build("adam", &Value::Null).unwrap().as_mut()).unwrap_err();
+    assert_eq!(err.message(), "cannot copy rprop state into adam");
+}
+
+// ---------------------------------------------------------------------------------------
 // Validation and the builder
 // ---------------------------------------------------------------------------------------
 

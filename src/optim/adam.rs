@@ -239,6 +239,15 @@ impl Adam {
     pub fn config(&self) -> &AdamConfig {
         &self.cfg
     }
+
+    /// [`Optimizer::set_state`], with errors naming the optimizer as `name` ("adam", "adamw").
+    fn set_state_as(&mut self, name: &str, key: &str, values: &[f32]) -> Result<()> {
+        let mut slots = vec![("exp_avg", &mut self.exp_avg, 0.0), ("exp_avg_sq", &mut self.exp_avg_sq, 0.0)];
+        if self.cfg.amsgrad {
+            slots.push(("max_exp_avg_sq", &mut self.max_exp_avg_sq, 0.0));
+        }
+        super::set_named(name, slots, key, values)
+    }
 }
 
 /// `torch.maximum` for one element: NaN wins (Rust's `f32::max` would drop it).
@@ -256,10 +265,10 @@ impl Optimizer for Adam {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        let len = (self.step > 0).then_some(self.exp_avg.len());
+        let len = (!self.exp_avg.is_empty()).then_some(self.exp_avg.len());
         check_lengths(len, params, grads)?;
         let c = self.cfg;
-        if self.step == 0 {
+        if self.exp_avg.is_empty() {
             let n = params.len();
             self.exp_avg = vec![0.0; n];
             self.exp_avg_sq = vec![0.0; n];
@@ -336,6 +345,18 @@ impl Optimizer for Adam {
     fn step_count(&self) -> Option<u64> {
         Some(self.step)
     }
+
+    fn steps(&self) -> u64 {
+        self.step
+    }
+
+    fn set_steps(&mut self, t: u64) {
+        self.step = t;
+    }
+
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()> {
+        self.set_state_as("adam", key, values)
+    }
 }
 
 /// AdamW: [`Adam`] with decoupled weight decay, under its own name and defaults.
@@ -379,6 +400,15 @@ impl Optimizer for AdamW {
     }
     fn step_count(&self) -> Option<u64> {
         self.inner.step_count()
+    }
+    fn steps(&self) -> u64 {
+        self.inner.steps()
+    }
+    fn set_steps(&mut self, t: u64) {
+        self.inner.set_steps(t)
+    }
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()> {
+        self.inner.set_state_as("adamw", key, values)
     }
 }
 

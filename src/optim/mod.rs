@@ -65,6 +65,36 @@ pub trait Optimizer {
     fn step_count(&self) -> Option<u64> {
         None
     }
+    /// Steps taken since construction or the last [`reset`](Optimizer::reset). Unlike
+    /// [`step_count`](Optimizer::step_count) every optimizer counts, SGD included: its
+    /// momentum buffer starts as the first gradient (step 0), Adam's bias corrections read
+    /// the count, and so on.
+    fn steps(&self) -> u64;
+    /// Set the step count, to resume a run elsewhere (PyTorch's `load_state_dict` restores
+    /// `state["step"]`). Together with [`set_state`](Optimizer::set_state) this moves a run
+    /// between optimizers (CPU and GPU) without changing a single number.
+    fn set_steps(&mut self, t: u64);
+    /// Overwrite the state tensor `key` (a name [`state`](Optimizer::state) lists for this
+    /// configuration) with `values`. The first call on an optimizer without state sizes every
+    /// buffer it uses to `values.len()`, the others at the values a first step gives them;
+    /// later calls must match that length. Errors name an unknown key or a wrong length.
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()>;
+}
+
+/// Copy every state tensor and the step count of `from` into `to` (same kind of
+/// optimizer, same configuration), so that both continue with the same numbers.
+pub fn copy_state(from: &dyn Optimizer, to: &mut dyn Optimizer) -> Result<()> {
+    ensure!(
+        from.name() == to.name(),
+        "cannot copy {} state into {}",
+        from.name(),
+        to.name()
+    );
+    for (key, values) in from.state() {
+        to.set_state(key, values)?;
+    }
+    to.set_steps(from.steps());
+    Ok(())
 }
 
 /// Build an optimizer by PyTorch name from PyTorch-named options.
@@ -252,6 +282,34 @@ pub(crate) fn lerp(start: f32, end: f32, weight: f32) -> f32 {
     } else {
         end - (end - start) * (1.0 - weight)
     }
+}
+
+/// [`Optimizer::set_state`] for one optimizer: `slots` are the (name, buffer, initial value)
+/// of every state buffer its configuration uses, in [`Optimizer::state`] order.
+pub(crate) fn set_named(optimizer: &str, mut slots: Vec<(&'static str, &mut Vec<f32>, f32)>, key: &str, values: &[f32]) -> Result<()> {
+    let names: Vec<&str> = slots.iter().map(|(k, _, _)| *k).collect();
+    let Some(at) = names.iter().position(|k| *k == key) else {
+        if names.is_empty() {
+            bail!("{optimizer} keeps no state in this configuration, so it has no '{key}'");
+        }
+        bail!("{optimizer} has no state '{key}' in this configuration; it keeps {}", names.join(", "));
+    };
+    ensure!(!values.is_empty(), "state '{key}' of {optimizer} needs at least one value");
+    if let Some(n) = slots.iter().map(|(_, b, _)| b.len()).find(|&n| n > 0) {
+        ensure!(
+            n == values.len(),
+            "{optimizer} state holds {n} values per tensor but {} were given for '{key}' \
+             (call reset() after changing the model)",
+            values.len()
+        );
+    } else {
+        // Nothing sized yet: allocate every buffer as a first step would.
+        for (_, buf, init) in slots.iter_mut() {
+            **buf = vec![*init; values.len()];
+        }
+    }
+    slots[at].1.copy_from_slice(values);
+    Ok(())
 }
 
 /// The state buffers in use (non-empty), by name, for [`Optimizer::state`].

@@ -148,10 +148,10 @@ impl Optimizer for RmsProp {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        let len = (self.step > 0).then_some(self.square_avg.len());
+        let len = (!self.square_avg.is_empty()).then_some(self.square_avg.len());
         check_lengths(len, params, grads)?;
         let c = self.cfg;
-        if self.step == 0 {
+        if self.square_avg.is_empty() {
             let n = params.len();
             self.square_avg = vec![0.0; n];
             self.grad_avg = if c.centered { vec![0.0; n] } else { Vec::new() };
@@ -218,6 +218,26 @@ impl Optimizer for RmsProp {
 
     fn step_count(&self) -> Option<u64> {
         Some(self.step)
+    }
+
+    fn steps(&self) -> u64 {
+        self.step
+    }
+
+    fn set_steps(&mut self, t: u64) {
+        self.step = t;
+    }
+
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()> {
+        let c = self.cfg;
+        let mut slots = vec![("square_avg", &mut self.square_avg, 0.0)];
+        if c.centered {
+            slots.push(("grad_avg", &mut self.grad_avg, 0.0));
+        }
+        if c.momentum > 0.0 {
+            slots.push(("momentum_buffer", &mut self.momentum_buffer, 0.0));
+        }
+        super::set_named("rmsprop", slots, key, values)
     }
 }
 

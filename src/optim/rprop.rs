@@ -149,9 +149,9 @@ impl Optimizer for Rprop {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        let len = (self.step > 0).then_some(self.step_size.len());
+        let len = (!self.step_size.is_empty()).then_some(self.step_size.len());
         check_lengths(len, params, grads)?;
-        if self.step == 0 {
+        if self.step_size.is_empty() {
             self.step_size = vec![self.cfg.lr as f32; params.len()];
             self.prev = vec![0.0; params.len()];
         }
@@ -201,15 +201,25 @@ impl Optimizer for Rprop {
     }
 
     fn state(&self) -> Vec<(&'static str, &[f32])> {
-        if self.step == 0 {
-            Vec::new()
-        } else {
-            vec![("step_size", &self.step_size), ("prev", &self.prev)]
-        }
+        super::in_use([("step_size", &self.step_size), ("prev", &self.prev)])
     }
 
     fn step_count(&self) -> Option<u64> {
         Some(self.step)
+    }
+
+    fn steps(&self) -> u64 {
+        self.step
+    }
+
+    fn set_steps(&mut self, t: u64) {
+        self.step = t;
+    }
+
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()> {
+        let lr = self.cfg.lr as f32;
+        let slots = vec![("step_size", &mut self.step_size, lr), ("prev", &mut self.prev, 0.0)];
+        super::set_named("rprop", slots, key, values)
     }
 }
 

@@ -110,8 +110,10 @@ impl SgdConfig {
 #[derive(Clone, Debug)]
 pub struct Sgd {
     cfg: SgdConfig,
-    /// Parameter count seen at the first step; `None` before it.
+    /// Parameter count seen at the first step (or sized by `set_state`); `None` before it.
     len: Option<usize>,
+    /// Steps taken; the momentum buffer starts as the gradient when it is 0.
+    step: u64,
     /// b, one per weight; empty until the first step, and always when momentum is 0.
     momentum_buffer: Vec<f32>,
 }
@@ -123,6 +125,7 @@ impl Sgd {
         Ok(Sgd {
             cfg,
             len: None,
+            step: 0,
             momentum_buffer: Vec::new(),
         })
     }
@@ -140,8 +143,9 @@ impl Optimizer for Sgd {
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
         check_lengths(self.len, params, grads)?;
-        let first = self.len.is_none();
+        let first = self.step == 0;
         self.len = Some(params.len());
+        self.step += 1;
 
         // Scalars meet the float32 tensors as f32, after PyTorch has done any arithmetic
         // on them in double precision (`1 - dampening`).
@@ -150,7 +154,7 @@ impl Optimizer for Sgd {
         let momentum = self.cfg.momentum as f32;
         let keep = (1.0 - self.cfg.dampening) as f32;
         let use_momentum = self.cfg.momentum != 0.0;
-        if use_momentum && first {
+        if use_momentum && self.momentum_buffer.is_empty() {
             self.momentum_buffer = vec![0.0; params.len()];
         }
 
@@ -175,6 +179,7 @@ impl Optimizer for Sgd {
 
     fn reset(&mut self) {
         self.len = None;
+        self.step = 0;
         self.momentum_buffer.clear();
     }
 
@@ -190,6 +195,23 @@ impl Optimizer for Sgd {
 
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         super::in_use([("momentum_buffer", &self.momentum_buffer)])
+    }
+
+    fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// With the count at 0 the next step starts the momentum buffer afresh from the
+    /// gradient, whatever [`set_state`](Optimizer::set_state) put there (as step 1 does).
+    fn set_steps(&mut self, t: u64) {
+        self.step = t;
+    }
+
+    fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()> {
+        let slots = if self.cfg.momentum != 0.0 { vec![("momentum_buffer", &mut self.momentum_buffer, 0.0)] } else { Vec::new() };
+        super::set_named("sgd", slots, key, values)?;
+        self.len = Some(values.len());
+        Ok(())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Whole training steps: the GPU session against `nn::Mlp` + `optim` from the same initial
-//! parameters on the same batches.
+//! parameters on the same batches, for every optimizer and the L1/L2 penalty.
 
 use super::common::{gpu, normal};
 use descent::backend::{reference, webgpu};
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use wasm_bindgen_test::*;
 
 /// `steps` batches of `batch` rows (the last one `tail` rows, when given) of seeded data.
-fn batches(inputs: usize, classes: usize, batch: usize, steps: usize, tail: Option<usize>) -> Vec<(Vec<f32>, Vec<u32>)> {
+pub(super) fn batches(inputs: usize, classes: usize, batch: usize, steps: usize, tail: Option<usize>) -> Vec<(Vec<f32>, Vec<u32>)> {
     (0..steps)
         .map(|s| {
             let m = if s + 1 == steps { tail.unwrap_or(batch) } else { batch };
@@ -23,7 +23,7 @@ fn batches(inputs: usize, classes: usize, batch: usize, steps: usize, tail: Opti
 
 /// Element-wise closeness at 1e-4 relative, with the floor at 1e-4 of the vector's RMS (a
 /// weight that happens to be near 0 is compared on the scale of its neighbours).
-fn assert_same_parameters(what: &str, got: &[f32], want: &[f32]) {
+pub(super) fn assert_same_parameters(what: &str, got: &[f32], want: &[f32]) {
     let rms = (want.iter().map(|v| v * v).sum::<f32>() / want.len() as f32).sqrt();
     super::common::assert_close(what, got, want, |i| 1e-4 * want[i].abs().max(rms));
 }
@@ -33,6 +33,7 @@ struct Case {
     optimizer: &'static str,
     options: Value,
     reduction: Reduction,
+    penalty: Penalty,
     batch: usize,
     tail: Option<usize>,
     steps: usize,
@@ -47,6 +48,7 @@ async fn run_case(c: Case) {
         optimizer: c.optimizer.into(),
         options: c.options.clone(),
         reduction: c.reduction,
+        penalty: c.penalty,
         max_batch: c.batch,
         readback_every: c.readback_every,
     };
@@ -56,7 +58,7 @@ async fn run_case(c: Case) {
     let mut cpu_losses = Vec::new();
     let mut gpu_losses = Vec::new();
     for (x, labels) in batches(inputs, classes, c.batch, c.steps, c.tail) {
-        let (loss, wrong) = cpu.train_batch(&x, &labels, c.reduction, Penalty::default()).unwrap();
+        let (loss, wrong) = cpu.train_batch(&x, &labels, c.reduction, c.penalty).unwrap();
         let (p, g) = cpu.params_and_grads();
         opt.step(p, g).unwrap();
         cpu_losses.push((loss, wrong));
@@ -93,6 +95,7 @@ async fn sgd_momentum_training_matches_the_cpu_path() {
         optimizer: "sgd",
         options: json!({"lr": 0.1, "momentum": 0.9}),
         reduction: Reduction::Mean,
+        penalty: Penalty::default(),
         batch: 16,
         tail: Some(5),
         steps: 6,
@@ -109,6 +112,7 @@ async fn adam_training_with_summed_loss_matches_the_cpu_path() {
         optimizer: "adam",
         options: json!({"lr": 0.01}),
         reduction: Reduction::Sum,
+        penalty: Penalty::default(),
         batch: 24,
         tail: None,
         steps: 5,
@@ -125,6 +129,7 @@ async fn adamw_amsgrad_training_matches_the_cpu_path() {
         optimizer: "adamw",
         options: json!({"lr": 0.01, "weight_decay": 0.1, "amsgrad": true}),
         reduction: Reduction::Mean,
+        penalty: Penalty::default(),
         batch: 10,
         tail: None,
         steps: 4,
@@ -145,6 +150,7 @@ async fn batch_norm_training_matches_the_cpu_path() {
         optimizer: "sgd",
         options: json!({"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
         reduction: Reduction::Mean,
+        penalty: Penalty::default(),
         batch: 32,
         tail: Some(7),
         steps: 5,
@@ -161,6 +167,7 @@ async fn mnist_sized_step_matches_the_cpu_path() {
         optimizer: "sgd",
         options: json!({"lr": 0.05, "nesterov": true, "momentum": 0.5, "weight_decay": 1e-3}),
         reduction: Reduction::Mean,
+        penalty: Penalty::default(),
         batch: 64,
         tail: None,
         steps: 3,
@@ -171,11 +178,124 @@ async fn mnist_sized_step_matches_the_cpu_path() {
 }
 
 #[wasm_bindgen_test]
+async fn rprop_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[20, 33, 17, 10], Activation::Relu),
+        optimizer: "rprop",
+        options: json!({"lr": 0.02, "etas": [0.4, 1.3], "step_sizes": [1e-4, 0.05]}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::default(),
+        batch: 16,
+        tail: Some(5),
+        steps: 7,
+        readback_every: 3,
+        why: "relu MLP, Rprop with its own etas and step-size bounds",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn rprop_maximize_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[12, 24, 4], Activation::Tanh),
+        optimizer: "rprop",
+        options: json!({"maximize": true}),
+        reduction: Reduction::Sum,
+        penalty: Penalty::default(),
+        batch: 8,
+        tail: None,
+        steps: 5,
+        readback_every: 5,
+        why: "tanh MLP, Rprop at its defaults climbing the loss",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn rmsprop_centered_momentum_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[30, 40, 10], Activation::Tanh),
+        optimizer: "rmsprop",
+        options: json!({"lr": 0.005, "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.01, "momentum": 0.5, "centered": true}),
+        reduction: Reduction::Sum,
+        penalty: Penalty::default(),
+        batch: 24,
+        tail: Some(9),
+        steps: 6,
+        readback_every: 4,
+        why: "tanh MLP, centred RMSprop with momentum and weight decay, summed loss",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn rmsprop_plain_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[20, 33, 17, 10], Activation::Sigmoid),
+        optimizer: "rmsprop",
+        options: json!({"lr": 0.01}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::default(),
+        batch: 16,
+        tail: None,
+        steps: 5,
+        readback_every: 2,
+        why: "sigmoid MLP, plain RMSprop",
+    })
+    .await;
+}
+
+// SGD with batch-norm, for the reason given above; the penalty must leave γ and β alone.
+#[wasm_bindgen_test]
+async fn sgd_with_l1_and_l2_penalties_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec { batch_norm: vec![true], ..MlpSpec::new(&[12, 70, 9, 4], Activation::Relu) },
+        optimizer: "sgd",
+        options: json!({"lr": 0.1, "momentum": 0.9}),
+        reduction: Reduction::Mean,
+        penalty: Penalty { l1: 1e-3, l2: 0.05 },
+        batch: 32,
+        tail: Some(7),
+        steps: 5,
+        readback_every: 2,
+        why: "batch-norm relu MLP, SGD momentum, L1 + L2",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn adam_with_l2_penalty_matches_the_cpu_path() {
+    // Not 784 inputs: Adam divides every gradient by its own RMS, so where the data term and
+    // λ₂·w nearly cancel, summation-order noise (larger over 784-long sums) becomes a
+    // visible difference. Each layer here still spans many invocations of the penalty kernel.
+    run_case(Case {
+        spec: MlpSpec::new(&[30, 40, 10], Activation::Tanh),
+        optimizer: "adam",
+        options: json!({"lr": 0.01}),
+        reduction: Reduction::Mean,
+        penalty: Penalty { l1: 0.0, l2: 0.1 },
+        batch: 24,
+        tail: Some(11),
+        steps: 5,
+        readback_every: 3,
+        why: "tanh MLP, Adam, L2",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn dropout_training_replays_and_masks_at_the_drop_rate() {
     let Some(ctx) = gpu("dropout training").await else { return };
     let spec = MlpSpec { dropout: vec![0.5], ..MlpSpec::new(&[16, 64, 5], Activation::Relu) };
     let cpu = Mlp::new(spec, 3).unwrap();
-    let cfg = GpuTrainConfig { optimizer: "sgd".into(), options: json!({"lr": 0.1}), reduction: Reduction::Mean, max_batch: 8, readback_every: 10 };
+    let cfg = GpuTrainConfig {
+        optimizer: "sgd".into(),
+        options: json!({"lr": 0.1}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::default(),
+        max_batch: 8,
+        readback_every: 10,
+    };
     let data = batches(16, 5, 8, 4, None);
     let mut runs = Vec::new();
     for _ in 0..2 {

@@ -10,7 +10,8 @@
 //! | `pointwise.wgsl`  | `dropout_forward`, `act_backward`, `col_sum`   | element-wise, bias gradient  |
 //! | `loss.wgsl`       | `softmax_xent`, `reduce_loss`                  | cross-entropy, loss records  |
 //! | `batchnorm.wgsl`  | `bn_forward_train`, `bn_forward_eval`, `bn_backward` | BatchNorm1d + act      |
-//! | `optim.wgsl`      | `sgd_step`, `adam_step`                        | SGD / Adam / AdamW updates   |
+//! | `optim.wgsl`      | `sgd_step`, `rprop_step`, `rmsprop_step`, `adam_step` | every optimizer's update |
+//! | `penalty.wgsl`    | `penalty`                                      | L1/L2 on weights, its loss   |
 //!
 //! `activation.wgsl` and `rng.wgsl` hold functions several modules share; [`Module::source`]
 //! prepends them (WGSL has no `#include`).
@@ -28,6 +29,7 @@ pub const POINTWISE_WGSL: &str = include_str!("pointwise.wgsl");
 pub const LOSS_WGSL: &str = include_str!("loss.wgsl");
 pub const BATCHNORM_WGSL: &str = include_str!("batchnorm.wgsl");
 pub const OPTIM_WGSL: &str = include_str!("optim.wgsl");
+pub const PENALTY_WGSL: &str = include_str!("penalty.wgsl");
 
 /// Activation codes understood by `activation.wgsl`.
 pub const ACT_IDENTITY: u32 = 0;
@@ -89,6 +91,7 @@ pub enum Module {
     Loss,
     BatchNorm,
     Optim,
+    Penalty,
 }
 
 impl Module {
@@ -100,6 +103,7 @@ impl Module {
             Module::Loss => LOSS_WGSL.to_string(),
             Module::BatchNorm => format!("{ACTIVATION_WGSL}\n{BATCHNORM_WGSL}"),
             Module::Optim => OPTIM_WGSL.to_string(),
+            Module::Penalty => PENALTY_WGSL.to_string(),
         }
     }
 
@@ -111,6 +115,7 @@ impl Module {
             Module::Loss => "loss".into(),
             Module::BatchNorm => "batchnorm".into(),
             Module::Optim => "optim".into(),
+            Module::Penalty => "penalty".into(),
         }
     }
 }
@@ -129,7 +134,10 @@ pub enum Kernel {
     BnForwardEval,
     BnBackward,
     SgdStep,
+    RpropStep,
+    RmsPropStep,
     AdamStep,
+    Penalty,
 }
 
 impl Kernel {
@@ -141,7 +149,8 @@ impl Kernel {
             Kernel::DropoutForward | Kernel::ActBackward | Kernel::ColSum => Module::Pointwise,
             Kernel::SoftmaxXent | Kernel::ReduceLoss => Module::Loss,
             Kernel::BnForwardTrain | Kernel::BnForwardEval | Kernel::BnBackward => Module::BatchNorm,
-            Kernel::SgdStep | Kernel::AdamStep => Module::Optim,
+            Kernel::SgdStep | Kernel::RpropStep | Kernel::RmsPropStep | Kernel::AdamStep => Module::Optim,
+            Kernel::Penalty => Module::Penalty,
         }
     }
 
@@ -158,7 +167,10 @@ impl Kernel {
             Kernel::BnForwardEval => "bn_forward_eval",
             Kernel::BnBackward => "bn_backward",
             Kernel::SgdStep => "sgd_step",
+            Kernel::RpropStep => "rprop_step",
+            Kernel::RmsPropStep => "rmsprop_step",
             Kernel::AdamStep => "adam_step",
+            Kernel::Penalty => "penalty",
         }
     }
 
@@ -364,6 +376,8 @@ impl BatchNormUniform {
 
 mod optim;
 pub use optim::*;
+mod penalty;
+pub use penalty::*;
 
 /// The dropout key of one layer: the seed and the layer index mixed once on the CPU, so the
 /// shader hashes only (key, step, index). See `rng.wgsl`.

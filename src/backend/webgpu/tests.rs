@@ -3,7 +3,8 @@
 //! tested against the scalar oracle in Chromium (`tests/web_gpu.rs`).
 
 use super::*;
-use crate::optim::{AdamConfig, SgdConfig};
+use crate::nn::Penalty;
+use crate::optim::{AdamConfig, RmsPropConfig, RpropConfig, SgdConfig};
 
 /// The body of `struct NAME { … }` in a WGSL source: its member names, in order.
 fn struct_members(src: &str, name: &str) -> Vec<String> {
@@ -38,7 +39,10 @@ const KERNELS: &[Kernel] = &[
     Kernel::BnForwardEval,
     Kernel::BnBackward,
     Kernel::SgdStep,
+    Kernel::RpropStep,
+    Kernel::RmsPropStep,
     Kernel::AdamStep,
+    Kernel::Penalty,
 ];
 
 #[test]
@@ -78,6 +82,9 @@ fn uniform_blocks_match_the_wgsl_structs() {
         (BATCHNORM_WGSL, "Params", BatchNormUniform::default().bytes().len(), "batch-norm"),
         (OPTIM_WGSL, "Sgd", SgdUniform::new(&SgdConfig::default(), 1, true).bytes().len(), "sgd"),
         (OPTIM_WGSL, "Adam", AdamUniform::new(&AdamConfig::default(), 1, 1).bytes().len(), "adam"),
+        (OPTIM_WGSL, "Rprop", RpropUniform::new(&RpropConfig::default(), 1, true).bytes().len(), "rprop"),
+        (OPTIM_WGSL, "RmsProp", RmsPropUniform::new(&RmsPropConfig::default(), 1).bytes().len(), "rmsprop"),
+        (PENALTY_WGSL, "Params", PenaltyUniform::new(&Penalty::default(), 1, 0).bytes().len(), "penalty"),
     ];
     for (src, name, len, reason) in rows {
         let members = struct_members(src, name);
@@ -146,6 +153,15 @@ fn optimizer_scalars_are_worked_out_as_the_cpu_does() {
     let s = SgdUniform::new(&SgdConfig { momentum: 0.9, dampening: 0.1, nesterov: false, ..Default::default() }, 5, true);
     assert_eq!(s.keep, 0.9f64 as f32);
     assert_eq!(s.flags, OPT_MOMENTUM | OPT_FIRST);
+    let r = RmsPropUniform::new(&RmsPropConfig { alpha: 0.9, momentum: 0.5, centered: true, ..Default::default() }, 5);
+    assert_eq!(r.one_minus_alpha, (1.0 - 0.9f64) as f32, "1 − α in f64, then rounded");
+    assert_ne!(r.one_minus_alpha, 1.0 - 0.9f32);
+    assert_eq!(r.flags, OPT_MOMENTUM | OPT_CENTERED);
+    let r = RpropUniform::new(&RpropConfig { maximize: true, ..Default::default() }, 5, true);
+    assert_eq!((r.lr, r.eta_plus, r.step_size_max), (0.01, 1.2, 50.0));
+    assert_eq!(r.flags, OPT_MAXIMIZE | OPT_INIT);
+    let p = PenaltyUniform::new(&Penalty { l1: 0.1, l2: 0.3 }, 6, 2);
+    assert_eq!(&p.bytes()[24..28], &(0.5f32 * 0.3).to_le_bytes(), "λ₂/2 as the CPU's 0.5·λ₂");
 }
 
 #[test]

@@ -75,10 +75,8 @@ impl GpuEngine {
             reduction: cfg.reduction,
             max_batch: cfg.batch_size,
             readback_every: READBACK_EVERY,
+            penalty: cfg.penalty,
         };
-        if !cfg.penalty.is_zero() {
-            return Err(Error::new("L1/L2 penalties run on the CPU only"));
-        }
         let gpu = GpuMlp::new(ctx.clone(), &model, &gcfg).map_err(err)?;
         let lr = gpu.optimizer().lr();
         Ok(GpuEngine {
@@ -189,10 +187,11 @@ impl GpuEngine {
     }
 }
 
-/// Give a fresh CPU optimizer the state read back from the GPU. Returns whether it could.
+/// Give a fresh CPU optimizer the state read back from the GPU (step count and buffers).
+/// Returns whether it took all of it.
 fn restore_state(opt: &mut dyn crate::optim::Optimizer, steps: u64, state: &[(String, Vec<f32>)]) -> bool {
-    let _ = (opt, steps, state);
-    false
+    opt.set_steps(steps);
+    state.iter().all(|(k, v)| opt.set_state(k, v).is_ok())
 }
 
 impl Engine for GpuEngine {

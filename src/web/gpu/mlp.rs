@@ -4,7 +4,8 @@
 //! One training step is one `queue.submit`: the batch and a few per-step scalars are written
 //! with `writeBuffer`, then one compute pass runs the forward pass (Linear with fused bias and
 //! activation, or Linear → batch-norm + activation; dropout), softmax cross-entropy, the
-//! backward pass and the optimizer update. Each step's loss and misclassification count go to
+//! backward pass, the L1/L2 penalty on the weights (when set: its gradient added to theirs,
+//! its value to the step's loss, as `Mlp::train_batch` does) and the optimizer update. Each step's loss and misclassification count go to
 //! a ring of records on the GPU; the CPU maps that ring only once every `readback_every`
 //! steps (mapAsync costs milliseconds), or when asked.
 //!
@@ -18,7 +19,8 @@
 use super::context::GpuContext;
 use super::optim::GpuOptimizer;
 use crate::backend::webgpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
-use crate::nn::{Activation, Mlp, Reduction};
+use crate::nn::{Activation, Mlp, Penalty, Reduction};
+use crate::optim::Optimizer;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -38,11 +40,13 @@ pub fn act_code(a: Activation) -> u32 {
 /// How a GPU session trains.
 #[derive(Clone, Debug)]
 pub struct GpuTrainConfig {
-    /// "sgd", "adam" or "adamw".
+    /// One of `crate::optim::NAMES`.
     pub optimizer: String,
     /// PyTorch-named options, as for `optim::build`.
     pub options: Value,
     pub reduction: Reduction,
+    /// L1/L2 penalty on the weights (`Penalty::default()`: none).
+    pub penalty: Penalty,
     /// The largest batch a step will get.
     pub max_batch: usize,
     /// Steps between loss readbacks (the size of the ring of loss records).
@@ -101,6 +105,7 @@ pub struct GpuMlp {
     pub(super) ring_staging: GpuBuffer,
     pub(super) dummy: GpuBuffer,
     pub(super) reduction: Reduction,
+    pub(super) penalty: Penalty,
     pub(super) max_batch: usize,
     pub(super) ring_len: usize,
     /// Steps recorded in the ring since the last readback.
@@ -118,6 +123,7 @@ impl GpuMlp {
         if cfg.max_batch == 0 || cfg.readback_every == 0 {
             return Err("the batch size and the readback interval must be at least 1".into());
         }
+        cfg.penalty.validate().map_err(|e| e.message().to_string())?;
         let spec = mlp.spec();
         let per_layer = |list: &[bool], i: usize| match list.len() {
             0 => false,
@@ -194,6 +200,7 @@ impl GpuMlp {
             optimizer,
             dummy,
             reduction: cfg.reduction,
+            penalty: cfg.penalty,
             max_batch: m,
             ring_len: cfg.readback_every,
             pending: 0,
@@ -263,6 +270,10 @@ impl GpuMlp {
             u.step = self.steps;
             ctx.write(buf, 0, &u.bytes())?;
         }
+        for (buf, u) in plan.penalty.iter_mut() {
+            u.slot = self.pending as u32;
+            ctx.write(buf, 0, &u.bytes())?;
+        }
         let update = self.optimizer.next_step(&ctx)?;
         let encoder = ctx.device.create_command_encoder();
         ctx.record(&encoder, plan.dispatches.iter().chain([update]));
@@ -279,7 +290,8 @@ impl GpuMlp {
     }
 
     /// The (loss, misclassified rows) of every step since the last call, oldest first. The
-    /// loss is the batch's reduced loss (mean or sum, as configured).
+    /// loss is the batch's reduced loss (mean or sum, as configured), plus the penalty's value
+    /// when one is set (as `Mlp::train_batch` returns it).
     pub async fn take_losses(&mut self) -> Result<Vec<(f32, usize)>, String> {
         let n = self.pending;
         let raw = if n == 0 {
@@ -317,5 +329,45 @@ impl GpuMlp {
             Some(b) => Ok(Some(self.ctx.read(b, 0, self.n_params).await?)),
             None => Ok(None),
         }
+    }
+
+    /// Continue `cpu`'s run on the GPU: copy every state tensor and the step count of the CPU
+    /// optimizer into this session's optimizer (the same optimizer with the same options),
+    /// so the next GPU step computes what `cpu`'s next step would. A CPU optimizer without
+    /// state (no step yet, or just reset) leaves the GPU's fresh as well.
+    pub fn load_optimizer_state(&mut self, cpu: &dyn Optimizer) -> Result<(), String> {
+        let gpu = &mut self.optimizer;
+        if cpu.name() != gpu.name() {
+            return Err(format!("cannot load {} state into the GPU's {}", cpu.name(), gpu.name()));
+        }
+        let state = cpu.state();
+        if state.is_empty() {
+            gpu.reset(&self.ctx)?;
+        } else {
+            let cpu_names: Vec<&str> = state.iter().map(|(k, _)| *k).collect();
+            if let Some(missing) = gpu.state_names().into_iter().find(|k| !cpu_names.contains(k)) {
+                return Err(format!("the CPU's {} keeps no '{missing}' (its options differ from the GPU's)", cpu.name()));
+            }
+            for (key, values) in state {
+                gpu.set_state(&self.ctx, key, values)?;
+            }
+        }
+        gpu.set_steps(cpu.steps());
+        Ok(())
+    }
+
+    /// The optimizer's step count and every state tensor by name, read back from the GPU, for
+    /// continuing the run on the CPU (`Optimizer::set_steps` and `set_state`, or
+    /// `crate::optim::copy_state`'s loop). Empty state before anything was written, as the CPU
+    /// optimizers report it.
+    pub async fn export_optimizer_state(&self) -> Result<(u64, Vec<(String, Vec<f32>)>), String> {
+        let mut state = Vec::new();
+        if self.optimizer.has_state() {
+            for key in self.optimizer.state_names() {
+                let buf = self.optimizer.state_buffer(key).expect("named");
+                state.push((key.to_string(), self.ctx.read(buf, 0, self.n_params).await?));
+            }
+        }
+        Ok((self.optimizer.steps(), state))
     }
 }

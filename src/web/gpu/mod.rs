@@ -3,7 +3,8 @@
 //! - `context`: adapter and device, pipeline cache, buffers, submission, readback;
 //! - `kernels`: one dispatch builder per WGSL kernel (uniform block + bind group + grid);
 //! - `ops`: single kernel calls on CPU data, for the tests against the scalar oracle;
-//! - `optim`: SGD / Adam / AdamW with their state in GPU buffers;
+//! - `optim`: every optimizer of `crate::optim`, with its state in GPU buffers (loadable from
+//!   and readable into a CPU optimizer, so a run can move between the two);
 //! - `mlp`: a whole training step of an `Mlp` in one submit.
 //!
 //! Selection: a session uses WebGPU when `navigator.gpu` gives an adapter and the CPU path

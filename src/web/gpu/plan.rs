@@ -5,7 +5,7 @@
 use super::context::Dispatch;
 use super::kernels::{self, at, At, BnBuffers, LossBuffers, MatmulCall};
 use super::mlp::{BnLayer, GpuMlp, Layer};
-use crate::backend::webgpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PointwiseUniform, ACT_IDENTITY};
+use crate::backend::webgpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PenaltyUniform, PointwiseUniform, ACT_IDENTITY};
 use crate::nn::Reduction;
 use web_sys::GpuBuffer;
 
@@ -16,6 +16,8 @@ pub(super) struct StepPlan {
     pub(super) per_step: Vec<(GpuBuffer, PointwiseUniform)>,
     /// The loss reduction's uniform (its ring slot changes every step).
     pub(super) loss: (GpuBuffer, LossUniform),
+    /// The penalty's uniform per layer, when a penalty is set (the ring slot changes too).
+    pub(super) penalty: Vec<(GpuBuffer, PenaltyUniform)>,
     _scratch: Option<GpuBuffer>,
 }
 
@@ -136,7 +138,18 @@ impl GpuMlp {
                 })?);
             }
         }
-        Ok(StepPlan { dispatches: d, per_step, loss: (loss_uniform, lu), _scratch: scratch })
+        // L1/L2 on each weight matrix, once every gradient is in, before the optimizer: adds
+        // its gradient to dW and its value to this step's loss record.
+        let mut penalty = Vec::new();
+        if !self.penalty.is_zero() {
+            for l in &self.layers {
+                let u = PenaltyUniform::new(&self.penalty, l.fan_in * l.fan_out, l.w_off);
+                let (disp, buf) = kernels::penalty(ctx, params, grads, &self.ring, &u)?;
+                d.push(disp);
+                penalty.push((buf, u));
+            }
+        }
+        Ok(StepPlan { dispatches: d, per_step, loss: (loss_uniform, lu), penalty, _scratch: scratch })
     }
 
     fn bn_uniform(&self, m: usize, l: &Layer, bn: &BnLayer) -> BatchNormUniform {
