@@ -295,7 +295,7 @@ pub fn finetune_session(data: &MnistData, config: JsValue, init: JsValue, labell
         return TrainSession::build(train, validation, config, init, None);
     };
     // the fresh init, only read for its output layer
-    let fresh = TrainSession::build_cpu(train.clone(), validation.clone(), config.clone(), init.clone())?;
+    let fresh = TrainSession::probe(train.clone(), validation.clone(), config.clone(), init.clone())?;
     let start = fresh.trainer.model().parameters();
     let head = head_len(fresh.trainer.model());
     if pre.len() != start.len() {

@@ -248,6 +248,12 @@ impl TrainSession {
         Ok(session)
     }
 
+    /// A session that is never run, only read (its initial parameters): on the CPU, and not
+    /// counted in `backendUsage`.
+    pub(crate) fn probe(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
+        Ok(TrainSession::build_cpu_with(train, validation, config, init, None)?.0)
+    }
+
     fn build_cpu_with(
         train: Arc<Dataset>,
         validation: Arc<Dataset>,
