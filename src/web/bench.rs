@@ -1,7 +1,10 @@
-//! Kernels exposed for `cargo xtask bench` (timed from JS, in Node or the browser).
+//! Kernels exposed for `cargo xtask bench` (timed from JS, in Node or the browser): the CPU
+//! GEMM kernels and the build's multiply-add peak (`backend::peak`).
 
-use crate::backend::{cpu, packed, Op};
+use crate::backend::{cpu, packed, peak, Op};
+use super::gpu::context::describe;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn op(t: bool) -> Op {
     if t {
@@ -44,4 +47,35 @@ pub fn gemm_max_error(m: usize, k: usize, n: usize, ta: bool, tb: bool) -> f64 {
     crate::backend::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut c);
     crate::backend::reference::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut r);
     c.iter().zip(&r).map(|(x, y)| ((x - y).abs() / ((k as f32).sqrt() * (1.0 + y.abs()))) as f64).fold(0.0, f64::max)
+}
+
+/// `performance.now()` in milliseconds, in the page and in Node alike (both have the global).
+fn now_ms() -> Result<f64, JsError> {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).map_err(|e| JsError::new(&describe(&e)))?;
+    if perf.is_undefined() {
+        return Err(JsError::new("no performance.now() in this JS host"));
+    }
+    Ok(perf.unchecked_into::<web_sys::Performance>().now())
+}
+
+/// GFLOP/s of this build's multiply-add peak (`backend::peak`): one short warm-up run, then
+/// `iters` timed iterations. Fails if the checksum shows that the loop did not do the counted
+/// work. Call it a few times and keep the best: a slower run only means the core was shared.
+#[wasm_bindgen(js_name = simdPeak)]
+pub fn simd_peak(iters: usize) -> Result<f64, JsError> {
+    peak::run(iters.min(1000)).map_err(|e| JsError::new(&e))?;
+    let t0 = now_ms()?;
+    let sum = peak::run(iters).map_err(|e| JsError::new(&e))?;
+    let seconds = (now_ms()? - t0) / 1000.0;
+    if sum != peak::expected_checksum(iters) {
+        let want = peak::expected_checksum(iters);
+        return Err(JsError::new(&format!("peak probe checksum {sum} ≠ {want}: the loop did not run {iters} iterations as counted")));
+    }
+    Ok(peak::flops(iters) / seconds.max(1e-9) / 1e9)
+}
+
+/// The instruction(s) the peak probe and the packed kernel use in this build.
+#[wasm_bindgen(js_name = simdPeakInstruction)]
+pub fn simd_peak_instruction() -> String {
+    peak::instruction().into()
 }
