@@ -1,8 +1,9 @@
 //! Kernels exposed for `cargo xtask bench` (timed from JS, in Node or the browser): the CPU
-//! GEMM kernels and the build's multiply-add peak (`backend::peak`).
+//! GEMM kernels, the build's multiply-add peak (`backend::peak`) and the WebGPU product.
 
+use crate::backend::webgpu::{MatmulPlan, ACT_IDENTITY};
 use crate::backend::{cpu, packed, peak, Op};
-use super::gpu::context::describe;
+use super::gpu::{self, context::describe, kernels};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -78,4 +79,52 @@ pub fn simd_peak(iters: usize) -> Result<f64, JsError> {
 #[wasm_bindgen(js_name = simdPeakInstruction)]
 pub fn simd_peak_instruction() -> String {
     peak::instruction().into()
+}
+
+/// GFLOP/s of the WebGPU matrix product `C ← op(A)·op(B)` at one shape, on the page's device
+/// (call `initWebGpu` first): the plan and dispatch builder of training (split-K included),
+/// `iters` products recorded in one compute pass and one submit, timed from the submit until
+/// `queue.onSubmittedWorkDone()` resolves. A first product, awaited the same way, compiles the
+/// pipelines outside the timing. Fails on any WebGPU validation error, so a product that did not
+/// run cannot pass for a fast one.
+#[wasm_bindgen(js_name = benchGpuMatmul)]
+pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, iters: usize) -> Result<f64, JsError> {
+    let ctx = gpu::active().ok_or_else(|| JsError::new("no WebGPU device in use: call initWebGpu() first (and keep the backend on \"webgpu\")"))?;
+    let err = |e: String| JsError::new(&e);
+    let mut rng = crate::Rng::new(1);
+    let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
+    let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+    ctx.push_errors();
+    let plan = MatmulPlan::new(m, k, n);
+    let (ab, bb, cb) = (ctx.storage_from("a", &a).map_err(err)?, ctx.storage_from("b", &b).map_err(err)?, ctx.storage("c", m * n).map_err(err)?);
+    let dummy = ctx.storage("dummy", 4).map_err(err)?;
+    let scratch = if plan.splits > 1 { Some(ctx.storage("scratch", plan.scratch_len()).map_err(err)?) } else { None };
+    let call = kernels::MatmulCall {
+        plan,
+        a: kernels::at(&ab),
+        trans_a: ta,
+        b: kernels::at(&bb),
+        trans_b: tb,
+        bias: None,
+        c: kernels::at(&cb),
+        beta: 0.0,
+        act: ACT_IDENTITY,
+        scratch: scratch.as_ref(),
+        dummy: &dummy,
+    };
+    let product = kernels::matmul(&ctx, &call).map_err(err)?;
+    let done = || async { ctx.queue.on_submitted_work_done().await.map_err(|e| JsError::new(&describe(&e))) };
+    ctx.run(&product);
+    done().await?;
+    let t0 = now_ms()?;
+    let encoder = ctx.device.create_command_encoder();
+    ctx.record(&encoder, product.iter().cycle().take(iters * product.len()));
+    ctx.queue.submit(&[encoder.finish()]);
+    done().await?;
+    let seconds = (now_ms()? - t0) / 1000.0;
+    ctx.pop_errors("matmul bench").await.map_err(err)?;
+    for buf in [&ab, &bb, &cb, &dummy].into_iter().chain(scratch.as_ref()) {
+        buf.destroy();
+    }
+    Ok(2.0 * (m * k * n) as f64 * iters as f64 / seconds.max(1e-9) / 1e9)
 }
