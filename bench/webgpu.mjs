@@ -12,12 +12,14 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.DESCENT_CHROMIUM ?? '/usr/bin/chromium';
 // The flags of tests/e2e/helpers.mjs: headless, quiet, and Chromium's software (SwiftShader)
-// Vulkan under WebGPU, so there is an adapter even without a GPU.
+// Vulkan under WebGPU, so there is an adapter even without a GPU; plus one for steady timings.
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
   '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader',
   '--disable-vulkan-surface',
+  // as in Node (xtask/src/bench.rs): wasm compiled by V8's optimizing tier from the first call
+  '--js-flags=--no-liftoff',
 ];
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.gz': 'application/gzip' };
 

@@ -23,8 +23,11 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let dist = crate::build::run(&[])?;
     let mut cmd = Command::new(node);
-    // relaxed SIMD is behind a flag in Node 20 (Chromium has it on by default)
-    cmd.current_dir(&root).arg("--experimental-wasm-relaxed-simd").arg("bench/bench.mjs").env("DESCENT_DIST", &dist).env("DESCENT_BENCH_OUT", root.join("target/bench"));
+    // relaxed SIMD is behind a flag in Node 20 (Chromium has it on by default). --no-liftoff:
+    // every wasm function is compiled by V8's optimizing tier on its first call, so no timing
+    // is taken on baseline code still waiting for its background tier-up (on a busy 2-core
+    // machine that can lag for seconds, and ndarray's product sometimes read 3× slow).
+    cmd.current_dir(&root).args(["--experimental-wasm-relaxed-simd", "--no-liftoff", "bench/bench.mjs"]).env("DESCENT_DIST", &dist).env("DESCENT_BENCH_OUT", root.join("target/bench"));
     if quick {
         cmd.env("DESCENT_BENCH_QUICK", "1");
     }
