@@ -137,7 +137,6 @@ const webgpu = await benchWebGpu(DIST, {
   batch: BATCH,
   reps: QUICK ? 1 : 3,
 }, (QUICK ? 5 : 15) * 60_000);
-if (webgpu.skipped) console.error(`WebGPU part skipped: ${webgpu.skipped}`);
 
 const results = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },

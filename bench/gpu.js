@@ -94,10 +94,11 @@ window.runBench = async ({ shapes, flopBudget, seconds, steps, batch, reps }) =>
   for (const backend of ['webgpu', 'cpu']) {
     descent.setBackend(backend);
     // The CPU is fast enough for longer, steadier runs (still within the first epoch).
-    const [n, times] = backend === 'cpu' ? [Math.max(steps, 96), Math.max(reps, 3)] : [steps, reps];
+    const [n, times] = backend === 'cpu' ? [Math.max(steps, 96), Math.max(reps, 5)] : [steps, reps];
     // Warm-up outside the timing: on the GPU a one-step epoch compiles every pipeline; on the
-    // CPU a whole run lets V8 move the hot wasm functions to its optimizing tier.
-    if (backend === 'cpu') await trainRate(data, config, n);
+    // CPU two whole runs (the first runs here were up to 3× slower: code compiled on first
+    // call, the wasm memory growing).
+    if (backend === 'cpu') for (let i = 0; i < 2; i++) await trainRate(data, config, n);
     else await trainRate(data, { ...config, trainSubset: batch }, 1);
     console.log(`training on ${backend}: warmed up`);
     const runs = [];

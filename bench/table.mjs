@@ -27,7 +27,7 @@ export function printTable({ peak, gemm, training, webgpu }) {
   const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unnamed adapter';
   const kind = a.software ? 'SOFTWARE adapter: it runs on the CPU, so these numbers say nothing about a real GPU' : 'hardware adapter';
   console.log(`\nWebGPU in ${webgpu.browser}: ${name} (${kind})`);
-  for (const m of webgpu.matmul) console.log(`  ${pad(m.shape, 40)} ${pad('WGSL', 8)} ${num(m.gflops)}  GFLOP/s`);
+  for (const m of webgpu.matmul) console.log(`  ${pad(m.shape, 40)} ${pad("WGSL", 8)} ${num(m.gflops, m.gflops < 1 ? 2 : 1)}  GFLOP/s`);
   const t = webgpu.training;
   console.log(`  training, same page: ${pad(t.webgpu.backend, 20)} ${num(t.webgpu.samplesPerSec, 0)} samples/s`);
   console.log(`                       ${pad(t.cpu.backend, 20)} ${num(t.cpu.samplesPerSec, 0)} samples/s`);
