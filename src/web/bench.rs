@@ -16,7 +16,8 @@ fn op(t: bool) -> Op {
 }
 
 /// Run `iters` products `C ← op(A)·op(B)` with the named kernel ("ndarray" or "packed") on
-/// seeded random operands; returns C's checksum so the work cannot be optimized away.
+/// seeded random operands; returns the seconds the products took (drawing the operands is not
+/// timed). C is checked to be finite afterwards, so the products cannot be optimized away.
 #[wasm_bindgen(js_name = benchGemm)]
 #[allow(clippy::too_many_arguments)]
 pub fn bench_gemm(kernel: &str, m: usize, k: usize, n: usize, ta: bool, tb: bool, iters: usize) -> Result<f64, JsError> {
@@ -29,10 +30,16 @@ pub fn bench_gemm(kernel: &str, m: usize, k: usize, n: usize, ta: bool, tb: bool
         "packed" => packed::gemm,
         other => return Err(JsError::new(&format!("unknown kernel \"{other}\"; expected \"ndarray\" or \"packed\""))),
     };
+    let t0 = now_ms()?;
     for _ in 0..iters {
         f(m, k, n, &a, op(ta), &b, op(tb), 0.0, &mut c);
     }
-    Ok(c.iter().map(|&v| v as f64).sum())
+    let seconds = (now_ms()? - t0) / 1000.0;
+    let sum: f64 = c.iter().map(|&v| v as f64).sum();
+    if !sum.is_finite() {
+        return Err(JsError::new(&format!("{kernel} product {m}×{k}×{n} gave a non-finite result")));
+    }
+    Ok(seconds)
 }
 
 /// The largest error of the build's own matrix product (`backend::gemm`: the packed kernel,
