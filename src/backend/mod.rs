@@ -4,13 +4,15 @@
 //! The CPU path's matrix product is `packed` (a blocked GEMM with a simd128 micro-kernel) in
 //! the browser, and ndarray's (`matrixmultiply`, AVX/FMA where the CPU has them) in native
 //! builds, where it is the faster of the two; `reference` holds the scalar oracle every
-//! faster kernel is tested against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
+//! faster kernel is tested against; `peak` measures the multiply-add ceiling of the wasm build,
+//! the yardstick `cargo xtask bench` reports the kernels against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
 //! layouts) in plain Rust; `web::gpu` runs it in the browser, where a whole training step is
 //! one submit. The GPU trains a session as a unit (see `web::gpu::session`) rather than
 //! behind the per-call `gemm` below: one call per product would cost a readback each.
 
 pub mod cpu;
 pub mod packed;
+pub mod peak;
 pub mod reference;
 pub mod webgpu;
 

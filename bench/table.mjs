@@ -1,0 +1,38 @@
+// The readable side of target/bench/results.json: the table `cargo xtask bench` prints.
+
+const pad = (s, w) => String(s).padEnd(w);
+const num = (v, digits = 1) => v.toFixed(digits).padStart(7);
+
+/** Print `results` (as bench/bench.mjs writes them). */
+export function printTable({ peak, gemm, training, webgpu }) {
+  for (const [build, p] of Object.entries(peak)) {
+    console.log(`\nGEMM, ${build} build (GFLOP/s, one thread; peak ${p.gflops.toFixed(1)} GFLOP/s with ${p.instruction})`);
+    for (const g of gemm.filter((g) => g.build === build)) {
+      console.log(`  ${pad(g.shape, 40)} ${pad(g.kernel, 8)} ${num(g.gflops)}  ${num(g.percentOfPeak, 0)}% of peak`);
+    }
+  }
+
+  console.log(`\nTraining ${training.network}`);
+  console.log(`  ${pad('Descent ' + training.descent.backend, 40)} ${num(training.descent.samplesPerSec, 0)} samples/s`);
+  if (training.peer) {
+    console.log(`  ${pad(training.peer.name, 40)} ${num(training.peer.samplesPerSec, 0)} samples/s`);
+    console.log(`  ratio Descent / peer: ${training.ratio.toFixed(2)}×`);
+  }
+
+  if (webgpu.skipped) {
+    console.log(`\nWebGPU: skipped (${webgpu.skipped})`);
+    return;
+  }
+  const a = webgpu.adapter;
+  const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+  const kind = a.software ? 'SOFTWARE adapter: it runs on the CPU, so these numbers say nothing about a real GPU' : 'hardware adapter';
+  console.log(`\nWebGPU in ${webgpu.browser}: ${name} (${kind})`);
+  for (const m of webgpu.matmul) console.log(`  ${pad(m.shape, 40)} ${pad("WGSL", 8)} ${num(m.gflops, m.gflops < 1 ? 2 : 1)}  GFLOP/s`);
+  const t = webgpu.training;
+  console.log(`  training, same page: ${pad(t.webgpu.backend, 20)} ${num(t.webgpu.samplesPerSec, 0)} samples/s`);
+  console.log(`                       ${pad(t.cpu.backend, 20)} ${num(t.cpu.samplesPerSec, 0)} samples/s`);
+  console.log(`  ratio WebGPU / CPU: ${t.ratio.toFixed(2)}×`);
+  const [g, c] = [t.webgpu.lossAtStep, t.cpu.lossAtStep];
+  console.log(`  loss at step ${g.step}, same seed: WebGPU ${g.loss.toFixed(6)}, CPU ${c.loss.toFixed(6)}`);
+  if (webgpu.pageErrors) console.log(`  page errors: ${webgpu.pageErrors.join('; ')}`);
+}
