@@ -13,8 +13,8 @@
 
 #[path = "gpu/common.rs"]
 mod common;
-#[path = "gpu/session.rs"]
-mod session;
+#[path = "gpu/engine.rs"]
+mod engine;
 #[path = "gpu/state.rs"]
 mod state;
 #[path = "gpu/train.rs"]
