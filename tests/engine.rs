@@ -102,9 +102,6 @@ impl Engine for Delayed {
     fn model(&self) -> &Mlp {
         &self.synced
     }
-    fn lr(&self) -> f32 {
-        self.inner.lr()
-    }
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.inner.set_lr(lr)
     }

@@ -342,10 +342,6 @@ impl Optimizer for Adam {
         super::in_use([("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq), ("max_exp_avg_sq", &self.max_exp_avg_sq)])
     }
 
-    fn step_count(&self) -> Option<u64> {
-        Some(self.step)
-    }
-
     fn steps(&self) -> u64 {
         self.step
     }
@@ -397,9 +393,6 @@ impl Optimizer for AdamW {
     }
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         self.inner.state()
-    }
-    fn step_count(&self) -> Option<u64> {
-        self.inner.step_count()
     }
     fn steps(&self) -> u64 {
         self.inner.steps()

@@ -63,7 +63,7 @@ pub trait Optimizer {
     /// PyTorch's `state["step"]`: how many steps since construction or the last
     /// [`reset`](Optimizer::reset). `None` for optimizers PyTorch keeps no counter for (SGD).
     fn step_count(&self) -> Option<u64> {
-        None
+        Some(self.steps())
     }
     /// Steps taken since construction or the last [`reset`](Optimizer::reset). Unlike
     /// [`step_count`](Optimizer::step_count) every optimizer counts, SGD included: its

@@ -216,10 +216,6 @@ impl Optimizer for RmsProp {
         super::in_use([("square_avg", &self.square_avg), ("grad_avg", &self.grad_avg), ("momentum_buffer", &self.momentum_buffer)])
     }
 
-    fn step_count(&self) -> Option<u64> {
-        Some(self.step)
-    }
-
     fn steps(&self) -> u64 {
         self.step
     }

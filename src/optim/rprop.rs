@@ -204,10 +204,6 @@ impl Optimizer for Rprop {
         super::in_use([("step_size", &self.step_size), ("prev", &self.prev)])
     }
 
-    fn step_count(&self) -> Option<u64> {
-        Some(self.step)
-    }
-
     fn steps(&self) -> u64 {
         self.step
     }

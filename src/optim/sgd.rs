@@ -197,6 +197,10 @@ impl Optimizer for Sgd {
         super::in_use([("momentum_buffer", &self.momentum_buffer)])
     }
 
+    fn step_count(&self) -> Option<u64> {
+        None // PyTorch's SGD keeps no step counter
+    }
+
     fn steps(&self) -> u64 {
         self.step
     }

@@ -52,8 +52,6 @@ pub trait Engine {
     fn synced_model(&mut self) -> Result<Option<&mut Mlp>>;
     /// The model as of the last sync (the initial one before any).
     fn model(&self) -> &Mlp;
-    /// The optimizer's current learning rate.
-    fn lr(&self) -> f32;
     /// Change the learning rate for the steps not yet submitted; the optimizer state is kept.
     fn set_lr(&mut self, lr: f32) -> Result<()>;
     /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync.
@@ -110,9 +108,6 @@ impl Engine for CpuEngine {
     }
     fn model(&self) -> &Mlp {
         &self.model
-    }
-    fn lr(&self) -> f32 {
-        self.optimizer.lr()
     }
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.optimizer.set_lr(lr)

@@ -228,9 +228,8 @@ impl TrainSession {
     ) -> Result<TrainSession, JsError> {
         let (mut session, c) = TrainSession::build_cpu_with(train, validation, config, init, start_from)?;
         if let Some(ctx) = super::gpu::active() {
-            let options = if c.options.is_null() { serde_json::json!({}) } else { c.options };
             let model = session.trainer.model().clone();
-            match super::gpu::GpuEngine::new(ctx, model, &c.optimizer, &options, session.trainer.config()) {
+            match super::gpu::GpuEngine::new(ctx, model, &c.optimizer, &c.options, session.trainer.config()) {
                 Ok(engine) => session.trainer.set_engine(Box::new(engine)).map_err(js_err)?,
                 // The CPU can always run it: say why in the console and carry on there.
                 Err(e) => web_sys::console::warn_1(&format!("training on the CPU: {}", e.message()).into()),
@@ -261,8 +260,11 @@ impl TrainSession {
         init: JsValue,
         start_from: Option<&[f32]>,
     ) -> Result<(TrainSession, SessionConfig), JsError> {
-        let c: SessionConfig =
+        let mut c: SessionConfig =
             serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
+        if c.options.is_null() {
+            c.options = serde_json::json!({}); // PyTorch's defaults
+        }
         let mut sizes = vec![train.features];
         sizes.extend(&c.hidden);
         sizes.push(train.classes.max(validation.classes));
@@ -274,8 +276,7 @@ impl TrainSession {
         if let Some(p) = start_from {
             model.set_parameters(p).map_err(js_err)?;
         }
-        let options = if c.options.is_null() { serde_json::json!({}) } else { c.options.clone() };
-        let optimizer = crate::optim::build(&c.optimizer, &options).map_err(js_err)?;
+        let optimizer = crate::optim::build(&c.optimizer, &c.options).map_err(js_err)?;
         let reduction = match c.reduction.as_deref() {
             None => Reduction::Mean,
             Some(r) => Reduction::parse(r).map_err(js_err)?,

@@ -266,13 +266,6 @@ impl Engine for GpuEngine {
         }
     }
 
-    fn lr(&self) -> f32 {
-        match &self.cpu {
-            Some(c) => c.lr(),
-            None => self.pending_lr.unwrap_or(self.lr),
-        }
-    }
-
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         if let Some(c) = &mut self.cpu {
             return c.set_lr(lr);
@@ -281,8 +274,7 @@ impl Engine for GpuEngine {
             Some(gpu) => gpu.optimizer_mut().set_lr(lr).map_err(err)?,
             None => {
                 // a readback holds the GPU model: check now, apply when it lands
-                let mut probe = crate::optim::build(&self.optimizer, &self.options)?;
-                probe.set_lr(lr)?;
+                crate::optim::check_lr(lr as f64)?;
                 self.pending_lr = Some(lr);
             }
         }
