@@ -347,6 +347,14 @@ impl TrainSession {
         Ok(self.status())
     }
 
+    /// Take no step past step `step` (undefined lifts it): a cell that trains for a number of
+    /// steps rather than epochs sets it, so that on the GPU, where steps are queued ahead of
+    /// their readback, the run still stops exactly there.
+    #[wasm_bindgen(js_name = holdAfter)]
+    pub fn hold_after(&mut self, step: Option<usize>) {
+        self.trainer.hold_after(step);
+    }
+
     /// Whether the last call could not go on because the device was busy (a GPU readback):
     /// come back next frame rather than calling again at once.
     #[wasm_bindgen(getter)]

@@ -41,6 +41,7 @@ export function setup(ctx) {
       { key: 'equal', label: `all weights = ${c}`, color: 1, session: new TrainSession(ctx.data, config, { scheme: 'constant', value: c }) },
       { key: 'random', label: 'random (PyTorch default)', color: 0, session: new TrainSession(ctx.data, config, { scheme: 'default' }) },
     ];
+    for (const r of runs) r.session.holdAfter(target); // exactly `target` steps, also on the GPU
   }
 
   let unitsDrawn = 0;
