@@ -295,28 +295,43 @@ impl Optimizer for Adam {
         let one_minus_beta2 = (1.0 - beta2) as f32;
         let eps = c.eps as f32;
 
-        for (i, (theta, &grad)) in params.iter_mut().zip(grads).enumerate() {
-            let mut g = if c.maximize { -grad } else { grad };
-            if c.weight_decay != 0.0 {
-                if c.decoupled_weight_decay {
-                    *theta *= decay_factor; // θ ← θ·(1 − γλ)
-                } else {
-                    g += weight_decay * *theta; // g ← g + λ·θ
-                }
-            }
-            let m = &mut self.exp_avg[i];
-            *m = lerp(*m, g, one_minus_beta1); // m ← lerp(m, g, 1−β₁)
-            let v = &mut self.exp_avg_sq[i];
-            *v = *v * beta2_f32 + one_minus_beta2 * g * g; // v ← β₂·v + (1−β₂)·g²
-            let second = if c.amsgrad {
-                let v_max = &mut self.max_exp_avg_sq[i];
-                *v_max = maximum(*v_max, *v); // v_max ← max(v_max, v)
-                *v_max
+        // Steps 1–2: the gradient actually used, and the (decoupled) decay of θ. The
+        // configuration's branches are loop-invariant selects, so the loops below stay
+        // straight-line code the compiler turns into 4-lane SIMD (sqrt and division are
+        // exactly rounded there too, so the result is the same bit for bit).
+        let (maximize, decay, couple) = (c.maximize, c.weight_decay != 0.0, !c.decoupled_weight_decay);
+        let prepare = |theta: f32, grad: f32| -> (f32, f32) {
+            let g = if maximize { -grad } else { grad };
+            if !decay {
+                (theta, g)
+            } else if couple {
+                (theta, g + weight_decay * theta) // g ← g + λ·θ
             } else {
-                *v
-            };
+                (theta * decay_factor, g) // θ ← θ·(1 − γλ)
+            }
+        };
+        let moments = |m: &mut f32, v: &mut f32, g: f32| {
+            *m = lerp(*m, g, one_minus_beta1); // m ← lerp(m, g, 1−β₁)
+            *v = *v * beta2_f32 + one_minus_beta2 * g * g; // v ← β₂·v + (1−β₂)·g²
+        };
+        let update = |theta: f32, m: f32, second: f32| {
             let denom = second.sqrt() / bias_correction2_sqrt + eps; // d ← √v/√c₂ + ε
-            *theta -= (step_size * *m) / denom; // θ ← θ − (γ/c₁)·m/d
+            theta - (step_size * m) / denom // θ ← θ − (γ/c₁)·m/d
+        };
+        let moments_of = self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut());
+        if c.amsgrad {
+            for (((theta, &grad), (m, v)), v_max) in params.iter_mut().zip(grads).zip(moments_of).zip(&mut self.max_exp_avg_sq) {
+                let (t, g) = prepare(*theta, grad);
+                moments(m, v, g);
+                *v_max = maximum(*v_max, *v); // v_max ← max(v_max, v)
+                *theta = update(t, *m, *v_max);
+            }
+        } else {
+            for ((theta, &grad), (m, v)) in params.iter_mut().zip(grads).zip(moments_of) {
+                let (t, g) = prepare(*theta, grad);
+                moments(m, v, g);
+                *theta = update(t, *m, *v);
+            }
         }
         Ok(())
     }

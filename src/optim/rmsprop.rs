@@ -170,26 +170,53 @@ impl Optimizer for RmsProp {
         let weight_decay = c.weight_decay as f32;
         let momentum = c.momentum as f32;
 
-        for (i, (theta, &grad)) in params.iter_mut().zip(grads).enumerate() {
-            let mut g = if c.maximize { -grad } else { grad };
-            if c.weight_decay != 0.0 {
-                g += weight_decay * *theta; // g ← g + λ·θ
+        // Loop-invariant branches only, over zipped slices: the compiler vectorizes each loop
+        // (sqrt and division are exactly rounded in SIMD too).
+        let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
+        let gradient = |theta: f32, grad: f32| {
+            let g = if maximize { -grad } else { grad };
+            if decay {
+                g + weight_decay * theta // g ← g + λ·θ
+            } else {
+                g
             }
-            let v = &mut self.square_avg[i];
-            *v = *v * alpha + one_minus_alpha * g * g; // v ← α·v + (1−α)·g²
-            let avg = if c.centered {
-                let m = &mut self.grad_avg[i];
-                *m = lerp(*m, g, one_minus_alpha); // ḡ ← lerp(ḡ, g, 1−α)
-                (*v - *m * *m).sqrt() + eps // a ← √(v − ḡ²) + ε
-            } else {
-                v.sqrt() + eps // a ← √v + ε
-            };
-            if c.momentum > 0.0 {
-                let b = &mut self.momentum_buffer[i];
-                *b = *b * momentum + g / avg; // b ← μ·b + g/a
-                *theta -= lr * *b; // θ ← θ − γ·b
-            } else {
-                *theta -= (lr * g) / avg; // θ ← θ − γ·g/a
+        };
+        let square = |v: &mut f32, g: f32| *v = *v * alpha + one_minus_alpha * g * g; // v ← α·v + (1−α)·g²
+        let centred = |v: f32, m: &mut f32, g: f32| {
+            *m = lerp(*m, g, one_minus_alpha); // ḡ ← lerp(ḡ, g, 1−α)
+            (v - *m * *m).sqrt() + eps // a ← √(v − ḡ²) + ε
+        };
+        let pairs = params.iter_mut().zip(grads).zip(self.square_avg.iter_mut());
+        match (c.centered, c.momentum > 0.0) {
+            (false, false) => {
+                for ((theta, &grad), v) in pairs {
+                    let g = gradient(*theta, grad);
+                    square(v, g);
+                    *theta -= (lr * g) / (v.sqrt() + eps); // θ ← θ − γ·g/a, a ← √v + ε
+                }
+            }
+            (true, false) => {
+                for (((theta, &grad), v), m) in pairs.zip(&mut self.grad_avg) {
+                    let g = gradient(*theta, grad);
+                    square(v, g);
+                    *theta -= (lr * g) / centred(*v, m, g); // θ ← θ − γ·g/a
+                }
+            }
+            (false, true) => {
+                for (((theta, &grad), v), b) in pairs.zip(&mut self.momentum_buffer) {
+                    let g = gradient(*theta, grad);
+                    square(v, g);
+                    *b = *b * momentum + g / (v.sqrt() + eps); // b ← μ·b + g/a
+                    *theta -= lr * *b; // θ ← θ − γ·b
+                }
+            }
+            (true, true) => {
+                for ((((theta, &grad), v), m), b) in pairs.zip(&mut self.grad_avg).zip(&mut self.momentum_buffer) {
+                    let g = gradient(*theta, grad);
+                    square(v, g);
+                    *b = *b * momentum + g / centred(*v, m, g); // b ← μ·b + g/a
+                    *theta -= lr * *b; // θ ← θ − γ·b
+                }
             }
         }
         Ok(())

@@ -159,9 +159,10 @@ impl Optimizer for Rprop {
 
         let (eta_minus, eta_plus) = (self.cfg.etas.0 as f32, self.cfg.etas.1 as f32);
         let (lo, hi) = (self.cfg.step_sizes.0 as f32, self.cfg.step_sizes.1 as f32);
+        let maximize = self.cfg.maximize;
         let state = self.step_size.iter_mut().zip(self.prev.iter_mut());
         for ((theta, &grad), (delta, prev)) in params.iter_mut().zip(grads).zip(state) {
-            let mut g = if self.cfg.maximize { -grad } else { grad };
+            let mut g = if maximize { -grad } else { grad };
             let s = sign(g * *prev);
             let factor = if s > 0.0 {
                 eta_plus

@@ -158,21 +158,27 @@ impl Optimizer for Sgd {
             self.momentum_buffer = vec![0.0; params.len()];
         }
 
-        for (i, (theta, &grad)) in params.iter_mut().zip(grads).enumerate() {
-            let mut g = if self.cfg.maximize { -grad } else { grad };
-            if self.cfg.weight_decay != 0.0 {
-                g += weight_decay * *theta; // g ← g + λ·θ
+        // Loop-invariant branches only, over zipped slices: the compiler vectorizes each loop.
+        let (maximize, decay, nesterov) = (self.cfg.maximize, self.cfg.weight_decay != 0.0, self.cfg.nesterov);
+        let gradient = |theta: f32, grad: f32| {
+            let g = if maximize { -grad } else { grad };
+            if decay {
+                g + weight_decay * theta // g ← g + λ·θ
+            } else {
+                g
             }
-            if use_momentum {
-                let b = &mut self.momentum_buffer[i];
+        };
+        if use_momentum {
+            for ((theta, &grad), b) in params.iter_mut().zip(grads).zip(&mut self.momentum_buffer) {
+                let g = gradient(*theta, grad);
                 *b = if first { g } else { *b * momentum + keep * g }; // b ← μ·b + (1−τ)·g
-                g = if self.cfg.nesterov {
-                    g + momentum * *b
-                } else {
-                    *b
-                };
+                let g = if nesterov { g + momentum * *b } else { *b };
+                *theta -= lr * g; // θ ← θ − γ·g
             }
-            *theta -= lr * g; // θ ← θ − γ·g
+        } else {
+            for (theta, &grad) in params.iter_mut().zip(grads) {
+                *theta -= lr * gradient(*theta, grad); // θ ← θ − γ·g
+            }
         }
         Ok(())
     }
