@@ -25,6 +25,41 @@ const KC: usize = 256;
 const MC: usize = 64;
 const NC: usize = 2048;
 
+/// `dst[p·stride + r] = rows[r][p]` for the four equally long `rows`: the transposing copy of
+/// packing, four values of each row at a time (a 4×4 transpose in registers on wasm simd128).
+fn interleave4(rows: [&[f32]; 4], dst: &mut [f32], stride: usize) {
+    let kc = rows[0].len();
+    assert!(rows.iter().all(|r| r.len() == kc) && stride >= 4 && (kc == 0 || dst.len() >= (kc - 1) * stride + 4));
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        while done + 4 <= kc {
+            // SAFETY: the assert bounds every read (done + 4 ≤ kc) and every write
+            // ((done + 3)·stride + 4 ≤ (kc − 1)·stride + 4 ≤ dst.len()).
+            unsafe {
+                let [r0, r1, r2, r3] = rows.map(|r| v128_load(r.as_ptr().add(done) as *const v128));
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+                let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+                let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+                let out = dst.as_mut_ptr().add(done * stride);
+                v128_store(out as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t2));
+                v128_store(out.add(stride) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t2));
+                v128_store(out.add(2 * stride) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t1, t3));
+                v128_store(out.add(3 * stride) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t1, t3));
+            }
+            done += 4;
+        }
+    }
+    for p in done..kc {
+        for (r, row) in rows.iter().enumerate() {
+            dst[p * stride + r] = row[p];
+        }
+    }
+}
+
 /// Pack op(A)[i0..i0+mc, p0..p0+kc] into MR-row panels, k-major, zero-padded.
 ///
 /// Each layout gets its own loop so that the reads run along memory: for A as stored
@@ -39,10 +74,14 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
         let rows = MR.min(mc - ir);
         match ta {
             Op::N => {
-                for r in 0..rows {
-                    let src = &a[(i0 + ir + r) * k + p0..][..kc];
-                    for (p, &v) in src.iter().enumerate() {
-                        dst[p * MR + r] = v;
+                let row = |r: usize| &a[(i0 + ir + r) * k + p0..][..kc];
+                if rows == MR {
+                    interleave4([row(0), row(1), row(2), row(3)], dst, MR);
+                } else {
+                    for r in 0..rows {
+                        for (p, &v) in row(r).iter().enumerate() {
+                            dst[p * MR + r] = v;
+                        }
                     }
                 }
             }
@@ -73,9 +112,14 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
                 }
             }
             Op::T => {
-                for c in 0..cols {
-                    let src = &b[(j0 + jr + c) * k + p0..][..kc];
-                    for (p, &v) in src.iter().enumerate() {
+                let col = |c: usize| &b[(j0 + jr + c) * k + p0..][..kc];
+                let mut c = 0;
+                while c + 4 <= cols {
+                    interleave4([col(c), col(c + 1), col(c + 2), col(c + 3)], &mut dst[c..], NR);
+                    c += 4;
+                }
+                for c in c..cols {
+                    for (p, &v) in col(c).iter().enumerate() {
                         dst[p * NR + c] = v;
                     }
                 }
