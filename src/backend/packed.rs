@@ -87,8 +87,13 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
             }
             Op::T => {
                 for p in 0..kc {
-                    let src = &a[(p0 + p) * m + i0 + ir..][..rows];
-                    dst[p * MR..p * MR + rows].copy_from_slice(src);
+                    let src = &a[(p0 + p) * m + i0 + ir..];
+                    if rows == MR {
+                        // A constant length, so the copy is inlined rather than a memcpy call.
+                        dst[p * MR..][..MR].copy_from_slice(&src[..MR]);
+                    } else {
+                        dst[p * MR..][..rows].copy_from_slice(&src[..rows]);
+                    }
                 }
             }
         }
@@ -107,8 +112,12 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
         match tb {
             Op::N => {
                 for p in 0..kc {
-                    let src = &b[(p0 + p) * n + j0 + jr..][..cols];
-                    dst[p * NR..p * NR + cols].copy_from_slice(src);
+                    let src = &b[(p0 + p) * n + j0 + jr..];
+                    if cols == NR {
+                        dst[p * NR..][..NR].copy_from_slice(&src[..NR]); // inlined, as in pack_a
+                    } else {
+                        dst[p * NR..][..cols].copy_from_slice(&src[..cols]);
+                    }
                 }
             }
             Op::T => {
@@ -131,23 +140,25 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
 /// The portable micro-kernel: `tile += Apanel (MR × kc) · Bpanel (kc × NR)`.
 #[allow(dead_code)]
 #[inline(always)]
-fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
+fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+    let mut tile = [[0f32; NR]; MR];
     for p in 0..kc {
         let a = &ap[p * MR..p * MR + MR];
         let b = &bp[p * NR..p * NR + NR];
         for r in 0..MR {
-            for c in 0..NR {
-                tile[r][c] += a[r] * b[c];
+            for j in 0..NR {
+                tile[r][j] += a[r] * b[j];
             }
         }
     }
+    add_clipped(&tile, c, ldc, rows, cols);
 }
 
 /// The wasm simd128 micro-kernel: eight 4-lane accumulators hold the 4×8 tile. (A 6×8 tile
 /// fills 15 of x86's 16 vector registers and measured slower in V8 than this one.)
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
+fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
     use core::arch::wasm32::*;
     assert!(ap.len() >= kc * MR && bp.len() >= kc * NR);
     // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
@@ -185,21 +196,48 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
             pb = pb.add(NR);
         }
     }
-    for (row, (lo, hi)) in tile.iter_mut().zip([(c00, c01), (c10, c11), (c20, c21), (c30, c31)]) {
-        // SAFETY: each tile row is NR = 8 floats: two 4-lane stores fit exactly.
-        unsafe {
-            v128_store(row.as_mut_ptr() as *mut v128, lo);
-            v128_store(row.as_mut_ptr().add(4) as *mut v128, hi);
+    let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
+    if rows == MR && cols == NR {
+        // A whole tile: add the accumulators to C straight from the registers.
+        assert!(c.len() >= (MR - 1) * ldc + NR);
+        for (r, (lo, hi)) in acc.into_iter().enumerate() {
+            // SAFETY: the assert keeps row r's eight values inside `c`.
+            unsafe {
+                let at = c.as_mut_ptr().add(r * ldc);
+                v128_store(at as *mut v128, f32x4_add(v128_load(at as *const v128), lo));
+                v128_store(at.add(4) as *mut v128, f32x4_add(v128_load(at.add(4) as *const v128), hi));
+            }
         }
+    } else {
+        let mut tile = [[0f32; NR]; MR];
+        for (row, (lo, hi)) in tile.iter_mut().zip(acc) {
+            // SAFETY: each tile row is NR = 8 floats: two 4-lane stores fit exactly.
+            unsafe {
+                v128_store(row.as_mut_ptr() as *mut v128, lo);
+                v128_store(row.as_mut_ptr().add(4) as *mut v128, hi);
+            }
+        }
+        add_clipped(&tile, c, ldc, rows, cols);
     }
 }
 
+/// `C[r][j] += tile[r][j]` for the tile's `rows × cols` corner that lies inside C.
 #[inline(always)]
-fn micro(kc: usize, ap: &[f32], bp: &[f32], tile: &mut [[f32; NR]; MR]) {
+fn add_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+    for (r, trow) in tile.iter().enumerate().take(rows) {
+        let row = &mut c[r * ldc..][..cols];
+        row.iter_mut().zip(trow).for_each(|(cv, t)| *cv += t);
+    }
+}
+
+/// `C[..rows, ..cols] += Apanel · Bpanel`, with `c` starting at the tile's corner and rows
+/// `ldc` apart.
+#[inline(always)]
+fn micro(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    micro_simd(kc, ap, bp, tile);
+    micro_simd(kc, ap, bp, c, ldc, rows, cols);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    micro_portable(kc, ap, bp, tile);
+    micro_portable(kc, ap, bp, c, ldc, rows, cols);
 }
 
 /// See [`super::gemm`].
@@ -227,14 +265,8 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
                     let ap = &apack[pi * kc * MR..(pi + 1) * kc * MR];
                     for (pj, jr) in (0..nc).step_by(NR).enumerate() {
                         let bp = &bpack[pj * kc * NR..(pj + 1) * kc * NR];
-                        let mut tile = [[0f32; NR]; MR];
-                        micro(kc, ap, bp, &mut tile);
-                        let rows = MR.min(mc - ir);
-                        let cols = NR.min(nc - jr);
-                        for (r, trow) in tile.iter().enumerate().take(rows) {
-                            let row = &mut c[(i0 + ir + r) * n + j0 + jr..][..cols];
-                            row.iter_mut().zip(trow).for_each(|(cv, t)| *cv += t);
-                        }
+                        let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
+                        micro(kc, ap, bp, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols);
                     }
                 }
             }
