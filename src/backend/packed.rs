@@ -146,11 +146,12 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
 /// The portable micro-kernel: `tile += Apanel (MR × kc) · Bpanel (kc × NR)`.
 #[allow(dead_code)]
 #[inline(always)]
-fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+#[allow(clippy::too_many_arguments)]
+fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
     let mut tile = [[0f32; NR]; MR];
     for p in 0..kc {
         let a = &ap[p * MR..p * MR + MR];
-        let b = &bp[p * NR..p * NR + NR];
+        let b = &bp[p * ldb..p * ldb + NR];
         for r in 0..MR {
             for j in 0..NR {
                 tile[r][j] += a[r] * b[j];
@@ -164,9 +165,10 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, 
 /// fills 15 of x86's 16 vector registers and measured slower in V8 than this one.)
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+#[allow(clippy::too_many_arguments)]
+fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
     use core::arch::wasm32::*;
-    assert!(ap.len() >= kc * MR && bp.len() >= kc * NR);
+    assert!(kc > 0 && ap.len() >= kc * MR && bp.len() >= (kc - 1) * ldb + NR);
     // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
     // once instead of twice), a multiply and an add otherwise.
     #[inline(always)]
@@ -199,7 +201,7 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows
             c30 = madd(a, b0, c30);
             c31 = madd(a, b1, c31);
             pa = pa.add(MR);
-            pb = pb.add(NR);
+            pb = pb.add(ldb);
         }
     }
     let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
@@ -239,11 +241,12 @@ fn add_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, c
 /// `C[..rows, ..cols] += Apanel · Bpanel`, with `c` starting at the tile's corner and rows
 /// `ldc` apart.
 #[inline(always)]
-fn micro(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+#[allow(clippy::too_many_arguments)]
+fn micro(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    micro_simd(kc, ap, bp, c, ldc, rows, cols);
+    micro_simd(kc, ap, bp, ldb, c, ldc, rows, cols);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    micro_portable(kc, ap, bp, c, ldc, rows, cols);
+    micro_portable(kc, ap, bp, ldb, c, ldc, rows, cols);
 }
 
 /// See [`super::gemm`].
@@ -263,16 +266,27 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
         let kc = KC.min(k - p0);
         for j0 in (0..n).step_by(NC) {
             let nc = NC.min(n - j0);
-            pack_b(b, tb, k, n, p0, kc, j0, nc, &mut bpack);
+            // B as stored (k × n) already holds every k step's eight columns side by side.
+            // When A is one block of rows (m ≤ MC: a mini-batch), each B panel is used by few
+            // A panels, so packing it costs more than it saves: full panels are read in place,
+            // n apart, and only a ragged last panel is packed. Taller A reuses B enough for
+            // packing to pay (and in-place rows a power of two apart collide in the cache).
+            let full = if tb == Op::N && m <= MC { nc / NR * NR } else { 0 };
+            pack_b(b, tb, k, n, p0, kc, j0 + full, nc - full, &mut bpack);
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
                 pack_a(a, ta, m, k, i0, mc, p0, kc, &mut apack);
                 for (pi, ir) in (0..mc).step_by(MR).enumerate() {
                     let ap = &apack[pi * kc * MR..(pi + 1) * kc * MR];
-                    for (pj, jr) in (0..nc).step_by(NR).enumerate() {
-                        let bp = &bpack[pj * kc * NR..(pj + 1) * kc * NR];
+                    for jr in (0..nc).step_by(NR) {
+                        let (bp, ldb) = if jr < full {
+                            (&b[p0 * n + j0 + jr..], n)
+                        } else {
+                            let pj = (jr - full) / NR;
+                            (&bpack[pj * kc * NR..(pj + 1) * kc * NR], NR)
+                        };
                         let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-                        micro(kc, ap, bp, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols);
+                        micro(kc, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols);
                     }
                 }
             }
