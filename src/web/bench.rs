@@ -126,7 +126,7 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
     let t0 = now_ms()?;
     let encoder = ctx.device.create_command_encoder();
     ctx.record(&encoder, product.iter().cycle().take(iters * product.len()));
-    ctx.queue.submit(&[encoder.finish()]);
+    ctx.submit(&encoder);
     done().await?;
     let seconds = (now_ms()? - t0) / 1000.0;
     ctx.pop_errors("matmul bench").await.map_err(err)?;

@@ -52,7 +52,8 @@ async fn run_case(c: Case) {
         max_batch: c.batch,
         readback_every: c.readback_every,
     };
-    let mut gpu_mlp = GpuMlp::new(ctx, &cpu, &cfg).unwrap();
+    let mut gpu_mlp = GpuMlp::new(ctx.clone(), &cpu, &cfg).unwrap();
+    let (submits0, maps0) = ctx.traffic();
     let mut opt = descent::optim::build(c.optimizer, &c.options).unwrap();
     let (inputs, classes) = (cpu.inputs(), cpu.classes());
     let mut cpu_losses = Vec::new();
@@ -67,6 +68,10 @@ async fn run_case(c: Case) {
         }
         gpu_mlp.step(&x, &labels).unwrap();
     }
+    // One submit per step, and the losses mapped back only when the ring of N is full.
+    let (submits, maps) = ctx.traffic();
+    assert_eq!(submits - submits0, c.steps as u64, "{}: submits for {} steps", c.why, c.steps);
+    assert_eq!(maps - maps0, ((c.steps - 1) / c.readback_every) as u64, "{}: readbacks for {} steps", c.why, c.steps);
     gpu_losses.extend(gpu_mlp.take_losses().await.unwrap());
     let params = gpu_mlp.parameters().await.unwrap();
     assert_same_parameters(&format!("{}: parameters after {} steps", c.why, c.steps), &params, cpu.parameters());

@@ -53,6 +53,10 @@ pub struct GpuContext {
     pipelines: RefCell<HashMap<Kernel, GpuComputePipeline>>,
     lost: Rc<Cell<bool>>,
     lost_message: Rc<RefCell<String>>,
+    /// Command buffers submitted and buffers mapped for reading, so tests can hold training
+    /// to one submit per step and a readback only every N steps.
+    submits: Cell<u64>,
+    maps: Cell<u64>,
 }
 
 impl GpuContext {
@@ -109,7 +113,20 @@ impl GpuContext {
             pipelines: RefCell::new(HashMap::new()),
             lost,
             lost_message,
+            submits: Cell::new(0),
+            maps: Cell::new(0),
         })))
+    }
+
+    /// (command buffers submitted, buffers mapped for reading) since the device was made.
+    pub fn traffic(&self) -> (u64, u64) {
+        (self.submits.get(), self.maps.get())
+    }
+
+    /// Submit one finished command buffer (every submit goes through here, so it is counted).
+    pub fn submit(&self, encoder: &GpuCommandEncoder) {
+        self.queue.submit(&[encoder.finish()]);
+        self.submits.set(self.submits.get() + 1);
     }
 
     /// Has the device been lost (driver reset, tab in the background too long, destroy())?
@@ -226,7 +243,7 @@ impl GpuContext {
     pub fn run<'a>(&self, dispatches: impl IntoIterator<Item = &'a Dispatch>) {
         let encoder = self.device.create_command_encoder();
         self.record(&encoder, dispatches);
-        self.queue.submit(&[encoder.finish()]);
+        self.submit(&encoder);
     }
 
     /// A buffer the CPU can map for reading, `len` f32 long.
@@ -238,6 +255,7 @@ impl GpuContext {
 
     /// Wait for `staging` (already filled by a submitted copy) and read `len` f32 from it.
     pub async fn map_read(&self, staging: &GpuBuffer, len: usize) -> Result<Vec<f32>, String> {
+        self.maps.set(self.maps.get() + 1);
         staging.map_async(gpu_map_mode::READ).await.map_err(|e| format!("mapAsync: {}", describe(&e)))?;
         let range = staging.get_mapped_range().map_err(|e| format!("getMappedRange: {}", describe(&e)))?;
         let out = js_sys::Float32Array::new_with_byte_offset_and_length(&range, 0, len as u32).to_vec();
@@ -256,7 +274,7 @@ impl GpuContext {
         encoder
             .copy_buffer_to_buffer_with_u32_and_u32_and_u32(buffer, (offset * 4) as u32, &staging, 0, (len * 4) as u32)
             .map_err(|e| format!("copyBufferToBuffer: {}", describe(&e)))?;
-        self.queue.submit(&[encoder.finish()]);
+        self.submit(&encoder);
         let out = self.map_read(&staging, len).await;
         staging.destroy();
         out

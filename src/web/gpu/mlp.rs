@@ -283,7 +283,7 @@ impl GpuMlp {
                 .copy_buffer_to_buffer_with_u32_and_u32_and_u32(&self.ring, 0, &self.ring_staging, 0, bytes)
                 .map_err(|e| super::context::describe(&e))?;
         }
-        ctx.queue.submit(&[encoder.finish()]);
+        ctx.submit(&encoder);
         self.pending += 1;
         self.steps += 1;
         Ok(())
