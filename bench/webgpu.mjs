@@ -16,8 +16,9 @@ const CHROMIUM = process.env.DESCENT_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
   '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-  '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader',
-  '--disable-vulkan-surface',
+  '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-vulkan-surface',
+  // DESCENT_BENCH_GPU=hardware leaves Chromium to find the machine's own GPU (where it has one).
+  ...(process.env.DESCENT_BENCH_GPU === 'hardware' ? [] : ['--use-vulkan=swiftshader', '--use-angle=swiftshader']),
   // as in Node (xtask/src/bench.rs): wasm compiled by V8's optimizing tier from the first call
   '--js-flags=--no-liftoff',
 ];
