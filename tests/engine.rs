@@ -108,6 +108,9 @@ impl Engine for Delayed {
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
         self.inner.optimizer_state(key)
     }
+    fn gradients(&mut self) -> Option<Vec<f32>> {
+        Some(self.synced.gradients().to_vec())
+    }
 }
 
 /// Four noisy clusters in 12 dimensions: learnable, so losses move and epochs differ.
@@ -194,4 +197,40 @@ fn divergence_found_late_still_stops_the_run_at_the_right_step() {
     assert_eq!(late.status(), cpu.status(), "{msg}");
     assert_eq!(late.steps(), cpu.steps());
     assert_eq!(late.history().step_loss, cpu.history().step_loss);
+}
+
+/// Every step's (parameters, gradients, exp_avg), taken with `Trainer::step_to` 1, 2, 3, …
+fn trace_every_step(e: Box<dyn Engine>, steps: usize) -> Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+    let mut t = Trainer::with_engine(e, data(200, 1), data(60, 2), config()).unwrap();
+    t.engine_mut().gradients(); // ask once, as a cell does, so later syncs bring them
+    t.engine_mut().optimizer_state("exp_avg");
+    let mut out = Vec::new();
+    for _ in 0..100_000 {
+        if out.len() == steps {
+            break;
+        }
+        if t.step_to(out.len() + 1).unwrap() {
+            let grads = t.engine_mut().gradients().unwrap();
+            let m = t.engine_mut().optimizer_state("exp_avg").unwrap();
+            let params = t.engine_mut().synced_model().unwrap().unwrap().parameters().to_vec();
+            out.push((params, grads, m));
+        }
+    }
+    assert_eq!(out.len(), steps, "step_to never reached step {}", out.len() + 1);
+    assert!(t.steps() == steps && *t.status() == Status::Running, "held at the last traced step");
+    out
+}
+
+#[test]
+fn step_to_syncs_every_step_on_a_delayed_engine() {
+    // 20 steps cross the epoch end (13 batches of 16 in 200 examples) and its evaluation.
+    let cpu = trace_every_step(Box::new(engine("adam")), 20);
+    for (ring, latency) in [(1, 0), (4, 2), (32, 3)] {
+        let delayed = trace_every_step(Box::new(Delayed::new(engine("adam"), ring, latency, None)), 20);
+        for (s, (a, b)) in cpu.iter().zip(&delayed).enumerate() {
+            assert_eq!(a, b, "ring {ring}, latency {latency}: step {} differs", s + 1);
+        }
+    }
+    // each step's record differs from the last: the trace is not one state repeated
+    assert!(cpu.windows(2).all(|w| w[0].0 != w[1].0 && w[0].1 != w[1].1));
 }

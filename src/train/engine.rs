@@ -57,15 +57,13 @@ pub trait Engine {
     /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync.
     /// On the GPU, asking for one makes later syncs bring it, so the first answer may be `None`.
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>>;
+    /// The gradients of the last finished step, as of the last sync (flat, in the model's
+    /// parameter order). Like `optimizer_state`, on the GPU asking makes later syncs bring
+    /// them, so the first answer may be `None`. A cell that wants every step's gradients holds
+    /// the run after each step (`Trainer::hold_after`), so each step is synced.
+    fn gradients(&mut self) -> Option<Vec<f32>>;
     /// A note for the student, e.g. that the device was lost and the run moved to the CPU.
     fn notice(&self) -> Option<&str> {
-        None
-    }
-    /// The CPU engine, when this is one: cells that read every step's gradients use it.
-    fn cpu(&self) -> Option<&CpuEngine> {
-        None
-    }
-    fn cpu_mut(&mut self) -> Option<&mut CpuEngine> {
         None
     }
 }
@@ -115,10 +113,7 @@ impl Engine for CpuEngine {
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
         self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
     }
-    fn cpu(&self) -> Option<&CpuEngine> {
-        Some(self)
-    }
-    fn cpu_mut(&mut self) -> Option<&mut CpuEngine> {
-        Some(self)
+    fn gradients(&mut self) -> Option<Vec<f32>> {
+        Some(self.model.gradients().to_vec())
     }
 }

@@ -240,6 +240,24 @@ impl Trainer {
         self.hold = step;
     }
 
+    /// Work towards booking exactly `target` steps with the engine synced at that step (its
+    /// model, gradients and optimizer state are then those of step `target`), holding the
+    /// run there. Returns true once that holds; call again (next frame, while `waiting()`)
+    /// until it does. A cell that inspects every step calls this with 1, 2, 3, … — one
+    /// readback per step on the GPU, so only for runs that need it.
+    pub fn step_to(&mut self, target: usize) -> Result<bool> {
+        self.hold_after(Some(target));
+        if self.step < target && self.status == Status::Running {
+            self.step()?;
+        }
+        if self.step != target {
+            return Ok(false);
+        }
+        let synced = self.engine.synced_model()?.is_some();
+        self.waiting = !synced;
+        Ok(synced)
+    }
+
     /// Mini-batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
         let (n, m) = (self.train.len(), self.config.batch_size);

@@ -60,6 +60,8 @@ struct Run {
     session: TrainSession,
     /// One entry per step (Adam runs only).
     trace: Vec<Trace>,
+    /// The shown layer's weights as of the last traced step (Adam runs only).
+    before: Vec<f32>,
 }
 
 /// Percentiles of a set of effective learning rates.
@@ -113,7 +115,6 @@ pub struct AdaptiveLab {
     sgd_lr: f64,
     rms: RmsPropConfig,
     adam: AdamConfig,
-    before: Vec<f32>,
 }
 
 /// The `q`-quantile of `values` (reordering them), in linear time: this runs every frame.
@@ -162,15 +163,23 @@ impl AdaptiveLab {
                 "epochs": c.steps.div_ceil(steps_per_epoch),
             });
             let js = cfg.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))?;
-            // on the CPU: this cell reads every step's gradients and optimizer state
-            let session = TrainSession::build_cpu(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED)?;
-            runs.push(Run { session, trace: Vec::new() });
+            let mut session = TrainSession::build(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED, None)?;
+            let t = &mut session.trainer;
+            t.hold_after(Some(c.steps)); // every run stops at exactly the step count
+            // What this cell reads; on the GPU, asking once makes every later sync bring it.
+            for key in ["square_avg", "exp_avg", "exp_avg_sq"] {
+                t.engine_mut().optimizer_state(key);
+            }
+            if i == ADAM || i == ADAM_RAW {
+                t.engine_mut().gradients();
+            }
+            runs.push(Run { session, trace: Vec::new(), before: Vec::new() });
         }
         let model = runs[0].session.trainer.model();
         let l = c.layer - 1;
         let range = model.weight_ranges()[l].clone();
         let fan = model.layer_shape(l);
-        Ok(AdaptiveLab { runs, target: c.steps, layer: c.layer, range, fan, sgd_lr: c.sgd_lr, rms, adam, before: Vec::new() })
+        Ok(AdaptiveLab { runs, target: c.steps, layer: c.layer, range, fan, sgd_lr: c.sgd_lr, rms, adam })
     }
 
     /// Advance all four runs, a step at a time, the one furthest behind first, for about
@@ -179,23 +188,27 @@ impl AdaptiveLab {
     pub fn run_for(&mut self, budget_ms: f64) -> Result<bool, JsError> {
         let start = js_sys::Date::now();
         let mut first = true;
-        while let Some(i) = self.next() {
+        // Runs waiting on their device (a GPU readback) sit out the rest of this frame: the
+        // readback lands only once the page's event loop runs again.
+        let mut waiting = vec![false; self.runs.len()];
+        while let Some(i) = self.next(&waiting) {
             // a step that closes an epoch also evaluates the validation set: one per frame
             let t = &self.runs[i].session.trainer;
             if !first && (t.steps() + 1).is_multiple_of(t.steps_per_epoch()) {
                 break;
             }
             self.step(i)?;
+            waiting[i] = self.runs[i].session.trainer.waiting();
             first = false;
             if js_sys::Date::now() - start >= budget_ms {
                 break;
             }
         }
-        Ok(self.next().is_some())
+        Ok(self.next(&[]).is_some())
     }
 
     /// Steps, smoothed losses and the spread of the effective learning rates.
-    pub fn report(&self) -> Result<JsValue, JsError> {
+    pub fn report(&mut self) -> Result<JsValue, JsError> {
         let runs = self
             .runs
             .iter()
@@ -218,7 +231,7 @@ impl AdaptiveLab {
                 }
             })
             .collect();
-        let summary = |which: usize| {
+        let mut summary = |which: usize| {
             let (mut rates, no_gradient) = self.rates(which)?;
             if rates.is_empty() {
                 return None;
@@ -230,17 +243,18 @@ impl AdaptiveLab {
                 no_gradient,
             })
         };
+        let (rmsprop, adam) = (summary(RMSPROP), summary(ADAM));
         let first = |i: usize| self.runs[i].trace.iter().take(3).map(|t| t.update).collect();
         let report = LabReport {
             steps: self.runs.iter().map(|r| r.session.trainer.steps()).min().unwrap_or(0),
             target: self.target,
-            done: self.next().is_none(),
+            done: self.next(&[]).is_none(),
             layer: self.layer,
             fan_in: self.fan.0,
             fan_out: self.fan.1,
             sgd_lr: self.sgd_lr,
-            rmsprop: summary(RMSPROP),
-            adam: summary(ADAM),
+            rmsprop,
+            adam,
             first_updates: [first(ADAM), first(ADAM_RAW)],
             runs,
         };
@@ -250,11 +264,13 @@ impl AdaptiveLab {
     /// Histogram of the effective learning rates of the layer's weights under RMSprop and Adam,
     /// with SGD's single rate as a vertical line.
     #[wasm_bindgen(js_name = drawRates)]
-    pub fn draw_rates(&self, canvas_el: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
-        let groups: Vec<Group> = [(RMSPROP, "RMSprop: lr / (√v + eps)", 4), (ADAM, "Adam: lr / (√v̂ + eps)", 5)]
-            .into_iter()
-            .filter_map(|(i, name, color)| self.rates(i).map(|(values, _)| Group { name: name.into(), values, color }))
-            .collect();
+    pub fn draw_rates(&mut self, canvas_el: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
+        let mut groups = Vec::new();
+        for (i, name, color) in [(RMSPROP, "RMSprop: lr / (√v + eps)", 4), (ADAM, "Adam: lr / (√v̂ + eps)", 5)] {
+            if let Some((values, _)) = self.rates(i) {
+                groups.push(Group { name: name.into(), values, color });
+            }
+        }
         let lines = [RefLine { name: format!("SGD: lr = {} for every weight", self.sgd_lr), x: self.sgd_lr, color: 0 }];
         let title = format!("per-weight learning rate, layer {} ({} → {})", self.layer, self.fan.0, self.fan.1);
         plot::draw_log_histogram(&canvas::area(canvas_el)?, &groups, &lines, &title, "learning rate the weight gets (log scale)", dpr).map_err(js_err)
@@ -326,62 +342,65 @@ impl AdaptiveLab {
 }
 
 impl AdaptiveLab {
-    /// The run furthest behind that still has steps to take.
-    fn next(&self) -> Option<usize> {
+    /// The run furthest behind that still has steps to take, leaving out those marked in `skip`.
+    fn next(&self, skip: &[bool]) -> Option<usize> {
         (0..self.runs.len())
             .filter(|&i| {
                 let t = &self.runs[i].session.trainer;
-                *t.status() == Status::Running && t.steps() < self.target
+                !skip.get(i).copied().unwrap_or(false) && *t.status() == Status::Running && t.steps() < self.target
             })
             .min_by_key(|&i| self.runs[i].session.trainer.steps())
     }
 
-    /// One training step of run `i`; the Adam runs also record their trace.
+    /// Advance run `i`. The Adam runs go one synced step at a time (`Trainer::step_to`; on the
+    /// GPU, a readback each), and record the step's trace once it is synced.
     fn step(&mut self, i: usize) -> Result<(), JsError> {
-        let traced = i == ADAM || i == ADAM_RAW;
         let range = self.range.clone();
         let run = &mut self.runs[i];
         let t = &mut run.session.trainer;
-        if traced {
-            self.before.clear();
-            self.before.extend_from_slice(&t.model().parameters()[range.clone()]);
-        }
-        let steps = t.steps();
-        t.step().map_err(js_err)?;
-        if !traced || t.steps() == steps || matches!(t.status(), Status::Diverged(_)) {
+        if i != ADAM && i != ADAM_RAW {
+            t.step().map_err(js_err)?;
             return Ok(());
         }
+        if run.before.is_empty() {
+            run.before = t.model().parameters()[range.clone()].to_vec();
+        }
+        if !t.step_to(run.trace.len() + 1).map_err(js_err)? {
+            return Ok(());
+        }
+        let engine = t.engine_mut();
+        let (Some(grads), Some(m), Some(v)) = (engine.gradients(), engine.optimizer_state("exp_avg"), engine.optimizer_state("exp_avg_sq")) else {
+            return Ok(()); // asked for at the start, so never missing once synced
+        };
+        let after = t.model().parameters()[range.clone()].to_vec();
         let n = range.len() as f64;
         let mean = |xs: &mut dyn Iterator<Item = f64>| xs.sum::<f64>() / n;
-        let cpu = t.engine().cpu().expect("built on the CPU");
-        let grads = &cpu.model.gradients()[range.clone()];
-        let after = &cpu.model.parameters()[range.clone()];
-        let state = cpu.optimizer.state();
-        let get = |key: &str| state.iter().find(|(k, _)| *k == key).map(|(_, v)| &v[range.clone()]);
-        let (Some(m), Some(v)) = (get("exp_avg"), get("exp_avg_sq")) else {
-            return Ok(());
-        };
         run.trace.push(Trace {
-            grad: mean(&mut grads.iter().map(|g| g.abs() as f64)),
-            m: mean(&mut m.iter().map(|x| x.abs() as f64)),
-            sqrt_v: mean(&mut v.iter().map(|x| (*x as f64).sqrt())),
-            update: mean(&mut self.before.iter().zip(after).map(|(a, b)| (a - b).abs() as f64)),
+            grad: mean(&mut grads[range.clone()].iter().map(|g| g.abs() as f64)),
+            m: mean(&mut m[range.clone()].iter().map(|x| x.abs() as f64)),
+            sqrt_v: mean(&mut v[range.clone()].iter().map(|x| (*x as f64).sqrt())),
+            update: mean(&mut run.before.iter().zip(&after).map(|(a, b)| (a - b).abs() as f64)),
         });
+        run.before = after;
         Ok(())
     }
 
     /// The effective learning rate of every weight of the layer that has seen a gradient, and
     /// how many have not (v = 0: blank border pixels, silent units). None before a step.
-    fn rates(&self, which: usize) -> Option<(Vec<f64>, usize)> {
-        let opt = &self.runs[which].session.trainer.engine().cpu()?.optimizer;
+    fn rates(&mut self, which: usize) -> Option<(Vec<f64>, usize)> {
+        // The state is as of the run's last sync, which is also its last booked step.
+        let t = &mut self.runs[which].session.trainer;
+        let steps = t.steps();
+        if steps == 0 {
+            return None;
+        }
         let (key, lr, eps, c2) = if which == RMSPROP {
             ("square_avg", self.rms.lr, self.rms.eps, 1.0)
         } else {
-            let t = opt.step_count()?;
-            ("exp_avg_sq", self.adam.lr, self.adam.eps, 1.0 - self.adam.betas.1.powi(t as i32))
+            ("exp_avg_sq", self.adam.lr, self.adam.eps, 1.0 - self.adam.betas.1.powi(steps as i32))
         };
-        let state = opt.state();
-        let v = &state.iter().find(|(k, _)| *k == key)?.1[self.range.clone()];
+        let state = t.engine_mut().optimizer_state(key)?;
+        let v = &state[self.range.clone()];
         let zero = v.iter().filter(|&&x| x == 0.0).count();
         // the same arithmetic as the optimizers: lr / (√v / √c₂ + eps)
         let rates = v.iter().filter(|&&x| x > 0.0).map(|&x| lr / ((x as f64).sqrt() / c2.sqrt() + eps)).collect();

@@ -239,14 +239,6 @@ impl TrainSession {
         Ok(session)
     }
 
-    /// The same, always on the CPU: for cells that read every step's gradients and optimizer
-    /// state (on the GPU each would cost a readback).
-    pub(crate) fn build_cpu(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-        let session = TrainSession::build_cpu_with(train, validation, config, init, None)?.0;
-        count_run(session.trainer.engine().label());
-        Ok(session)
-    }
-
     /// A session that is never run, only read (its initial parameters): on the CPU, and not
     /// counted in `backendUsage`.
     pub(crate) fn probe(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {

@@ -89,10 +89,20 @@ const cases = [
     onGpu: true,
   },
   {
-    // On the CPU by design: it reads every step's gradients and optimizer state.
-    cell: '#adaptive', run: '#adaptive-run', status: '#adaptive-status', canvases: ['#adaptive-loss'],
-    setup: async (page) => page.fill('#adaptive-steps', '20'),
-    onGpu: false,
+    // Its Adam runs read back every step's gradients and optimizer state.
+    cell: '#adaptive', run: '#adaptive-run', status: '#adaptive-status',
+    canvases: ['#adaptive-loss', '#adaptive-rates', '#adaptive-moments', '#adaptive-updates'],
+    setup: async (page) => {
+      await page.fill('#adaptive-steps', '20');
+      await page.fill('#adaptive-hidden', '32');
+    },
+    onGpu: true,
+    check: async (page) => {
+      // all runs reached the step count, and the Adam runs' per-step trace was read back
+      const text = await page.textContent('#adaptive-status');
+      assert.match(text, /step 20\/20/, text);
+      assert.match(text, /mean \|Δw\| of the first steps: Adam \S/, text);
+    },
   },
 ];
 

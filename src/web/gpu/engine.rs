@@ -34,6 +34,8 @@ struct Snapshot {
     stats: Vec<(usize, Vec<f32>, Vec<f32>)>,
     optimizer_steps: u64,
     state: Vec<(String, Vec<f32>)>,
+    /// The gradients of the last step, when the engine was asked to bring them.
+    grads: Option<Vec<f32>>,
 }
 
 type Inbox = Rc<RefCell<Option<(GpuMlp, std::result::Result<Snapshot, String>)>>>;
@@ -63,6 +65,9 @@ pub struct GpuEngine {
     /// Optimizer state as of the last readback.
     optimizer_steps: u64,
     state: Vec<(String, Vec<f32>)>,
+    /// Gradients as of the last readback, once someone asked for them (`want_gradients`).
+    grads: Option<Vec<f32>>,
+    want_gradients: bool,
 }
 
 impl GpuEngine {
@@ -95,6 +100,8 @@ impl GpuEngine {
             lr,
             optimizer_steps: 0,
             state: Vec::new(),
+            grads: None,
+            want_gradients: false,
         })
     }
 
@@ -131,6 +138,9 @@ impl GpuEngine {
             }
             self.optimizer_steps = s.optimizer_steps;
             self.state = s.state;
+            if s.grads.is_some() {
+                self.grads = s.grads;
+            }
         }
         self.out.extend(s.losses);
         Ok(())
@@ -144,6 +154,7 @@ impl GpuEngine {
         let Some(mut gpu) = self.gpu.take() else { return };
         let inbox = self.inbox.clone();
         let layers = self.model.num_layers();
+        let want_gradients = self.want_gradients;
         self.in_flight = true;
         wasm_bindgen_futures::spawn_local(async move {
             let result = async {
@@ -161,7 +172,8 @@ impl GpuEngine {
                         state.push((k.to_string(), v));
                     }
                 }
-                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state })
+                let grads = if want_gradients { Some(gpu.gradients().await?) } else { None };
+                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state, grads })
             }
             .await;
             *inbox.borrow_mut() = Some((gpu, result));
@@ -287,6 +299,14 @@ impl Engine for GpuEngine {
             return c.optimizer_state(key);
         }
         self.state.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    fn gradients(&mut self) -> Option<Vec<f32>> {
+        if let Some(c) = &mut self.cpu {
+            return c.gradients();
+        }
+        self.want_gradients = true;
+        self.grads.clone()
     }
 
     fn notice(&self) -> Option<&str> {
