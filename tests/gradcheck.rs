@@ -416,7 +416,7 @@ fn dropout_backward_matches_finite_differences() {
         (0.5, true, "p = 0.5"),
         (0.5, false, "evaluation: identity"),
     ] {
-        let (_, mask) = dropout::forward(&x, p, training, &mut Rng::new(17)).unwrap();
+        let (_, mask) = dropout::forward(&x, p, training, dropout::key(17, 0), 0).unwrap();
         assert_eq!(
             mask.is_empty(),
             !training,
@@ -434,7 +434,7 @@ fn dropout_backward_matches_finite_differences() {
             |x| {
                 dot(
                     &c,
-                    &dropout::forward(x, p, training, &mut Rng::new(17))
+                    &dropout::forward(x, p, training, dropout::key(17, 0), 0)
                         .unwrap()
                         .0,
                 )

@@ -15,7 +15,6 @@ use descent::nn::loss::{cross_entropy, mse, Reduction};
 use descent::nn::mlp::{Mlp, MlpSpec};
 use descent::nn::penalty::Penalty;
 use descent::nn::{dropout, linear};
-use descent::Rng;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -425,7 +424,7 @@ fn dropout_scale_matches_pytorch() {
         let label = format!("dropout ({})", c.reason);
         // Our scale: what a kept unit of a vector of ones becomes.
         let ones = vec![1.0; 1000];
-        let (_, mask) = dropout::forward(&ones, c.p, true, &mut Rng::new(3)).unwrap();
+        let (_, mask) = dropout::forward(&ones, c.p, true, dropout::key(3, 0), 0).unwrap();
         let ours = mask
             .iter()
             .copied()
@@ -446,7 +445,7 @@ fn dropout_scale_matches_pytorch() {
         tally.check(&dx, &c.dx, &format!("{label}: dx"));
         // Our own draw: every value is dropped to 0 or becomes torch's kept value.
         let kept_by_torch: Vec<f32> = c.x.iter().map(|&v| v * c.scale).collect();
-        let (y, mask) = dropout::forward(&c.x, c.p, true, &mut Rng::new(11)).unwrap();
+        let (y, mask) = dropout::forward(&c.x, c.p, true, dropout::key(11, 0), 0).unwrap();
         for (i, (&v, &m)) in y.iter().zip(&mask).enumerate() {
             if m == 0.0 {
                 assert_eq!(v, 0.0, "{label}: dropped value {i}");
@@ -454,7 +453,7 @@ fn dropout_scale_matches_pytorch() {
                 tally.scalar(v, kept_by_torch[i], &format!("{label}: our kept value {i}"));
             }
         }
-        let (y, mask) = dropout::forward(&c.x, c.p, false, &mut Rng::new(11)).unwrap();
+        let (y, mask) = dropout::forward(&c.x, c.p, false, dropout::key(11, 0), 0).unwrap();
         assert!(mask.is_empty(), "{label}: no mask in evaluation");
         tally.check(
             &y,

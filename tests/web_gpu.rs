@@ -7,8 +7,8 @@
 //!
 //! Each WGSL kernel is compared with the code the CPU path runs: `backend::reference::gemm`
 //! for the three matrix products, `nn::Activation`, `nn::loss::cross_entropy`,
-//! `nn::BatchNorm1d`, `optim::build(...)`, and `backend::reference::dropout_factor` for the
-//! counter-based dropout masks (which differ from the CPU's ChaCha masks by design).
+//! `nn::BatchNorm1d`, `optim::build(...)`, and `nn::dropout::mask` for the
+//! counter-based dropout masks (the same ones the CPU's layers draw).
 #![cfg(target_arch = "wasm32")]
 
 #[path = "gpu/common.rs"]
@@ -24,7 +24,7 @@ use common::{assert_close, assert_rel, gpu, normal};
 use descent::backend::webgpu::{self, PointwiseUniform, ACT_IDENTITY};
 use descent::backend::{reference, Op};
 use descent::nn::loss::{argmax_rows, cross_entropy};
-use descent::nn::{Activation, BatchNorm1d, Reduction};
+use descent::nn::{dropout, Activation, BatchNorm1d, Reduction};
 use descent::web::gpu::mlp::act_code;
 use descent::web::gpu::ops;
 use serde_json::json;
@@ -116,7 +116,7 @@ async fn dropout_masks_are_the_counter_based_reference_bit_for_bit() {
     for (n, p, step) in [(1usize, 0.5f32, 0u32), (1000, 0.1, 3), (100_003, 0.3, 17), (70_000, 0.9, 1_000_000)] {
         let x: Vec<f32> = (0..n).map(|i| 1.0 + i as f32 * 1e-3).collect();
         let got = ops::dropout_forward(&ctx, &x, p, key, step).await.unwrap();
-        let mask = reference::dropout_mask(key, step, n, p);
+        let mask = dropout::mask(key, step, n, p);
         for i in 0..n {
             assert_eq!(got[i].to_bits(), (x[i] * mask[i]).to_bits(), "n {n}, p {p}, step {step}: element {i}");
         }
@@ -134,7 +134,7 @@ async fn dropout_masks_are_the_counter_based_reference_bit_for_bit() {
     let dy = normal(n, 8);
     let u = PointwiseUniform { act: act_code(Activation::Relu), dropout: 1, p, scale: 1.0 / (1.0 - p), key, step, ..Default::default() };
     let got = ops::act_backward(&ctx, &y, &dy, u).await.unwrap();
-    let mask = reference::dropout_mask(key, step, n, p);
+    let mask = dropout::mask(key, step, n, p);
     let want: Vec<f32> = (0..n).map(|i| if y[i] <= 0.0 { 0.0 } else { dy[i] * mask[i] }).collect();
     assert_rel("dropout + relu backward", &got, &want, 1e-6, 1e-7);
 }

@@ -5,9 +5,19 @@
 //! Evaluation: identity. Because the scaling happens at training time, nothing has to be
 //! rescaled at test time. Backward multiplies dy by the same mask and scale.
 //!
-//! Masks come from a seeded stream, so a run (masks included) replays exactly.
+//! # Where the masks come from
+//!
+//! A counter-based generator: whether element `i` of a layer's output is dropped at training
+//! step `t` is a pure function of (key, t, i), where the key mixes the model's seed with the
+//! layer index. So a run replays from its seed with no generator state to carry, and the CPU
+//! here and the GPU (`backend/webgpu/rng.wgsl`, the same function in WGSL) draw the very same
+//! masks: a run with dropout gives the same numbers on both paths. The hash is "lowbias32"
+//! (C. Wellons: two multiply–xorshift rounds, every input bit affecting every output bit),
+//! chained over the counter words; 24 of its bits make a uniform number that is exact in f32,
+//! so both sides compare it to p alike. PyTorch draws its masks from its own generator, so
+//! masks (not their statistics) differ from PyTorch's.
 
-use crate::{ensure, Result, Rng};
+use crate::{ensure, Result};
 
 /// Check a drop probability the way PyTorch does (0 ≤ p < 1 here: p = 1 would drop everything
 /// and make the 1/(1 − p) scale infinite).
@@ -16,15 +26,43 @@ pub fn check_p(p: f32) -> Result<()> {
     Ok(())
 }
 
-/// Apply dropout to `x`; returns the output and the per-value scale (0 or 1/(1 − p)) needed by
-/// [`backward`]. In evaluation mode (or with p = 0) the output is `x` and the mask is empty.
-pub fn forward(x: &[f32], p: f32, training: bool, rng: &mut Rng) -> Result<(Vec<f32>, Vec<f32>)> {
+/// The "lowbias32" integer hash.
+pub fn mix32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// The key of layer `layer` of a model seeded with `seed`: mixed once, so each element costs
+/// only two hashes.
+pub fn key(seed: u64, layer: u32) -> u32 {
+    mix32(mix32(mix32(seed as u32 ^ 0x9e37_79b9) ^ (seed >> 32) as u32) ^ layer)
+}
+
+/// A uniform number in [0, 1) with 24 random bits for (key, step, index).
+pub fn uniform01(key: u32, step: u32, index: u32) -> f32 {
+    let h = mix32(mix32(key ^ step) ^ index);
+    (h >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// The mask of `n` elements at `step`: 0 where dropped (probability p), else 1/(1 − p).
+pub fn mask(key: u32, step: u32, n: usize, p: f32) -> Vec<f32> {
+    let scale = 1.0 / (1.0 - p);
+    (0..n).map(|i| if uniform01(key, step, i as u32) < p { 0.0 } else { scale }).collect()
+}
+
+/// Apply dropout to `x` with the mask of (`key`, `step`); returns the output and the mask
+/// (0 or 1/(1 − p) per value) needed by [`backward`]. In evaluation mode (or with p = 0) the
+/// output is `x` and the mask is empty.
+pub fn forward(x: &[f32], p: f32, training: bool, key: u32, step: u32) -> Result<(Vec<f32>, Vec<f32>)> {
     check_p(p)?;
     if !training || p == 0.0 {
         return Ok((x.to_vec(), Vec::new()));
     }
-    let scale = 1.0 / (1.0 - p);
-    let mask: Vec<f32> = x.iter().map(|_| if rng.bernoulli(p) { 0.0 } else { scale }).collect();
+    let mask = mask(key, step, x.len(), p);
     let y = x.iter().zip(&mask).map(|(v, m)| v * m).collect();
     Ok((y, mask))
 }
@@ -43,22 +81,47 @@ mod tests {
     #[test]
     fn keeps_the_expected_value_and_replays() {
         let x = vec![1.0f32; 100_000];
-        let (y, mask) = forward(&x, 0.3, true, &mut Rng::new(9)).unwrap();
+        let (y, mask) = forward(&x, 0.3, true, key(9, 0), 0).unwrap();
         let mean = y.iter().sum::<f32>() / y.len() as f32;
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
         let kept = mask.iter().filter(|&&m| m > 0.0).count() as f32 / mask.len() as f32;
         assert!((kept - 0.7).abs() < 0.01);
         assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
-        let (y2, _) = forward(&x, 0.3, true, &mut Rng::new(9)).unwrap();
+        let (y2, _) = forward(&x, 0.3, true, key(9, 0), 0).unwrap();
         assert_eq!(y, y2);
+        for (other, why) in [(forward(&x, 0.3, true, key(9, 0), 1), "next step"), (forward(&x, 0.3, true, key(9, 1), 0), "next layer"), (forward(&x, 0.3, true, key(10, 0), 0), "another seed")] {
+            assert_ne!(other.unwrap().0, y, "{why}: a fresh mask");
+        }
     }
 
     #[test]
     fn identity_in_evaluation_and_bad_p_refused() {
         let x = [1.0, -2.0, 3.0];
-        assert_eq!(forward(&x, 0.5, false, &mut Rng::new(1)).unwrap().0, x.to_vec());
+        assert_eq!(forward(&x, 0.5, false, 1, 0).unwrap().0, x.to_vec());
         for p in [-0.1, 1.0, 2.0, f32::NAN] {
-            assert!(forward(&x, p, true, &mut Rng::new(1)).is_err(), "p = {p}");
+            assert!(forward(&x, p, true, 1, 0).is_err(), "p = {p}");
         }
+    }
+
+    #[test]
+    fn the_hash_keeps_one_minus_p_and_decorrelates_steps_and_layers() {
+        let k = key(42, 0);
+        assert_ne!(k, key(42, 1), "layers get their own masks");
+        assert_ne!(k, key(43, 0), "seeds get their own masks");
+        let n = 200_000;
+        for p in [0.1f32, 0.5, 0.8] {
+            let mask = mask(k, 7, n, p);
+            let kept = mask.iter().filter(|&&m| m > 0.0).count() as f64 / n as f64;
+            let sd = ((1.0 - p as f64) * p as f64 / n as f64).sqrt();
+            assert!((kept - (1.0 - p as f64)).abs() < 5.0 * sd, "p = {p}: kept {kept}");
+            assert!(mask.iter().all(|&m| m == 0.0 || m == 1.0 / (1.0 - p)));
+        }
+        // Two steps' masks agree on about p² + (1 − p)² of the elements, as independent draws do.
+        let (a, b) = (mask(k, 1, n, 0.5), mask(k, 2, n, 0.5));
+        let same = a.iter().zip(&b).filter(|(x, y)| x == y).count() as f64 / n as f64;
+        assert!((same - 0.5).abs() < 0.01, "steps: {same}");
+        // Neighbouring elements are uncorrelated.
+        let pairs = a.windows(2).filter(|w| w[0] == w[1]).count() as f64 / (n - 1) as f64;
+        assert!((pairs - 0.5).abs() < 0.01, "neighbours: {pairs}");
     }
 }

@@ -150,7 +150,8 @@ pub struct Mlp {
     caches: Vec<Cache>,
     /// Batch size of the cached forward (0: none).
     cached_batch: usize,
-    dropout_rng: Rng,
+    /// Training forward passes so far: the `step` of the dropout masks (`nn::dropout`).
+    dropout_step: u32,
 }
 
 impl Mlp {
@@ -184,7 +185,7 @@ impl Mlp {
             grads: vec![0.0; at],
             layers,
             cached_batch: 0,
-            dropout_rng: Rng::stream(seed, "dropout"),
+            dropout_step: 0,
             seed,
             spec,
         };
@@ -207,7 +208,7 @@ impl Mlp {
             }
         }
         self.seed = seed;
-        self.dropout_rng = Rng::stream(seed, "dropout");
+        self.dropout_step = 0;
         self.grads.iter_mut().for_each(|g| *g = 0.0);
         self.cached_batch = 0;
         Ok(())
@@ -259,6 +260,15 @@ impl Mlp {
         Ok(())
     }
 
+    /// Training forward passes so far (the step the next dropout masks are drawn for).
+    pub fn dropout_step(&self) -> u32 {
+        self.dropout_step
+    }
+    /// Continue the dropout masks from step `t` (e.g. where a GPU run left off).
+    pub fn set_dropout_step(&mut self, t: u32) {
+        self.dropout_step = t;
+    }
+
     /// Weight matrix `l` (fan_out × fan_in).
     pub fn weight(&self, l: usize) -> &[f32] {
         &self.params[self.layers[l].w.clone()]
@@ -303,20 +313,24 @@ impl Mlp {
     pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {
         check_batch("MLP input", x, batch, self.inputs())?;
         let mut h = x.to_vec();
-        for (layer, cache) in self.layers.iter_mut().zip(&mut self.caches) {
+        for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
             let p = &self.params;
             let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
             if let Some((g, b, state)) = &mut layer.bn {
                 z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
             }
             layer.activation.forward(&mut z);
-            let (out, mask) = dropout::forward(&z, layer.dropout, training, &mut self.dropout_rng)?;
+            let key = dropout::key(self.seed, l as u32);
+            let (out, mask) = dropout::forward(&z, layer.dropout, training, key, self.dropout_step)?;
             cache.input = h;
             cache.activated = z;
             cache.mask = mask;
             h = out;
         }
         self.cached_batch = batch;
+        if training {
+            self.dropout_step = self.dropout_step.wrapping_add(1);
+        }
         Ok(h)
     }
 

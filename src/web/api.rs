@@ -153,11 +153,12 @@ impl JsBatchNorm {
 }
 
 /// Inverted dropout: in training, keep each value with probability 1 − p and scale it by
-/// 1/(1 − p); in evaluation, return x unchanged. The mask comes from `seed`.
+/// 1/(1 − p); in evaluation, return x unchanged. The mask is the one a model seeded with
+/// `seed` draws for its first layer at its first training step (`nn::dropout`).
 #[wasm_bindgen]
 pub fn dropout(x: &[f32], p: f32, training: bool, seed: f64) -> Result<Vec<f32>, JsError> {
-    let mut rng = crate::Rng::stream(seed_from(seed)?, "dropout");
-    nn::dropout::forward(x, p, training, &mut rng).map(|(y, _)| y).map_err(js_err)
+    let key = nn::dropout::key(seed_from(seed)?, 0);
+    nn::dropout::forward(x, p, training, key, 0).map(|(y, _)| y).map_err(js_err)
 }
 
 /// An optimizer from `torch.optim`: "sgd" | "rprop" | "rmsprop" | "adam" | "adamw", with

@@ -18,9 +18,8 @@
 //!
 //! Every kernel is tested against the scalar oracle in the browser (`tests/web_gpu.rs`):
 //! `reference::gemm`, the layers of `crate::nn`, the optimizers of `crate::optim`, and
-//! [`reference::dropout_factor`](super::reference::dropout_factor) for the dropout masks.
+//! [`nn::dropout::mask`](crate::nn::dropout::mask) for the dropout masks.
 
-use super::reference;
 
 pub const ACTIVATION_WGSL: &str = include_str!("activation.wgsl");
 pub const RNG_WGSL: &str = include_str!("rng.wgsl");
@@ -379,12 +378,8 @@ pub use optim::*;
 mod penalty;
 pub use penalty::*;
 
-/// The dropout key of one layer: the seed and the layer index mixed once on the CPU, so the
-/// shader hashes only (key, step, index). See `rng.wgsl`.
-pub fn dropout_key(seed: u64, layer: u32) -> u32 {
-    let m = reference::mix32;
-    m(m(m(seed as u32 ^ 0x9e37_79b9) ^ (seed >> 32) as u32) ^ layer)
-}
+/// The dropout key of one layer (the CPU's dropout draws the same masks: see `nn::dropout`).
+pub use crate::nn::dropout::key as dropout_key;
 
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,13 @@
 // Counter-based random numbers for dropout: the mask bit of element `index` at training step
 // `step` is a pure function of (key, step, index), so the GPU needs no generator state, the
 // backward pass recomputes the forward's mask instead of storing it, and a run replays from
-// its seed. The key (from the seed and the layer) is mixed on the CPU, see
-// `webgpu::dropout_key` in mod.rs, which also holds the same function in Rust for the tests.
+// its seed. The key (from the seed and the layer) is mixed on the CPU. `nn::dropout` holds the
+// same functions in Rust, and the CPU's layers draw their masks with them: the same masks on
+// both paths.
 //
 // mix32 is the "lowbias32" integer hash (Wellons): two multiply–xorshift rounds, every input
 // bit affecting every output bit. Chaining it over the counter words is the usual way to
-// build a counter-based generator from a hash; it is not Philox, and the masks differ from
-// the CPU path's ChaCha8 masks (both are Bernoulli(1 − p) with independent bits).
+// build a counter-based generator from a hash (it is not Philox).
 
 fn mix32(v: u32) -> u32 {
     var x = v;

@@ -10,8 +10,8 @@
 //!
 //! The CPU copy of the model (`model()`) holds the parameters of the last readback; the
 //! trainer evaluates the validation set on it. If the device is lost, the engine carries on as
-//! a [`CpuEngine`] from that readback — its parameters, running statistics, and the optimizer
-//! state and step count read back with them — and reports the steps submitted since as lost,
+//! a [`CpuEngine`] from that readback — its parameters, running statistics, dropout step, and
+//! the optimizer state and step count read back with them — and reports the steps submitted since as lost,
 //! so the trainer takes them again. The student sees a notice; nothing is lost.
 
 use super::mlp::{GpuMlp, GpuTrainConfig};
@@ -36,6 +36,8 @@ struct Snapshot {
     state: Vec<(String, Vec<f32>)>,
     /// The gradients of the last step, when the engine was asked to bring them.
     grads: Option<Vec<f32>>,
+    /// Steps taken on the GPU: where the dropout masks are (`Mlp::dropout_step`).
+    steps: u32,
 }
 
 type Inbox = Rc<RefCell<Option<(GpuMlp, std::result::Result<Snapshot, String>)>>>;
@@ -136,6 +138,7 @@ impl GpuEngine {
             for (l, mean, var) in &s.stats {
                 self.model.set_running_stats(*l, mean, var)?;
             }
+            self.model.set_dropout_step(s.steps);
             self.optimizer_steps = s.optimizer_steps;
             self.state = s.state;
             if s.grads.is_some() {
@@ -173,7 +176,8 @@ impl GpuEngine {
                     }
                 }
                 let grads = if want_gradients { Some(gpu.gradients().await?) } else { None };
-                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state, grads })
+                let steps = gpu.steps() as u32;
+                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state, grads, steps })
             }
             .await;
             *inbox.borrow_mut() = Some((gpu, result));

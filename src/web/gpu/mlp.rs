@@ -12,9 +12,9 @@
 //! Pipelines are compiled once per context; buffers, uniforms and bind groups once per
 //! session and batch size (the full batch and the last, smaller batch of an epoch).
 //!
-//! Dropout masks come from a counter-based hash of (seed, layer, step, element), not from the
-//! CPU's ChaCha stream, so with dropout the two paths draw different (equally distributed)
-//! masks; without dropout they compute the same numbers up to f32 rounding.
+//! Dropout masks come from a counter-based hash of (seed, layer, step, element), the same
+//! function the CPU's layers use (`nn::dropout`), so both paths compute the same numbers up to
+//! f32 rounding, dropout included.
 
 use super::context::GpuContext;
 use super::optim::GpuOptimizer;
@@ -204,7 +204,7 @@ impl GpuMlp {
             max_batch: m,
             ring_len: cfg.readback_every,
             pending: 0,
-            steps: 0,
+            steps: mlp.dropout_step(), // the dropout masks go on from where the CPU model is
             bn_eps: spec.bn_eps,
             bn_momentum: spec.bn_momentum,
             plans: HashMap::new(),
