@@ -6,3 +6,8 @@ mod common;
 fn the_same_seed_gives_the_same_numbers_everywhere() {
     common::check_replay();
 }
+
+#[test]
+fn vectorized_optimizer_loops_equal_one_weight_at_a_time() {
+    common::check_vectorized_optimizers();
+}

@@ -60,6 +60,12 @@ fn the_same_seed_gives_the_same_numbers_as_natively() {
 }
 
 #[wasm_bindgen_test]
+fn simd_optimizer_loops_equal_one_weight_at_a_time() {
+    // tests/replay.rs runs the same check natively.
+    common::check_vectorized_optimizers();
+}
+
+#[wasm_bindgen_test]
 fn packed_simd128_gemm_matches_the_scalar_reference() {
     let mut rng = Rng::new(12);
     for &(m, k, n) in &[(1, 1, 1), (1, 300, 9), (9, 300, 1), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (3, 513, 70)] {

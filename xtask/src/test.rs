@@ -57,6 +57,8 @@ pub fn run(args: &[String]) -> Result<()> {
             Command::new(&cargo)
                 .current_dir(&root)
                 .args(["test", "--package", "descent", "--target", env::WASM_TARGET, "--test", "web"])
+                // optimized as the site is: the loops the compiler vectorizes are only SIMD at -O2 and up
+                .env("CARGO_PROFILE_TEST_OPT_LEVEL", "3")
                 .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
                 .env("CHROMEDRIVER", &driver)
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &json)
@@ -73,6 +75,7 @@ pub fn run(args: &[String]) -> Result<()> {
             Command::new(&cargo)
                 .current_dir(&root)
                 .args(["test", "--package", "descent", "--target", env::WASM_TARGET, "--test", "web_gpu"])
+                .env("CARGO_PROFILE_TEST_OPT_LEVEL", "3")
                 .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
                 .env("CHROMEDRIVER", &driver)
                 .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &gpu_json)
