@@ -79,12 +79,17 @@ async fn the_trainer_keeps_the_same_record_on_the_gpu_engine() {
     let Some(ctx) = gpu("GPU engine").await else { return };
     let options = json!({"lr": 0.05, "momentum": 0.9});
     let (model, train, validation, cfg, trainer) = setup("sgd", &options);
-    let engine = GpuEngine::new(ctx, model, "sgd", &options, &cfg).unwrap();
+    let engine = GpuEngine::new(ctx.clone(), model, "sgd", &options, &cfg).unwrap();
     let mut t = Trainer::with_engine(Box::new(engine), train, validation, cfg).unwrap();
     assert_eq!(t.engine().label(), "WebGPU");
+    let (submits0, maps0) = ctx.traffic();
     finish(&mut t, None).await;
     assert_eq!(*t.status(), Status::Finished);
     assert_same_record("sgd momentum + batch-norm", &t, &trainer);
+    // One submit per step; a sync (here: each of the 2 epochs' ends) is one copy and one map.
+    let (submits, maps) = (ctx.traffic().0 - submits0, ctx.traffic().1 - maps0);
+    assert_eq!(maps, 2, "readbacks of 20 steps in 2 epochs");
+    assert_eq!(submits, 20 + maps, "a submit per step, and one per readback");
     assert!(t.engine().notice().is_none());
     // every optimizer and the L1/L2 penalty start on the GPU
     let penalized = TrainConfig { penalty: Penalty { l1: 1e-3, l2: 1e-3 }, ..trainer.config().clone() };

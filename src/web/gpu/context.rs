@@ -266,17 +266,39 @@ impl GpuContext {
     /// Copy `len` f32 from element `offset` of `buffer` back to the CPU (one submit, one
     /// mapAsync: milliseconds, so the training loop does this only every many steps).
     pub async fn read(&self, buffer: &GpuBuffer, offset: usize, len: usize) -> Result<Vec<f32>, String> {
-        if len == 0 {
-            return Ok(Vec::new());
+        Ok(self.read_many(&[(buffer, offset, len)]).await?.pop().unwrap_or_default())
+    }
+
+    /// Several `(buffer, offset, len)` ranges (in f32) back to the CPU at once: copied side by
+    /// side into one staging buffer, so the whole lot costs one submit and one mapAsync.
+    pub async fn read_many(&self, parts: &[(&GpuBuffer, usize, usize)]) -> Result<Vec<Vec<f32>>, String> {
+        let total: usize = parts.iter().map(|p| p.2).sum();
+        if total == 0 {
+            return Ok(vec![Vec::new(); parts.len()]);
         }
-        let staging = self.staging("readback", len)?;
+        let staging = self.staging("readback", total)?;
         let encoder = self.device.create_command_encoder();
-        encoder
-            .copy_buffer_to_buffer_with_u32_and_u32_and_u32(buffer, (offset * 4) as u32, &staging, 0, (len * 4) as u32)
-            .map_err(|e| format!("copyBufferToBuffer: {}", describe(&e)))?;
+        let mut at = 0;
+        for &(buffer, offset, len) in parts {
+            if len > 0 {
+                encoder
+                    .copy_buffer_to_buffer_with_u32_and_u32_and_u32(buffer, (offset * 4) as u32, &staging, (at * 4) as u32, (len * 4) as u32)
+                    .map_err(|e| format!("copyBufferToBuffer: {}", describe(&e)))?;
+            }
+            at += len;
+        }
         self.submit(&encoder);
-        let out = self.map_read(&staging, len).await;
+        let flat = self.map_read(&staging, total).await;
         staging.destroy();
-        out
+        let flat = flat?;
+        let mut rest = &flat[..];
+        Ok(parts
+            .iter()
+            .map(|p| {
+                let (part, tail) = rest.split_at(p.2);
+                rest = tail;
+                part.to_vec()
+            })
+            .collect())
     }
 }

@@ -4,7 +4,8 @@
 //! and submits it without waiting; the GPU writes each step's loss and misclassification count
 //! into a ring. When the ring is full, or the trainer asks for a synced model (an epoch's end),
 //! the engine hands its `GpuMlp` to a future that reads back the ring, the parameters, the
-//! batch-norm running statistics and the optimizer state; until that lands `ready()` is false,
+//! batch-norm running statistics and the optimizer state (and the gradients, once asked for)
+//! in one copy and one mapAsync (`GpuMlp::snapshot`); until that lands `ready()` is false,
 //! which also keeps the GPU queue short. So the trainer books steps in jumps of up to
 //! `READBACK_EVERY`, and learns of a divergence up to that many steps late.
 //!
@@ -14,7 +15,7 @@
 //! the optimizer state and step count read back with them — and reports the steps submitted since as lost,
 //! so the trainer takes them again. The student sees a notice; nothing is lost.
 
-use super::mlp::{GpuMlp, GpuTrainConfig};
+use super::mlp::{GpuMlp, GpuTrainConfig, Snapshot};
 use super::GpuContext;
 use crate::nn::{Mlp, Penalty, Reduction};
 use crate::train::{CpuEngine, Engine, Finished, TrainConfig};
@@ -25,20 +26,6 @@ use std::rc::Rc;
 
 /// Steps between loss readbacks.
 pub const READBACK_EVERY: usize = 32;
-
-/// What a readback brings: the losses of the steps since the last one, the parameters after
-/// them, the batch-norm statistics and the optimizer's state.
-struct Snapshot {
-    losses: Vec<(f32, usize)>,
-    params: Vec<f32>,
-    stats: Vec<(usize, Vec<f32>, Vec<f32>)>,
-    optimizer_steps: u64,
-    state: Vec<(String, Vec<f32>)>,
-    /// The gradients of the last step, when the engine was asked to bring them.
-    grads: Option<Vec<f32>>,
-    /// Steps taken on the GPU: where the dropout masks are (`Mlp::dropout_step`).
-    steps: u32,
-}
 
 type Inbox = Rc<RefCell<Option<(GpuMlp, std::result::Result<Snapshot, String>)>>>;
 
@@ -156,30 +143,10 @@ impl GpuEngine {
         }
         let Some(mut gpu) = self.gpu.take() else { return };
         let inbox = self.inbox.clone();
-        let layers = self.model.num_layers();
         let want_gradients = self.want_gradients;
         self.in_flight = true;
         wasm_bindgen_futures::spawn_local(async move {
-            let result = async {
-                let losses = gpu.take_losses().await?;
-                let params = gpu.parameters().await?;
-                let mut stats = Vec::new();
-                for l in 0..layers {
-                    if let Some((mean, var)) = gpu.running_stats(l).await? {
-                        stats.push((l, mean, var));
-                    }
-                }
-                let mut state = Vec::new();
-                for k in gpu.optimizer().state_names() {
-                    if let Some(v) = gpu.optimizer_state(k).await? {
-                        state.push((k.to_string(), v));
-                    }
-                }
-                let grads = if want_gradients { Some(gpu.gradients().await?) } else { None };
-                let steps = gpu.steps() as u32;
-                Ok(Snapshot { losses, params, stats, optimizer_steps: gpu.optimizer().steps(), state, grads, steps })
-            }
-            .await;
+            let result = gpu.snapshot(want_gradients).await;
             *inbox.borrow_mut() = Some((gpu, result));
         });
     }

@@ -17,6 +17,22 @@
 //! f32 rounding, dropout included.
 
 use super::context::GpuContext;
+
+/// What one readback brings (see [`GpuMlp::snapshot`]).
+pub struct Snapshot {
+    /// (loss, misclassified rows) of each step since the last readback, oldest first.
+    pub losses: Vec<(f32, usize)>,
+    pub params: Vec<f32>,
+    /// (layer, running mean, running var) of every batch-norm layer.
+    pub stats: Vec<(usize, Vec<f32>, Vec<f32>)>,
+    pub optimizer_steps: u64,
+    /// Every state tensor the optimizer keeps, by PyTorch's name.
+    pub state: Vec<(String, Vec<f32>)>,
+    /// The last step's gradients, when asked for.
+    pub grads: Option<Vec<f32>>,
+    /// Steps taken: where the dropout masks are (`Mlp::dropout_step`).
+    pub steps: u32,
+}
 use super::optim::GpuOptimizer;
 use crate::backend::webgpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
 use crate::nn::{Activation, Mlp, Penalty, Reduction};
@@ -303,6 +319,42 @@ impl GpuMlp {
         };
         self.pending = 0;
         Ok(raw.chunks_exact(2).map(|r| (r[0], r[1] as usize)).collect())
+    }
+
+    /// Everything a sync needs, in one readback (one submit, one mapAsync): the losses of the
+    /// steps since the last readback (as [`GpuMlp::take_losses`]), the parameters, every
+    /// batch-norm layer's running statistics, every optimizer state tensor, the step counts,
+    /// and the gradients of the last step when `gradients` is set.
+    pub async fn snapshot(&mut self, gradients: bool) -> Result<Snapshot, String> {
+        let n = self.pending;
+        let n_params = self.n_params;
+        let mut parts = vec![(&self.ring, 0, 2 * n), (&self.params, 0, n_params)];
+        let bn: Vec<(usize, usize)> = (0..self.layers.len()).filter(|&l| self.layers[l].bn.is_some()).map(|l| (l, self.layers[l].fan_out)).collect();
+        for &(l, f) in &bn {
+            parts.push((&self.layers[l].bn.as_ref().expect("filtered").stats, 0, 2 * f));
+        }
+        let names = self.optimizer.state_names();
+        for k in &names {
+            parts.push((self.optimizer.state_buffer(k).expect("named"), 0, n_params));
+        }
+        if gradients {
+            parts.push((&self.grads, 0, n_params));
+        }
+        let mut got = self.ctx.read_many(&parts).await?.into_iter();
+        self.pending = 0;
+        let mut next = || got.next().expect("one result per part");
+        let losses = next().chunks_exact(2).map(|r| (r[0], r[1] as usize)).collect();
+        let params = next();
+        let stats = bn
+            .iter()
+            .map(|&(l, f)| {
+                let v = next();
+                (l, v[..f].to_vec(), v[f..].to_vec())
+            })
+            .collect();
+        let state = names.iter().map(|k| (k.to_string(), next())).collect();
+        let grads = gradients.then(&mut next);
+        Ok(Snapshot { losses, params, stats, optimizer_steps: self.optimizer.steps(), state, grads, steps: self.steps })
     }
 
     /// The parameters, flat in PyTorch order (the same layout as `Mlp::parameters`).
