@@ -200,8 +200,10 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc:
             let a = v128_load32_splat(pa.add(3) as *const u32);
             c30 = madd(a, b0, c30);
             c31 = madd(a, b1, c31);
-            pa = pa.add(MR);
-            pb = pb.add(ldb);
+            // wrapping: after the last step an in-place B pointer may point past the end of B
+            // (never read), which `add` would make undefined behaviour
+            pa = pa.wrapping_add(MR);
+            pb = pb.wrapping_add(ldb);
         }
     }
     let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];

@@ -242,8 +242,9 @@ impl Trainer {
 
     /// Work towards booking exactly `target` steps with the engine synced at that step (its
     /// model, gradients and optimizer state are then those of step `target`), holding the
-    /// run there. Returns true once that holds; call again (next frame, while `waiting()`)
-    /// until it does. A cell that inspects every step calls this with 1, 2, 3, … — one
+    /// run there. Returns true once that holds; until then call again — in the next frame
+    /// when `waiting()` (a GPU readback lands only between tasks), at once otherwise (the
+    /// call may have submitted the step, or evaluated a chunk at an epoch's end). A cell that inspects every step calls this with 1, 2, 3, … — one
     /// readback per step on the GPU, so only for runs that need it.
     pub fn step_to(&mut self, target: usize) -> Result<bool> {
         self.hold_after(Some(target));

@@ -370,7 +370,8 @@ impl AdaptiveLab {
         }
         let engine = t.engine_mut();
         let (Some(grads), Some(m), Some(v)) = (engine.gradients(), engine.optimizer_state("exp_avg"), engine.optimizer_state("exp_avg_sq")) else {
-            return Ok(()); // asked for at the start, so never missing once synced
+            // asked for at the start, so a synced engine has them: say so rather than stall
+            return Err(JsError::new(&format!("{}: step {} was synced without its gradients or Adam state", NAMES[i], run.trace.len() + 1)));
         };
         let after = t.model().parameters()[range.clone()].to_vec();
         let n = range.len() as f64;

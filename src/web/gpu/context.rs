@@ -279,16 +279,22 @@ impl GpuContext {
         let staging = self.staging("readback", total)?;
         let encoder = self.device.create_command_encoder();
         let mut at = 0;
+        let mut copied = Ok(());
         for &(buffer, offset, len) in parts {
-            if len > 0 {
-                encoder
+            if len > 0 && copied.is_ok() {
+                copied = encoder
                     .copy_buffer_to_buffer_with_u32_and_u32_and_u32(buffer, (offset * 4) as u32, &staging, (at * 4) as u32, (len * 4) as u32)
-                    .map_err(|e| format!("copyBufferToBuffer: {}", describe(&e)))?;
+                    .map_err(|e| format!("copyBufferToBuffer: {}", describe(&e)));
             }
             at += len;
         }
-        self.submit(&encoder);
-        let flat = self.map_read(&staging, total).await;
+        let flat = match copied {
+            Ok(()) => {
+                self.submit(&encoder);
+                self.map_read(&staging, total).await
+            }
+            Err(e) => Err(e),
+        };
         staging.destroy();
         let flat = flat?;
         let mut rest = &flat[..];

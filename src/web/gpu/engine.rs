@@ -120,17 +120,19 @@ impl GpuEngine {
 
     fn take_in(&mut self, s: Snapshot) -> Result<()> {
         // A diverged run may read back non-finite weights: keep the last finite ones to show.
+        // The rest is taken as it is, so a reader of every step (Trainer::step_to) sees this
+        // step's gradients and state even then, and the run goes on to the step that fails.
         if s.params.iter().all(|v| v.is_finite()) {
             self.model.set_parameters(&s.params)?;
             for (l, mean, var) in &s.stats {
                 self.model.set_running_stats(*l, mean, var)?;
             }
-            self.model.set_dropout_step(s.steps);
-            self.optimizer_steps = s.optimizer_steps;
-            self.state = s.state;
-            if s.grads.is_some() {
-                self.grads = s.grads;
-            }
+        }
+        self.model.set_dropout_step(s.steps);
+        self.optimizer_steps = s.optimizer_steps;
+        self.state = s.state;
+        if s.grads.is_some() {
+            self.grads = s.grads;
         }
         self.out.extend(s.losses);
         Ok(())

@@ -236,7 +236,8 @@ impl GpuMlp {
     pub fn optimizer_mut(&mut self) -> &mut GpuOptimizer {
         &mut self.optimizer
     }
-    /// Steps taken.
+    /// Steps taken by this model, on either path (it starts from `Mlp::dropout_step`, so the
+    /// dropout masks go on where the CPU model left off).
     pub fn steps(&self) -> usize {
         self.steps as usize
     }
