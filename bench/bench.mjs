@@ -16,8 +16,7 @@ const QUICK = process.env.DESCENT_BENCH_QUICK === '1';
 
 // The relaxed-SIMD build where this Node runs it (Node 20 needs --experimental-wasm-relaxed-simd,
 // which `cargo xtask bench` passes), as the page does in a browser that has it.
-const relaxedProbe = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
-  0x03, 0x02, 0x01, 0x00, 0x0a, 61, 0x01, 59, 0x00, ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array(16).fill(0)]), 0xfd, 0x85, 0x02, 0x0b]);
+const { hasRelaxedSimd } = await import(pathToFileURL(join(DIST, 'www/relaxed.js')).href);
 
 /** One instance of the core per build: the glue imported under its own URL, so each keeps its own module. */
 async function load(build, wasmFile) {
@@ -26,7 +25,7 @@ async function load(build, wasmFile) {
   return core;
 }
 const builds = { simd128: await load('simd128', 'descent_bg.wasm') };
-if (WebAssembly.validate(relaxedProbe)) builds.relaxed = await load('relaxed', 'descent_relaxed_bg.wasm');
+if (hasRelaxedSimd()) builds.relaxed = await load('relaxed', 'descent_relaxed_bg.wasm');
 // Training runs on the build the page would pick.
 const descent = builds.relaxed ?? builds.simd128;
 

@@ -7,15 +7,7 @@
 //   CPU path of this same page, so the ratio between them comes from one process.
 // `window.benchReady` is true once the device is open, or a sentence saying why it is not.
 import init, * as descent from '../pkg/descent.js';
-
-/** Does this browser validate f32x4.relaxed_madd? (The probe module of www/main.js.) */
-function hasRelaxedSimd() {
-  const v128zero = [0xfd, 0x0c, ...new Array(16).fill(0)];
-  const body = [0x00, ...v128zero, ...v128zero, ...v128zero, 0xfd, 0x85, 0x02, 0x0b];
-  const module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
-    0x03, 0x02, 0x01, 0x00, 0x0a, body.length + 2, 0x01, body.length, ...body];
-  return WebAssembly.validate(new Uint8Array(module));
-}
+import { hasRelaxedSimd } from '../www/relaxed.js';
 
 async function fetchBytes(path) {
   const res = await fetch(new URL(path, import.meta.url));

@@ -1,5 +1,6 @@
 // Descent's page: load the wasm core and MNIST, then set up every cell.
 import init, { MnistData, backendName, initWebGpu, onWebGpuLost, randomSeed, setBackend, version } from '../pkg/descent.js';
+import { hasRelaxedSimd } from './relaxed.js';
 import * as state from './state.js';
 import * as batchCell from './cells/batch.js';
 import * as sgdCell from './cells/sgd.js';
@@ -19,20 +20,6 @@ async function fetchBytes(path) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`could not load ${url.pathname} (HTTP ${res.status})`);
   return new Uint8Array(await res.arrayBuffer());
-}
-
-/**
- * Does this browser run relaxed SIMD? A 59-byte module whose one function uses
- * f32x4.relaxed_madd: WebAssembly.validate accepts it only where the instruction exists.
- */
-function hasRelaxedSimd() {
-  const v128zero = [0xfd, 0x0c, ...new Array(16).fill(0)];
-  const body = [0x00, ...v128zero, ...v128zero, ...v128zero, 0xfd, 0x85, 0x02, 0x0b];
-  const module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
-    0x03, 0x02, 0x01, 0x00, // one function of that type
-    0x0a, body.length + 2, 0x01, body.length, ...body]; // its code
-  return WebAssembly.validate(new Uint8Array(module));
 }
 
 /** Load the relaxed-SIMD build where the browser has it (fused multiply-adds), else simd128. */
