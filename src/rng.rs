@@ -1,11 +1,14 @@
 //! The one source of randomness in Descent.
 //!
 //! Every experiment takes a `u64` seed. From it we derive independent *streams* by name
-//! (`"init"`, `"shuffle"`, `"dropout"`, `"noise"`, …), so that, for example, changing the
-//! dropout rate never changes the initial weights or the batch order: each stream is a
-//! ChaCha8 generator keyed by `splitmix64(seed ^ fnv1a(name))`. ChaCha8 gives the same
-//! sequence on every platform (native, wasm32), which is what makes a run replay exactly
-//! after a reload or in Node.
+//! (`"init"`, `"shuffle"`, `"noise"`, …), so that, for example, changing the batch size never
+//! changes the initial weights: each stream is a ChaCha8 generator keyed by
+//! `splitmix64(seed ^ fnv1a(name))`. ChaCha8 gives the same sequence on every platform
+//! (native, wasm32), which is what makes a run replay exactly after a reload or in Node.
+//!
+//! Dropout is the one exception: its masks are a counter-based hash of the same seed
+//! (`nn::dropout`), because the GPU must draw the very same masks without a generator's
+//! state. They replay from the seed just as well.
 //!
 //! We do not try to reproduce PyTorch's Mersenne-Twister/Philox streams: reference tests
 //! feed both sides the same explicit numbers instead.
