@@ -108,6 +108,9 @@ impl Engine for Delayed {
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
         self.inner.optimizer_state(key)
     }
+    fn optimizer_steps(&self) -> u64 {
+        self.inner.optimizer_steps()
+    }
     fn gradients(&mut self) -> Option<Vec<f32>> {
         Some(self.synced.gradients().to_vec())
     }

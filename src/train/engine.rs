@@ -57,6 +57,9 @@ pub trait Engine {
     /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync.
     /// On the GPU, asking for one makes later syncs bring it, so the first answer may be `None`.
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>>;
+    /// The optimizer's step count as of the last sync (what Adam's bias correction uses; it
+    /// lags the booked steps where an update was skipped).
+    fn optimizer_steps(&self) -> u64;
     /// The gradients of the last finished step, as of the last sync (flat, in the model's
     /// parameter order). Like `optimizer_state`, on the GPU asking makes later syncs bring
     /// them, so the first answer may be `None`. A cell that wants every step's gradients holds
@@ -112,6 +115,9 @@ impl Engine for CpuEngine {
     }
     fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
         self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    }
+    fn optimizer_steps(&self) -> u64 {
+        self.optimizer.steps()
     }
     fn gradients(&mut self) -> Option<Vec<f32>> {
         Some(self.model.gradients().to_vec())

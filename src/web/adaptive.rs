@@ -389,9 +389,9 @@ impl AdaptiveLab {
     /// The effective learning rate of every weight of the layer that has seen a gradient, and
     /// how many have not (v = 0: blank border pixels, silent units). None before a step.
     fn rates(&mut self, which: usize) -> Option<(Vec<f64>, usize)> {
-        // The state is as of the run's last sync, which is also its last booked step.
+        // The state and its step count as of the run's last sync.
         let t = &mut self.runs[which].session.trainer;
-        let steps = t.steps();
+        let steps = t.engine().optimizer_steps();
         if steps == 0 {
             return None;
         }

@@ -274,6 +274,13 @@ impl Engine for GpuEngine {
         self.state.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
+    fn optimizer_steps(&self) -> u64 {
+        match &self.cpu {
+            Some(c) => c.optimizer_steps(),
+            None => self.optimizer_steps,
+        }
+    }
+
     fn gradients(&mut self) -> Option<Vec<f32>> {
         if let Some(c) = &mut self.cpu {
             return c.gradients();
