@@ -105,14 +105,14 @@ impl Engine for Delayed {
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.inner.set_lr(lr)
     }
-    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
+    fn optimizer_state(&self, key: &str) -> Option<&[f32]> {
         self.inner.optimizer_state(key)
     }
     fn optimizer_steps(&self) -> u64 {
         self.inner.optimizer_steps()
     }
-    fn gradients(&mut self) -> Option<Vec<f32>> {
-        Some(self.synced.gradients().to_vec())
+    fn gradients(&self) -> Option<&[f32]> {
+        Some(self.synced.gradients())
     }
 }
 
@@ -205,16 +205,15 @@ fn divergence_found_late_still_stops_the_run_at_the_right_step() {
 /// Every step's (parameters, gradients, exp_avg), taken with `Trainer::step_to` 1, 2, 3, …
 fn trace_every_step(e: Box<dyn Engine>, steps: usize) -> Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> {
     let mut t = Trainer::with_engine(e, data(200, 1), data(60, 2), config()).unwrap();
-    t.engine_mut().gradients(); // ask once, as a cell does, so later syncs bring them
-    t.engine_mut().optimizer_state("exp_avg");
+    t.engine_mut().want_gradients(); // as a cell does, so later syncs bring them
     let mut out = Vec::new();
     for _ in 0..100_000 {
         if out.len() == steps {
             break;
         }
         if t.step_to(out.len() + 1).unwrap() {
-            let grads = t.engine_mut().gradients().unwrap();
-            let m = t.engine_mut().optimizer_state("exp_avg").unwrap();
+            let grads = t.engine().gradients().unwrap().to_vec();
+            let m = t.engine().optimizer_state("exp_avg").unwrap().to_vec();
             let params = t.engine_mut().synced_model().unwrap().unwrap().parameters().to_vec();
             out.push((params, grads, m));
         }

@@ -44,7 +44,7 @@ fn last(t: &Trainer) -> (f32, f32) {
 }
 
 fn median_step_size(t: &mut Trainer) -> f32 {
-    let mut s = t.engine_mut().optimizer_state("step_size").unwrap();
+    let mut s = t.engine().optimizer_state("step_size").unwrap().to_vec();
     s.sort_by(f32::total_cmp);
     s[s.len() / 2]
 }

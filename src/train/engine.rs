@@ -54,17 +54,19 @@ pub trait Engine {
     fn model(&self) -> &Mlp;
     /// Change the learning rate for the steps not yet submitted; the optimizer state is kept.
     fn set_lr(&mut self, lr: f32) -> Result<()>;
-    /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync.
-    /// On the GPU, asking for one makes later syncs bring it, so the first answer may be `None`.
-    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>>;
+    /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync;
+    /// `None` if the optimizer keeps no such state (or, on the GPU, before the first sync).
+    fn optimizer_state(&self, key: &str) -> Option<&[f32]>;
     /// The optimizer's step count as of the last sync (what Adam's bias correction uses; it
     /// lags the booked steps where an update was skipped).
     fn optimizer_steps(&self) -> u64;
+    /// Have every later sync bring the last step's gradients too (the GPU reads them back
+    /// only when asked; the CPU always has them).
+    fn want_gradients(&mut self) {}
     /// The gradients of the last finished step, as of the last sync (flat, in the model's
-    /// parameter order). Like `optimizer_state`, on the GPU asking makes later syncs bring
-    /// them, so the first answer may be `None`. A cell that wants every step's gradients holds
-    /// the run after each step (`Trainer::hold_after`), so each step is synced.
-    fn gradients(&mut self) -> Option<Vec<f32>>;
+    /// parameter order); on the GPU `None` until a sync after `want_gradients`. A cell that
+    /// wants every step's gradients syncs each step (`Trainer::step_to`).
+    fn gradients(&self) -> Option<&[f32]>;
     /// A note for the student, e.g. that the device was lost and the run moved to the CPU.
     fn notice(&self) -> Option<&str> {
         None
@@ -113,13 +115,13 @@ impl Engine for CpuEngine {
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.optimizer.set_lr(lr)
     }
-    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
-        self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    fn optimizer_state(&self, key: &str) -> Option<&[f32]> {
+        self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
     fn optimizer_steps(&self) -> u64 {
         self.optimizer.steps()
     }
-    fn gradients(&mut self) -> Option<Vec<f32>> {
-        Some(self.model.gradients().to_vec())
+    fn gradients(&self) -> Option<&[f32]> {
+        Some(self.model.gradients())
     }
 }

@@ -166,12 +166,8 @@ impl AdaptiveLab {
             let mut session = TrainSession::build(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED, None)?;
             let t = &mut session.trainer;
             t.hold_after(Some(c.steps)); // every run stops at exactly the step count
-            // What this cell reads; on the GPU, asking once makes every later sync bring it.
-            for key in ["square_avg", "exp_avg", "exp_avg_sq"] {
-                t.engine_mut().optimizer_state(key);
-            }
             if i == ADAM || i == ADAM_RAW {
-                t.engine_mut().gradients();
+                t.engine_mut().want_gradients(); // on the GPU, every later sync brings them
             }
             runs.push(Run { session, trace: Vec::new(), before: Vec::new() });
         }
@@ -208,7 +204,7 @@ impl AdaptiveLab {
     }
 
     /// Steps, smoothed losses and the spread of the effective learning rates.
-    pub fn report(&mut self) -> Result<JsValue, JsError> {
+    pub fn report(&self) -> Result<JsValue, JsError> {
         let runs = self
             .runs
             .iter()
@@ -231,7 +227,7 @@ impl AdaptiveLab {
                 }
             })
             .collect();
-        let mut summary = |which: usize| {
+        let summary = |which: usize| {
             let (mut rates, no_gradient) = self.rates(which)?;
             if rates.is_empty() {
                 return None;
@@ -264,13 +260,11 @@ impl AdaptiveLab {
     /// Histogram of the effective learning rates of the layer's weights under RMSprop and Adam,
     /// with SGD's single rate as a vertical line.
     #[wasm_bindgen(js_name = drawRates)]
-    pub fn draw_rates(&mut self, canvas_el: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
-        let mut groups = Vec::new();
-        for (i, name, color) in [(RMSPROP, "RMSprop: lr / (√v + eps)", 4), (ADAM, "Adam: lr / (√v̂ + eps)", 5)] {
-            if let Some((values, _)) = self.rates(i) {
-                groups.push(Group { name: name.into(), values, color });
-            }
-        }
+    pub fn draw_rates(&self, canvas_el: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
+        let groups: Vec<Group> = [(RMSPROP, "RMSprop: lr / (√v + eps)", 4), (ADAM, "Adam: lr / (√v̂ + eps)", 5)]
+            .into_iter()
+            .filter_map(|(i, name, color)| self.rates(i).map(|(values, _)| Group { name: name.into(), values, color }))
+            .collect();
         let lines = [RefLine { name: format!("SGD: lr = {} for every weight", self.sgd_lr), x: self.sgd_lr, color: 0 }];
         let title = format!("per-weight learning rate, layer {} ({} → {})", self.layer, self.fan.0, self.fan.1);
         plot::draw_log_histogram(&canvas::area(canvas_el)?, &groups, &lines, &title, "learning rate the weight gets (log scale)", dpr).map_err(js_err)
@@ -368,30 +362,30 @@ impl AdaptiveLab {
         if !t.step_to(run.trace.len() + 1).map_err(js_err)? {
             return Ok(());
         }
-        let engine = t.engine_mut();
+        let engine = t.engine();
         let (Some(grads), Some(m), Some(v)) = (engine.gradients(), engine.optimizer_state("exp_avg"), engine.optimizer_state("exp_avg_sq")) else {
             // asked for at the start, so a synced engine has them: say so rather than stall
             return Err(JsError::new(&format!("{}: step {} was synced without its gradients or Adam state", NAMES[i], run.trace.len() + 1)));
         };
-        let after = t.model().parameters()[range.clone()].to_vec();
+        let after = &engine.model().parameters()[range.clone()];
         let n = range.len() as f64;
         let mean = |xs: &mut dyn Iterator<Item = f64>| xs.sum::<f64>() / n;
         run.trace.push(Trace {
             grad: mean(&mut grads[range.clone()].iter().map(|g| g.abs() as f64)),
             m: mean(&mut m[range.clone()].iter().map(|x| x.abs() as f64)),
             sqrt_v: mean(&mut v[range.clone()].iter().map(|x| (*x as f64).sqrt())),
-            update: mean(&mut run.before.iter().zip(&after).map(|(a, b)| (a - b).abs() as f64)),
+            update: mean(&mut run.before.iter().zip(after).map(|(a, b)| (a - b).abs() as f64)),
         });
-        run.before = after;
+        run.before.copy_from_slice(after);
         Ok(())
     }
 
     /// The effective learning rate of every weight of the layer that has seen a gradient, and
     /// how many have not (v = 0: blank border pixels, silent units). None before a step.
-    fn rates(&mut self, which: usize) -> Option<(Vec<f64>, usize)> {
+    fn rates(&self, which: usize) -> Option<(Vec<f64>, usize)> {
         // The state and its step count as of the run's last sync.
-        let t = &mut self.runs[which].session.trainer;
-        let steps = t.engine().optimizer_steps();
+        let engine = self.runs[which].session.trainer.engine();
+        let steps = engine.optimizer_steps();
         if steps == 0 {
             return None;
         }
@@ -400,8 +394,7 @@ impl AdaptiveLab {
         } else {
             ("exp_avg_sq", self.adam.lr, self.adam.eps, 1.0 - self.adam.betas.1.powi(steps as i32))
         };
-        let state = t.engine_mut().optimizer_state(key)?;
-        let v = &state[self.range.clone()];
+        let v = &engine.optimizer_state(key)?[self.range.clone()];
         let zero = v.iter().filter(|&&x| x == 0.0).count();
         // the same arithmetic as the optimizers: lr / (√v / √c₂ + eps)
         let rates = v.iter().filter(|&&x| x > 0.0).map(|&x| lr / ((x as f64).sqrt() / c2.sqrt() + eps)).collect();

@@ -415,8 +415,8 @@ impl TrainSession {
 
     /// A named optimizer state buffer (e.g. "step_size", "exp_avg_sq"), or undefined.
     #[wasm_bindgen(js_name = optimizerState)]
-    pub fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
-        self.trainer.engine_mut().optimizer_state(key)
+    pub fn optimizer_state(&self, key: &str) -> Option<Vec<f32>> {
+        self.trainer.engine().optimizer_state(key).map(<[f32]>::to_vec)
     }
 
     /// Notes pinned to steps (e.g. a learning-rate change): `[[step, "text"], …]`.

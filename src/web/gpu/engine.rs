@@ -267,11 +267,11 @@ impl Engine for GpuEngine {
         Ok(())
     }
 
-    fn optimizer_state(&mut self, key: &str) -> Option<Vec<f32>> {
-        if let Some(c) = &mut self.cpu {
+    fn optimizer_state(&self, key: &str) -> Option<&[f32]> {
+        if let Some(c) = &self.cpu {
             return c.optimizer_state(key);
         }
-        self.state.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        self.state.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
     }
 
     fn optimizer_steps(&self) -> u64 {
@@ -281,12 +281,15 @@ impl Engine for GpuEngine {
         }
     }
 
-    fn gradients(&mut self) -> Option<Vec<f32>> {
-        if let Some(c) = &mut self.cpu {
-            return c.gradients();
-        }
+    fn want_gradients(&mut self) {
         self.want_gradients = true;
-        self.grads.clone()
+    }
+
+    fn gradients(&self) -> Option<&[f32]> {
+        match &self.cpu {
+            Some(c) => c.gradients(),
+            None => self.grads.as_deref(),
+        }
     }
 
     fn notice(&self) -> Option<&str> {
