@@ -53,16 +53,8 @@ impl Quadratic {
     /// A bowl with condition number `kappa` >= 1 whose long axis is turned by `angle`
     /// radians from the x axis.
     pub fn rotated(kappa: f64, angle: f64) -> Result<Quadratic> {
-        ensure!(
-            kappa.is_finite() && kappa >= 1.0,
-            "Invalid condition number: {} (need a finite kappa >= 1)",
-            Num(kappa)
-        );
-        ensure!(
-            angle.is_finite(),
-            "Invalid angle: {} (need a finite number of radians)",
-            Num(angle)
-        );
+        ensure!(kappa.is_finite() && kappa >= 1.0, "Invalid condition number: {} (need a finite kappa >= 1)", Num(kappa));
+        ensure!(angle.is_finite(), "Invalid angle: {} (need a finite number of radians)", Num(angle));
         Ok(Quadratic { kappa, angle })
     }
 
@@ -124,16 +116,8 @@ impl Rosenbrock {
     /// Rosenbrock's function with minimum at (a, a²); `b` > 0 sets how steep the valley
     /// walls are.
     pub fn new(a: f64, b: f64) -> Result<Rosenbrock> {
-        ensure!(
-            a.is_finite(),
-            "Invalid Rosenbrock a: {} (need a finite number)",
-            Num(a)
-        );
-        ensure!(
-            b.is_finite() && b > 0.0,
-            "Invalid Rosenbrock b: {} (need a finite b > 0)",
-            Num(b)
-        );
+        ensure!(a.is_finite(), "Invalid Rosenbrock a: {} (need a finite number)", Num(a));
+        ensure!(b.is_finite() && b > 0.0, "Invalid Rosenbrock b: {} (need a finite b > 0)", Num(b));
         Ok(Rosenbrock { a, b })
     }
 }
@@ -169,12 +153,7 @@ fn advance(obj: &dyn Objective, opt: &mut dyn Optimizer, p: &mut [f32; 2]) -> bo
 /// The points visited by `opt` on `obj` from `start`: the start, then one point per step,
 /// `steps + 1` in all. The optimizer is reset first. A run that diverges ends early, at the
 /// last finite point, so a short trajectory means the optimizer blew up.
-pub fn trajectory(
-    obj: &dyn Objective,
-    opt: &mut dyn Optimizer,
-    start: (f32, f32),
-    steps: usize,
-) -> Vec<(f32, f32)> {
+pub fn trajectory(obj: &dyn Objective, opt: &mut dyn Optimizer, start: (f32, f32), steps: usize) -> Vec<(f32, f32)> {
     opt.reset();
     let mut p = [start.0, start.1];
     let mut points = Vec::with_capacity(steps + 1);
@@ -192,13 +171,7 @@ pub fn trajectory(
 /// minimum of `obj` (Euclidean distance in (x, y)); `Some(0)` if the start already is, and
 /// `None` if it does not happen within `max_steps` or the run diverges. The optimizer is
 /// reset first.
-pub fn steps_to_tolerance(
-    obj: &dyn Objective,
-    opt: &mut dyn Optimizer,
-    start: (f32, f32),
-    max_steps: usize,
-    tol: f64,
-) -> Option<usize> {
+pub fn steps_to_tolerance(obj: &dyn Objective, opt: &mut dyn Optimizer, start: (f32, f32), max_steps: usize, tol: f64) -> Option<usize> {
     opt.reset();
     let (mx, my) = obj.minimum();
     let close = |p: &[f32; 2]| (p[0] as f64 - mx).hypot(p[1] as f64 - my) <= tol;
@@ -225,10 +198,7 @@ mod tests {
 
     fn finite_difference(obj: &dyn Objective, x: f64, y: f64) -> (f64, f64) {
         let h = 1e-6;
-        (
-            (obj.value(x + h, y) - obj.value(x - h, y)) / (2.0 * h),
-            (obj.value(x, y + h) - obj.value(x, y - h)) / (2.0 * h),
-        )
+        ((obj.value(x + h, y) - obj.value(x - h, y)) / (2.0 * h), (obj.value(x, y + h) - obj.value(x, y - h)) / (2.0 * h))
     }
 
     #[test]
@@ -240,20 +210,10 @@ mod tests {
         // (objective, x, y, reason)
         let rows: &[(&dyn Objective, f64, f64, &str)] = &[
             (&quad, 1.5, -0.7, "axis-aligned bowl"),
-            (
-                &tilted,
-                1.5,
-                -0.7,
-                "tilted bowl: the rotation must be undone correctly",
-            ),
+            (&tilted, 1.5, -0.7, "tilted bowl: the rotation must be undone correctly"),
             (&tilted, -2.0, 0.1, "tilted bowl, other quadrant"),
             (&rosen, -1.2, 1.0, "Rosenbrock's classic start"),
-            (
-                &rosen,
-                0.5,
-                0.25,
-                "on the valley floor: only the (a − x) term pulls",
-            ),
+            (&rosen, 0.5, 0.25, "on the valley floor: only the (a − x) term pulls"),
             (&rosen, 1.3, -0.4, "far below the valley: the steep wall"),
             (&other, 0.7, 2.0, "non-default a and b"),
         ];
@@ -270,11 +230,8 @@ mod tests {
 
     #[test]
     fn minimum_is_a_zero_gradient_and_the_lowest_value() {
-        let objectives: [&dyn Objective; 3] = [
-            &Quadratic::rotated(50.0, FRAC_PI_4).unwrap(),
-            &Rosenbrock::default(),
-            &Rosenbrock::new(2.0, 5.0).unwrap(),
-        ];
+        let objectives: [&dyn Objective; 3] =
+            [&Quadratic::rotated(50.0, FRAC_PI_4).unwrap(), &Rosenbrock::default(), &Rosenbrock::new(2.0, 5.0).unwrap()];
         for obj in objectives {
             let (mx, my) = obj.minimum();
             assert_eq!(obj.grad(mx, my), (0.0, 0.0), "{}", obj.name());
@@ -298,31 +255,11 @@ mod tests {
     fn invalid_shapes_are_rejected() {
         // (result, expected message start, reason)
         let rows = [
-            (
-                Quadratic::new(0.5).err(),
-                "Invalid condition number: 0.5",
-                "kappa below 1",
-            ),
-            (
-                Quadratic::new(f64::NAN).err(),
-                "Invalid condition number: NaN",
-                "NaN kappa",
-            ),
-            (
-                Quadratic::rotated(2.0, f64::INFINITY).err(),
-                "Invalid angle: inf",
-                "angle",
-            ),
-            (
-                Rosenbrock::new(1.0, 0.0).err(),
-                "Invalid Rosenbrock b: 0",
-                "flat valley",
-            ),
-            (
-                Rosenbrock::new(f64::NAN, 1.0).err(),
-                "Invalid Rosenbrock a: NaN",
-                "NaN a",
-            ),
+            (Quadratic::new(0.5).err(), "Invalid condition number: 0.5", "kappa below 1"),
+            (Quadratic::new(f64::NAN).err(), "Invalid condition number: NaN", "NaN kappa"),
+            (Quadratic::rotated(2.0, f64::INFINITY).err(), "Invalid angle: inf", "angle"),
+            (Rosenbrock::new(1.0, 0.0).err(), "Invalid Rosenbrock b: 0", "flat valley"),
+            (Rosenbrock::new(f64::NAN, 1.0).err(), "Invalid Rosenbrock a: NaN", "NaN a"),
         ];
         for (err, want, reason) in rows {
             let err = err.unwrap_or_else(|| panic!("{reason}: accepted"));
@@ -333,11 +270,7 @@ mod tests {
     #[test]
     fn trajectory_starts_at_start_and_has_one_point_per_step() {
         let obj = Quadratic::new(4.0).unwrap();
-        let mut opt = Sgd::new(SgdConfig {
-            lr: 0.1,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut opt = Sgd::new(SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
         let path = trajectory(&obj, &mut opt, (1.0, 1.0), 5);
         assert_eq!(path.len(), 6);
         assert_eq!(path[0], (1.0, 1.0));
@@ -351,11 +284,7 @@ mod tests {
     fn diverging_trajectory_ends_early() {
         // lr = 1 on κ = 4: y ← (1 − 4)·y triples in size every step until f32 overflows.
         let obj = Quadratic::new(4.0).unwrap();
-        let mut opt = Sgd::new(SgdConfig {
-            lr: 1.0,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut opt = Sgd::new(SgdConfig { lr: 1.0, ..Default::default() }).unwrap();
         let path = trajectory(&obj, &mut opt, (1.0, 1.0), 1000);
         assert!(path.len() < 200, "{} points", path.len());
         assert!(path.iter().all(|(x, y)| x.is_finite() && y.is_finite()));
@@ -364,39 +293,20 @@ mod tests {
     #[test]
     fn steps_to_tolerance_counts_steps() {
         let obj = Quadratic::new(1.0).unwrap();
-        let exact = SgdConfig {
-            lr: 1.0,
-            ..Default::default()
-        };
+        let exact = SgdConfig { lr: 1.0, ..Default::default() };
         let mut opt = Sgd::new(exact).unwrap();
         // (start, max steps, expected, reason)
         type Row = ((f32, f32), usize, Option<usize>, &'static str);
         let rows: &[Row] = &[
             ((0.0, 0.0), 10, Some(0), "already at the minimum"),
-            (
-                (3.0, -4.0),
-                10,
-                Some(1),
-                "lr 1 on ½|p|² jumps straight to the minimum",
-            ),
+            ((3.0, -4.0), 10, Some(1), "lr 1 on ½|p|² jumps straight to the minimum"),
             ((3.0, -4.0), 0, None, "no steps allowed"),
         ];
         for &(start, max_steps, want, reason) in rows {
-            assert_eq!(
-                steps_to_tolerance(&obj, &mut opt, start, max_steps, 1e-9),
-                want,
-                "{reason}"
-            );
+            assert_eq!(steps_to_tolerance(&obj, &mut opt, start, max_steps, 1e-9), want, "{reason}");
         }
-        let mut slow = Sgd::new(SgdConfig {
-            lr: 0.5,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut slow = Sgd::new(SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
         // Distance halves every step: 5 → below 1e-3 after 13 steps (5/2¹³ ≈ 6.1e-4).
-        assert_eq!(
-            steps_to_tolerance(&obj, &mut slow, (3.0, -4.0), 100, 1e-3),
-            Some(13)
-        );
+        assert_eq!(steps_to_tolerance(&obj, &mut slow, (3.0, -4.0), 100, 1e-3), Some(13));
     }
 }

@@ -33,8 +33,7 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// FNV-1a over the stream name, so streams are keyed by readable labels.
 fn fnv1a(name: &str) -> u64 {
-    name.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Rng {
@@ -64,7 +63,11 @@ impl Rng {
         let u: f32 = self.inner.random(); // [0, 1)
         let v = low + (high - low) * u;
         // Rounding can land exactly on `high`; keep the interval half-open.
-        if v >= high && high > low { low.max(high - (high - low) * f32::EPSILON) } else { v }
+        if v >= high && high > low {
+            low.max(high - (high - low) * f32::EPSILON)
+        } else {
+            v
+        }
     }
 
     /// Normal with the given mean and standard deviation.

@@ -32,7 +32,19 @@ struct Delayed {
 impl Delayed {
     fn new(inner: CpuEngine, ring: usize, latency: usize, lose_at: Option<usize>) -> Delayed {
         let synced = inner.model.clone();
-        Delayed { inner, ring, latency, held: Vec::new(), in_flight: None, ready_out: Vec::new(), submitted: 0, lose_at, lost: false, synced, busy_calls: 0 }
+        Delayed {
+            inner,
+            ring,
+            latency,
+            held: Vec::new(),
+            in_flight: None,
+            ready_out: Vec::new(),
+            submitted: 0,
+            lose_at,
+            lost: false,
+            synced,
+            busy_calls: 0,
+        }
     }
     fn start_readback(&mut self) {
         if self.in_flight.is_none() {
@@ -120,7 +132,11 @@ impl Engine for Delayed {
 fn data(n: usize, seed: u64) -> Arc<Dataset> {
     let mut rng = descent::Rng::new(seed);
     let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let x = labels.iter().flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 })).map(|v: f32| v + rng.normal(0.0, 0.5)).collect();
+    let x = labels
+        .iter()
+        .flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 }))
+        .map(|v: f32| v + rng.normal(0.0, 0.5))
+        .collect();
     Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
 }
 

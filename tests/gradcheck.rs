@@ -80,11 +80,7 @@ fn check(
     assert_eq!(v.len(), analytic.len(), "{what}: gradient length");
     let mut p = v.to_vec();
     for i in indices {
-        assert!(
-            v[i].abs() < 4096.0 && q(v[i]) == v[i],
-            "{what}[{i}] = {} is not on the 2⁻¹⁰ grid",
-            v[i]
-        );
+        assert!(v[i].abs() < 4096.0 && q(v[i]) == v[i], "{what}[{i}] = {} is not on the 2⁻¹⁰ grid", v[i]);
         let mut at = |k: f32| {
             p[i] = v[i] + k * tol.h; // exact: see q
             let y = f(&p);
@@ -122,57 +118,20 @@ fn report(test: &str, worst: &Worst) {
 #[test]
 fn linear_backward_matches_finite_differences() {
     // (batch, fan_in, fan_out, reason)
-    let rows = [
-        (1, 3, 2, "batch of 1"),
-        (5, 4, 3, "small"),
-        (8, 1, 6, "one input"),
-        (6, 7, 1, "one output"),
-    ];
+    let rows = [(1, 3, 2, "batch of 1"), (5, 4, 3, "small"), (8, 1, 6, "one input"), (6, 7, 1, "one output")];
     // Y is linear in each of X, W, b: only rounding separates the two sides.
-    let tol = Tol {
-        h: H,
-        rtol: 1e-5,
-        atol: 1e-5,
-    };
+    let tol = Tol { h: H, rtol: 1e-5, atol: 1e-5 };
     let mut worst = Worst::default();
     let mut rng = Rng::new(1);
     for (batch, fi, fo, reason) in rows {
-        let (x, w, b) = (
-            normal(&mut rng, batch * fi, 0.0, 1.0),
-            normal(&mut rng, fo * fi, 0.0, 0.5),
-            normal(&mut rng, fo, 0.0, 0.5),
-        );
+        let (x, w, b) = (normal(&mut rng, batch * fi, 0.0, 1.0), normal(&mut rng, fo * fi, 0.0, 0.5), normal(&mut rng, fo, 0.0, 0.5));
         let c = normal(&mut rng, batch * fo, 0.0, 1.0);
         let (mut dw, mut db) = (vec![0.0; w.len()], vec![0.0; b.len()]);
         let dx = linear::backward(&x, &c, batch, &w, &mut dw, &mut db, fi, fo, true).unwrap();
         let label = format!("linear {batch}×{fi}→{fo} ({reason})");
-        check(
-            &format!("{label} dx"),
-            &x,
-            &dx,
-            0..x.len(),
-            tol,
-            &mut worst,
-            |x| dot(&c, &linear::forward(x, batch, &w, &b, fi, fo)),
-        );
-        check(
-            &format!("{label} dW"),
-            &w,
-            &dw,
-            0..w.len(),
-            tol,
-            &mut worst,
-            |w| dot(&c, &linear::forward(&x, batch, w, &b, fi, fo)),
-        );
-        check(
-            &format!("{label} db"),
-            &b,
-            &db,
-            0..b.len(),
-            tol,
-            &mut worst,
-            |b| dot(&c, &linear::forward(&x, batch, &w, b, fi, fo)),
-        );
+        check(&format!("{label} dx"), &x, &dx, 0..x.len(), tol, &mut worst, |x| dot(&c, &linear::forward(x, batch, &w, &b, fi, fo)));
+        check(&format!("{label} dW"), &w, &dw, 0..w.len(), tol, &mut worst, |w| dot(&c, &linear::forward(&x, batch, w, &b, fi, fo)));
+        check(&format!("{label} db"), &b, &db, 0..b.len(), tol, &mut worst, |b| dot(&c, &linear::forward(&x, batch, &w, b, fi, fo)));
     }
     report("linear", &worst);
 }
@@ -181,10 +140,7 @@ fn linear_backward_matches_finite_differences() {
 fn activation_backward_matches_finite_differences() {
     // Inputs stay ≥ 0.1 from ReLU's kink (the stencil reaches 2h = 0.0625), and reach ±6 where
     // tanh and sigmoid are nearly flat.
-    let x: Vec<f32> = [-6.0, -2.5, -1.0, -0.4, -0.1, 0.1, 0.3, 0.9, 1.7, 3.0, 6.0]
-        .iter()
-        .map(|&v| q(v))
-        .collect();
+    let x: Vec<f32> = [-6.0, -2.5, -1.0, -0.4, -0.1, 0.1, 0.3, 0.9, 1.7, 3.0, 6.0].iter().map(|&v| q(v)).collect();
     let c = normal(&mut Rng::new(2), x.len(), 0.0, 1.0);
     #[rustfmt::skip]
     let rows = [
@@ -194,30 +150,18 @@ fn activation_backward_matches_finite_differences() {
         (Activation::Sigmoid, "derivative from the output: y(1 − y)"),
         (Activation::Identity, "derivative 1"),
     ];
-    let tol = Tol {
-        h: H,
-        rtol: 1e-4,
-        atol: 1e-5,
-    };
+    let tol = Tol { h: H, rtol: 1e-4, atol: 1e-5 };
     let mut worst = Worst::default();
     for (act, reason) in rows {
         let mut y = x.clone();
         act.forward(&mut y);
         let mut dx = c.clone();
         act.backward(&y, &mut dx);
-        check(
-            &format!("{} ({reason})", act.name()),
-            &x,
-            &dx,
-            0..x.len(),
-            tol,
-            &mut worst,
-            |x| {
-                let mut y = x.to_vec();
-                act.forward(&mut y);
-                dot(&c, &y)
-            },
-        );
+        check(&format!("{} ({reason})", act.name()), &x, &dx, 0..x.len(), tol, &mut worst, |x| {
+            let mut y = x.to_vec();
+            act.forward(&mut y);
+            dot(&c, &y)
+        });
     }
     report("activations", &worst);
 }
@@ -240,43 +184,15 @@ fn loss_gradients_match_finite_differences() {
         let labels: Vec<u32> = (0..batch).map(|_| rng.below(classes) as u32).collect();
         let (_, grad) = cross_entropy(&logits, &labels, classes, reduction).unwrap();
         let label = format!("cross-entropy {batch}×{classes} {reduction:?} ({reason})");
-        check(
-            &label,
-            &logits,
-            &grad,
-            0..logits.len(),
-            tol,
-            &mut worst,
-            |z| cross_entropy(z, &labels, classes, reduction).unwrap().0 as f64,
-        );
+        check(&label, &logits, &grad, 0..logits.len(), tol, &mut worst, |z| cross_entropy(z, &labels, classes, reduction).unwrap().0 as f64);
     }
-    for (n, reduction, reason) in [
-        (1, Reduction::Mean, "one value"),
-        (12, Reduction::Mean, "mean over all values"),
-        (12, Reduction::Sum, "sum"),
-    ] {
+    for (n, reduction, reason) in [(1, Reduction::Mean, "one value"), (12, Reduction::Mean, "mean over all values"), (12, Reduction::Sum, "sum")] {
         let pred = normal(&mut rng, n, 0.0, 2.0);
         let target = normal(&mut rng, n, 0.0, 1.0);
         let (_, grad) = mse(&pred, &target, reduction).unwrap();
-        let atol = if reduction == Reduction::Sum {
-            5e-4
-        } else {
-            1e-4
-        }; // loss ~60 or ~5
-        let tol = Tol {
-            h: H,
-            rtol: 1e-4,
-            atol,
-        };
-        check(
-            &format!("mse {n} {reduction:?} ({reason})"),
-            &pred,
-            &grad,
-            0..n,
-            tol,
-            &mut worst,
-            |p| mse(p, &target, reduction).unwrap().0 as f64,
-        );
+        let atol = if reduction == Reduction::Sum { 5e-4 } else { 1e-4 }; // loss ~60 or ~5
+        let tol = Tol { h: H, rtol: 1e-4, atol };
+        check(&format!("mse {n} {reduction:?} ({reason})"), &pred, &grad, 0..n, tol, &mut worst, |p| mse(p, &target, reduction).unwrap().0 as f64);
     }
     report("losses", &worst);
 }
@@ -284,33 +200,15 @@ fn loss_gradients_match_finite_differences() {
 #[test]
 fn penalty_gradient_matches_finite_differences() {
     // Weights at least 0.1 from 0, where |w| has its kink.
-    let w: Vec<f32> = [-2.0, -0.7, -0.1, 0.1, 0.35, 1.2, 3.5]
-        .iter()
-        .map(|&v| q(v))
-        .collect();
-    let rows = [
-        (Penalty { l1: 0.01, l2: 0.0 }, "L1: λ₁·sign(w)"),
-        (Penalty { l1: 0.0, l2: 0.1 }, "L2: λ₂·w"),
-        (Penalty { l1: 0.05, l2: 0.3 }, "both"),
-    ];
-    let tol = Tol {
-        h: H,
-        rtol: 1e-4,
-        atol: 5e-5,
-    }; // penalties up to ~4
+    let w: Vec<f32> = [-2.0, -0.7, -0.1, 0.1, 0.35, 1.2, 3.5].iter().map(|&v| q(v)).collect();
+    let rows =
+        [(Penalty { l1: 0.01, l2: 0.0 }, "L1: λ₁·sign(w)"), (Penalty { l1: 0.0, l2: 0.1 }, "L2: λ₂·w"), (Penalty { l1: 0.05, l2: 0.3 }, "both")];
+    let tol = Tol { h: H, rtol: 1e-4, atol: 5e-5 }; // penalties up to ~4
     let mut worst = Worst::default();
     for (penalty, reason) in rows {
         let mut grad = vec![0.0; w.len()];
         penalty.apply(&w, &mut grad);
-        check(
-            &format!("penalty ({reason})"),
-            &w,
-            &grad,
-            0..w.len(),
-            tol,
-            &mut worst,
-            |w| penalty.apply(w, &mut vec![0.0; w.len()]) as f64,
-        );
+        check(&format!("penalty ({reason})"), &w, &grad, 0..w.len(), tol, &mut worst, |w| penalty.apply(w, &mut vec![0.0; w.len()]) as f64);
     }
     report("penalty", &worst);
 }
@@ -327,11 +225,7 @@ fn batch_norm_backward_matches_finite_differences() {
     ];
     // L = Σ c·y over up to 48 outputs of size ~γ, each rounded a few times in f32 (through
     // μ, σ² and the division): atol 1e-4.
-    let tol = Tol {
-        h: H,
-        rtol: 2e-4,
-        atol: 1e-4,
-    };
+    let tol = Tol { h: H, rtol: 2e-4, atol: 1e-4 };
     let mut worst = Worst::default();
     let mut rng = Rng::new(4);
     for (batch, features, eps, reason) in rows {
@@ -366,33 +260,9 @@ fn batch_norm_backward_matches_finite_differences() {
             bn.set_beta(&beta).unwrap();
             bn.forward(&x, batch, training).unwrap();
             let dx = bn.backward(&c).unwrap();
-            check(
-                &format!("{label} dx"),
-                &x,
-                &dx,
-                0..x.len(),
-                tol,
-                &mut worst,
-                |x| run(x, &gamma, &beta),
-            );
-            check(
-                &format!("{label} dγ"),
-                &gamma,
-                &bn.grad_gamma,
-                0..features,
-                tol,
-                &mut worst,
-                |g| run(&x, g, &beta),
-            );
-            check(
-                &format!("{label} dβ"),
-                &beta,
-                &bn.grad_beta,
-                0..features,
-                tol,
-                &mut worst,
-                |b| run(&x, &gamma, b),
-            );
+            check(&format!("{label} dx"), &x, &dx, 0..x.len(), tol, &mut worst, |x| run(x, &gamma, &beta));
+            check(&format!("{label} dγ"), &gamma, &bn.grad_gamma, 0..features, tol, &mut worst, |g| run(&x, g, &beta));
+            check(&format!("{label} dβ"), &beta, &bn.grad_beta, 0..features, tol, &mut worst, |b| run(&x, &gamma, b));
         }
     }
     report("batch_norm", &worst);
@@ -405,41 +275,16 @@ fn dropout_backward_matches_finite_differences() {
     let mut rng = Rng::new(5);
     let x = normal(&mut rng, 40, 0.0, 1.0);
     let c = normal(&mut rng, 40, 0.0, 1.0);
-    let tol = Tol {
-        h: H,
-        rtol: 1e-5,
-        atol: 1e-5,
-    };
+    let tol = Tol { h: H, rtol: 1e-5, atol: 1e-5 };
     let mut worst = Worst::default();
-    for (p, training, reason) in [
-        (0.2, true, "p = 0.2"),
-        (0.5, true, "p = 0.5"),
-        (0.5, false, "evaluation: identity"),
-    ] {
+    for (p, training, reason) in [(0.2, true, "p = 0.2"), (0.5, true, "p = 0.5"), (0.5, false, "evaluation: identity")] {
         let (_, mask) = dropout::forward(&x, p, training, dropout::key(17, 0), 0).unwrap();
-        assert_eq!(
-            mask.is_empty(),
-            !training,
-            "{reason}: a mask only when training"
-        );
+        assert_eq!(mask.is_empty(), !training, "{reason}: a mask only when training");
         let mut dx = c.clone();
         dropout::backward(&mut dx, &mask);
-        check(
-            &format!("dropout ({reason})"),
-            &x,
-            &dx,
-            0..x.len(),
-            tol,
-            &mut worst,
-            |x| {
-                dot(
-                    &c,
-                    &dropout::forward(x, p, training, dropout::key(17, 0), 0)
-                        .unwrap()
-                        .0,
-                )
-            },
-        );
+        check(&format!("dropout ({reason})"), &x, &dx, 0..x.len(), tol, &mut worst, |x| {
+            dot(&c, &dropout::forward(x, p, training, dropout::key(17, 0), 0).unwrap().0)
+        });
     }
     report("dropout", &worst);
 }
@@ -487,16 +332,8 @@ fn mlp_gradients_match_finite_differences() {
     // gradient is 0 up to rounding: BN subtracts the batch mean).
     let mut worst = Worst::default();
     for (k, row) in nets().into_iter().enumerate() {
-        let tol = Tol {
-            h: row.h,
-            rtol: 1e-3,
-            atol: 2e-4,
-        };
-        let spec = MlpSpec {
-            batch_norm: row.batch_norm.to_vec(),
-            bn_eps: row.bn_eps,
-            ..MlpSpec::new(row.sizes, row.activation)
-        };
+        let tol = Tol { h: row.h, rtol: 1e-3, atol: 2e-4 };
+        let spec = MlpSpec { batch_norm: row.batch_norm.to_vec(), bn_eps: row.bn_eps, ..MlpSpec::new(row.sizes, row.activation) };
         let mut mlp = Mlp::new(spec, 40 + k as u64).unwrap();
         let mut rng = Rng::new(100 + k as u64);
         // Parameters on the 2⁻¹⁰ grid; weights at least 0.08 from 0 (L1's kink), γ ≈ 1,
@@ -522,31 +359,14 @@ fn mlp_gradients_match_finite_differences() {
         let classes = *row.sizes.last().unwrap();
         let labels: Vec<u32> = (0..row.batch).map(|_| rng.below(classes) as u32).collect();
 
-        mlp.loss_and_gradients(&x, &labels, row.reduction, row.penalty)
-            .unwrap();
+        mlp.loss_and_gradients(&x, &labels, row.reduction, row.penalty).unwrap();
         let analytic = mlp.gradients().to_vec();
-        let label = format!(
-            "MLP {:?} {} bn {:?} {:?} {:?} ({})",
-            row.sizes,
-            row.activation.name(),
-            row.batch_norm,
-            row.reduction,
-            row.penalty,
-            row.reason
-        );
-        check(
-            &label,
-            &params,
-            &analytic,
-            0..params.len(),
-            tol,
-            &mut worst,
-            |p| {
-                mlp.set_parameters(p).unwrap();
-                mlp.loss_and_gradients(&x, &labels, row.reduction, row.penalty)
-                    .unwrap() as f64
-            },
-        );
+        let label =
+            format!("MLP {:?} {} bn {:?} {:?} {:?} ({})", row.sizes, row.activation.name(), row.batch_norm, row.reduction, row.penalty, row.reason);
+        check(&label, &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
+            mlp.set_parameters(p).unwrap();
+            mlp.loss_and_gradients(&x, &labels, row.reduction, row.penalty).unwrap() as f64
+        });
     }
     report("mlp", &worst);
 }

@@ -52,10 +52,7 @@ fn mean_var(w: &[f32]) -> (f64, f64) {
 }
 
 fn fraction_within(w: &[f32], center: f64, half_width: f64) -> f64 {
-    w.iter()
-        .filter(|&&x| (x as f64 - center).abs() < half_width)
-        .count() as f64
-        / w.len() as f64
+    w.iter().filter(|&&x| (x as f64 - center).abs() < half_width).count() as f64 / w.len() as f64
 }
 
 #[test]
@@ -65,20 +62,11 @@ fn moments_match_the_formulas() {
         assert_eq!(w.len(), FAN_IN * FAN_OUT, "{reason}");
         let (m, v) = mean_var(&w);
         let std = var.sqrt();
-        assert!(
-            (m - mean).abs() < 0.02 * std,
-            "{reason}: mean {m}, expected {mean} (std {std})"
-        );
-        assert!(
-            (v / var - 1.0).abs() < 0.02,
-            "{reason}: variance {v}, expected {var}"
-        );
+        assert!((m - mean).abs() < 0.02 * std, "{reason}: mean {m}, expected {mean} (std {std})");
+        assert!((v / var - 1.0).abs() < 0.02, "{reason}: variance {v}, expected {var}");
         // The closed forms `moments` reports (for the page's theory curve) are the same ones.
         let (tm, tv) = init.moments(FAN_IN, FAN_OUT).unwrap();
-        assert!(
-            (tm - mean).abs() < 1e-12 && (tv / var - 1.0).abs() < 1e-6,
-            "{reason}: moments {tm} {tv}"
-        );
+        assert!((tm - mean).abs() < 1e-12 && (tv / var - 1.0).abs() < 1e-6, "{reason}: moments {tm} {tv}");
     }
 }
 
@@ -89,25 +77,13 @@ fn uniform_schemes_fill_their_range_and_no_more() {
             continue;
         };
         let w = initialize(&init, FAN_IN, FAN_OUT, 7).unwrap();
-        let max_dev = w
-            .iter()
-            .map(|&x| (x as f64 - center).abs())
-            .fold(0.0, f64::max);
+        let max_dev = w.iter().map(|&x| (x as f64 - center).abs()).fold(0.0, f64::max);
         // f32 rounding of the bound itself: allow one ulp-ish of slack, no more.
-        assert!(
-            max_dev <= r * (1.0 + 1e-6),
-            "{reason}: |w - c| reached {max_dev} > bound {r}"
-        );
-        assert!(
-            max_dev > 0.99 * r,
-            "{reason}: |w - c| only reached {max_dev} of bound {r}"
-        );
+        assert!(max_dev <= r * (1.0 + 1e-6), "{reason}: |w - c| reached {max_dev} > bound {r}");
+        assert!(max_dev > 0.99 * r, "{reason}: |w - c| only reached {max_dev} of bound {r}");
         // Flat, not bell-shaped: the middle half of the range holds half of the mass.
         let mid = fraction_within(&w, center, r / 2.0);
-        assert!(
-            (mid - 0.5).abs() < 0.01,
-            "{reason}: {mid} of the mass in the middle half"
-        );
+        assert!((mid - 0.5).abs() < 0.01, "{reason}: {mid} of the mass in the middle half");
     }
 }
 
@@ -149,22 +125,14 @@ fn constant_schemes_are_exact() {
 fn default_bias_follows_nn_linear_and_others_are_zero() {
     let (fan_in, fan_out) = (100, 100_000);
     let r = 1.0 / (fan_in as f64).sqrt();
-    let b = Init::Default
-        .bias(fan_in, fan_out, &mut Rng::stream(3, "init"))
-        .unwrap();
+    let b = Init::Default.bias(fan_in, fan_out, &mut Rng::stream(3, "init")).unwrap();
     assert_eq!(b.len(), fan_out);
     let max = b.iter().map(|&x| (x as f64).abs()).fold(0.0, f64::max);
     assert!(max <= r && max > 0.99 * r, "bias max {max}, bound {r}");
     let (m, v) = mean_var(&b);
-    assert!(
-        m.abs() < 0.02 * r && (v / (r * r / 3.0) - 1.0).abs() < 0.02,
-        "bias mean {m} var {v}"
-    );
+    assert!(m.abs() < 0.02 * r && (v / (r * r / 3.0) - 1.0).abs() < 0.02, "bias mean {m} var {v}");
 
-    for (init, _, _, _, reason) in random_schemes()
-        .into_iter()
-        .filter(|row| row.0 != Init::Default)
-    {
+    for (init, _, _, _, reason) in random_schemes().into_iter().filter(|row| row.0 != Init::Default) {
         let b = init.bias(FAN_IN, 10, &mut Rng::new(0)).unwrap();
         assert_eq!(b, vec![0.0; 10], "{reason}: bias should be zeros");
     }
@@ -181,11 +149,7 @@ fn same_seed_same_bits_other_seed_other_values() {
         assert_ne!(a, c, "{reason}: another seed must differ");
         // `initialize` is exactly the "init" stream of the seed.
         let mut rng = Rng::stream(5, "init");
-        assert_eq!(
-            bits(&a),
-            bits(&init.weight(20, 30, &mut rng).unwrap()),
-            "{reason}"
-        );
+        assert_eq!(bits(&a), bits(&init.weight(20, 30, &mut rng).unwrap()), "{reason}");
     }
 }
 
@@ -196,10 +160,7 @@ fn fan_in_is_the_first_argument() {
     let tall = initialize(&Init::KaimingUniform { gain: 1.0 }, 3, 1000, 0).unwrap();
     assert_eq!((wide.len(), tall.len()), (3000, 3000));
     let max = |w: &[f32]| w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    assert!(
-        max(&wide) <= (3.0f32 / 1000.0).sqrt() && max(&tall) > 0.9,
-        "fan_in must be the first argument"
-    );
+    assert!(max(&wide) <= (3.0f32 / 1000.0).sqrt() && max(&tall) > 0.9, "fan_in must be the first argument");
 }
 
 #[test]
@@ -260,10 +221,7 @@ fn refusals_name_the_problem() {
     for (v, words, reason) in rows {
         let err = Init::from_json(&v).expect_err(reason).to_string();
         for w in words {
-            assert!(
-                err.contains(w),
-                "{reason}: error {err:?} should mention {w:?}"
-            );
+            assert!(err.contains(w), "{reason}: error {err:?} should mention {w:?}");
         }
     }
 }
@@ -284,21 +242,11 @@ fn serde_applies_the_same_checks() {
         (r#"{"init":{"scheme":"xavier"}}"#, "Unknown init scheme", "unknown scheme"),
     ];
     for (json, word, reason) in rows {
-        let err = serde_json::from_str::<Layer>(json)
-            .expect_err(reason)
-            .to_string();
-        assert!(
-            err.contains(word),
-            "{reason}: {err:?} should mention {word:?}"
-        );
+        let err = serde_json::from_str::<Layer>(json).expect_err(reason).to_string();
+        assert!(err.contains(word), "{reason}: {err:?} should mention {word:?}");
     }
     let ok: Layer = serde_json::from_str(r#"{"init":{"scheme":"he_normal"}}"#).unwrap();
-    assert_eq!(
-        ok.init,
-        Init::KaimingNormal {
-            gain: std::f32::consts::SQRT_2
-        }
-    );
+    assert_eq!(ok.init, Init::KaimingNormal { gain: std::f32::consts::SQRT_2 });
 }
 
 #[test]
@@ -319,26 +267,14 @@ fn refusals_when_drawing() {
         (Init::Default, usize::MAX, 2, vec!["too large"], false, "weight count overflows (a bias has no product)"),
     ];
     for (init, fan_in, fan_out, words, bias_too, reason) in rows {
-        let err = init
-            .weight(fan_in, fan_out, &mut rng)
-            .expect_err(reason)
-            .to_string();
+        let err = init.weight(fan_in, fan_out, &mut rng).expect_err(reason).to_string();
         for w in &words {
-            assert!(
-                err.contains(w),
-                "{reason}: weight error {err:?} should mention {w:?}"
-            );
+            assert!(err.contains(w), "{reason}: weight error {err:?} should mention {w:?}");
         }
         if bias_too {
-            let err = init
-                .bias(fan_in, fan_out, &mut rng)
-                .expect_err(reason)
-                .to_string();
+            let err = init.bias(fan_in, fan_out, &mut rng).expect_err(reason).to_string();
             for w in &words {
-                assert!(
-                    err.contains(w),
-                    "{reason}: bias error {err:?} should mention {w:?}"
-                );
+                assert!(err.contains(w), "{reason}: bias error {err:?} should mention {w:?}");
             }
         }
     }
@@ -370,10 +306,7 @@ fn gains_match_pytorch() {
     ];
     for (name, param, gain, reason) in rows {
         let g = calculate_gain(name, param).unwrap();
-        assert!(
-            (g - gain).abs() < 1e-6,
-            "{reason}: calculate_gain({name}, {param:?}) = {g}, expected {gain}"
-        );
+        assert!((g - gain).abs() < 1e-6, "{reason}: calculate_gain({name}, {param:?}) = {g}, expected {gain}");
     }
     // (nonlinearity, param, word, reason)
     #[rustfmt::skip]
@@ -384,10 +317,7 @@ fn gains_match_pytorch() {
     ];
     for (name, param, word, reason) in refusals {
         let err = calculate_gain(name, param).expect_err(reason).to_string();
-        assert!(
-            err.contains(word),
-            "{reason}: {err:?} should mention {word:?}"
-        );
+        assert!(err.contains(word), "{reason}: {err:?} should mention {word:?}");
     }
 }
 
@@ -404,39 +334,19 @@ fn default_is_kaiming_uniform_with_pytorch_linear_gain() {
 
 #[test]
 fn weights_file_round_trip_and_layout() {
-    assert_eq!(
-        WeightsFile::expected_len(&[784, 128, 10]),
-        784 * 128 + 128 + 128 * 10 + 10
-    );
+    assert_eq!(WeightsFile::expected_len(&[784, 128, 10]), 784 * 128 + 128 + 128 * 10 + 10);
     assert_eq!(WeightsFile::expected_len(&[2, 3]), 9);
-    let parameters: Vec<f32> = (0..WeightsFile::expected_len(&[3, 2, 1]))
-        .map(|i| i as f32 * 0.1 - 0.3)
-        .collect();
-    let file = WeightsFile {
-        sizes: vec![3, 2, 1],
-        parameters,
-    };
+    let parameters: Vec<f32> = (0..WeightsFile::expected_len(&[3, 2, 1])).map(|i| i as f32 * 0.1 - 0.3).collect();
+    let file = WeightsFile { sizes: vec![3, 2, 1], parameters };
     let json = file.to_json();
     let back = WeightsFile::parse(&json).unwrap();
     assert_eq!(back.sizes, file.sizes);
     let bits = |w: &[f32]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(
-        bits(&back.parameters),
-        bits(&file.parameters),
-        "f32 must survive JSON exactly"
-    );
+    assert_eq!(bits(&back.parameters), bits(&file.parameters), "f32 must survive JSON exactly");
     // Layer by layer: weight (out, in) then bias (out).
     let layers = back.layers();
     assert_eq!(layers.len(), 2);
-    assert_eq!(
-        (
-            layers[0].0.len(),
-            layers[0].1.len(),
-            layers[1].0.len(),
-            layers[1].1.len()
-        ),
-        (6, 2, 2, 1)
-    );
+    assert_eq!((layers[0].0.len(), layers[0].1.len(), layers[1].0.len(), layers[1].1.len()), (6, 2, 2, 1));
     assert_eq!(layers[0].1, &back.parameters[6..8]);
 }
 
@@ -458,10 +368,7 @@ fn weights_file_refusals() {
     for (json, words, reason) in rows {
         let err = WeightsFile::parse(json).expect_err(reason).to_string();
         for w in words {
-            assert!(
-                err.contains(w),
-                "{reason}: error {err:?} should mention {w:?}"
-            );
+            assert!(err.contains(w), "{reason}: error {err:?} should mention {w:?}");
         }
     }
 }

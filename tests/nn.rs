@@ -168,8 +168,7 @@ struct Running {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let f: Fixture =
-            serde_json::from_str(include_str!("fixtures/nn.json")).expect("fixture parses");
+        let f: Fixture = serde_json::from_str(include_str!("fixtures/nn.json")).expect("fixture parses");
         assert_eq!(f.generator, "tools/gen_fixtures.py");
         assert!(f.torch.starts_with('2'), "fixture from torch {}", f.torch);
         f
@@ -201,11 +200,7 @@ impl Tally {
         assert_eq!(got.len(), want.len(), "{what}: length");
         for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
             let diff = (g - w).abs();
-            assert!(
-                diff <= RTOL * w.abs() + ATOL,
-                "{what}[{i}]: ours {g:e}, PyTorch {w:e} (diff {:e})",
-                g - w
-            );
+            assert!(diff <= RTOL * w.abs() + ATOL, "{what}[{i}]: ours {g:e}, PyTorch {w:e} (diff {:e})", g - w);
             self.values += 1;
             self.exact += (g == w) as usize;
             let share = diff / (RTOL * w.abs() + ATOL);
@@ -254,25 +249,16 @@ fn linear_matches_pytorch() {
     let f = fixture();
     let mut tally = Tally::default();
     for c in &f.linear {
-        let label = format!(
-            "linear {}×{}→{} ({})",
-            c.batch, c.fan_in, c.fan_out, c.reason
-        );
+        let label = format!("linear {}×{}→{} ({})", c.batch, c.fan_in, c.fan_out, c.reason);
         let y = linear::forward(&c.x, c.batch, &c.w, &c.b, c.fan_in, c.fan_out);
         tally.check(&y, &c.y, &format!("{label}: y"));
         let (mut dw, mut db) = (vec![0.0; c.w.len()], vec![0.0; c.b.len()]);
-        let dx = linear::backward(
-            &c.x, &c.dy, c.batch, &c.w, &mut dw, &mut db, c.fan_in, c.fan_out, true,
-        )
-        .expect("dx was asked for");
+        let dx = linear::backward(&c.x, &c.dy, c.batch, &c.w, &mut dw, &mut db, c.fan_in, c.fan_out, true).expect("dx was asked for");
         tally.check(&dx, &c.dx, &format!("{label}: dx"));
         tally.check(&dw, &c.dw, &format!("{label}: dW"));
         tally.check(&db, &c.db, &format!("{label}: db"));
         // Without dx the weight gradients are the same, and they accumulate.
-        assert!(linear::backward(
-            &c.x, &c.dy, c.batch, &c.w, &mut dw, &mut db, c.fan_in, c.fan_out, false
-        )
-        .is_none());
+        assert!(linear::backward(&c.x, &c.dy, c.batch, &c.w, &mut dw, &mut db, c.fan_in, c.fan_out, false).is_none());
         let twice: Vec<f32> = c.dw.iter().map(|v| 2.0 * v).collect();
         tally.check(&dw, &twice, &format!("{label}: dW accumulated twice"));
     }
@@ -308,14 +294,10 @@ fn cross_entropy_matches_pytorch() {
     let mut tally = Tally::default();
     for c in &f.cross_entropy {
         let label = format!("cross-entropy {} ({})", c.reduction, c.reason);
-        let (loss, grad) =
-            cross_entropy(&c.logits, &c.labels, c.classes, reduction(&c.reduction)).unwrap();
+        let (loss, grad) = cross_entropy(&c.logits, &c.labels, c.classes, reduction(&c.reduction)).unwrap();
         tally.scalar(loss, c.loss, &format!("{label}: loss"));
         tally.check(&grad, &c.dlogits, &format!("{label}: dlogits"));
-        assert!(
-            grad.iter().all(|g| g.is_finite()),
-            "{label}: finite gradient"
-        );
+        assert!(grad.iter().all(|g| g.is_finite()), "{label}: finite gradient");
     }
     tally.report("cross_entropy", f.cross_entropy.len());
 }
@@ -365,24 +347,13 @@ fn batch_norm_matches_pytorch() {
     let f = fixture();
     let mut tally = Tally::default();
     for c in &f.batch_norm {
-        let label = format!(
-            "BatchNorm1d eps {} momentum {:?} ({})",
-            c.eps, c.momentum, c.reason
-        );
+        let label = format!("BatchNorm1d eps {} momentum {:?} ({})", c.eps, c.momentum, c.reason);
         let mut bn = BatchNorm1d::new(c.features, c.eps, c.momentum).unwrap();
         bn.set_gamma(&c.gamma).unwrap();
         bn.set_beta(&c.beta).unwrap();
-        let modes = c
-            .train
-            .iter()
-            .map(|s| (true, s))
-            .chain(c.eval.iter().map(|s| (false, s)));
+        let modes = c.train.iter().map(|s| (true, s)).chain(c.eval.iter().map(|s| (false, s)));
         for (k, (training, s)) in modes.enumerate() {
-            let what = format!(
-                "{label}, {} step {k} (batch {})",
-                if training { "training" } else { "eval" },
-                s.batch
-            );
+            let what = format!("{label}, {} step {k} (batch {})", if training { "training" } else { "eval" }, s.batch);
             let y = bn.forward(&s.x, s.batch, training).unwrap();
             tally.check(&y, &s.y, &format!("{what}: y"));
             let dx = bn.backward(&s.dy).unwrap();
@@ -390,24 +361,13 @@ fn batch_norm_matches_pytorch() {
             tally.check(&bn.grad_gamma, &s.dgamma, &format!("{what}: dγ"));
             tally.check(&bn.grad_beta, &s.dbeta, &format!("{what}: dβ"));
             if let (Some(mean), Some(var)) = (&s.running_mean, &s.running_var) {
-                tally.check(
-                    &bn.state.running_mean,
-                    mean,
-                    &format!("{what}: running_mean"),
-                );
+                tally.check(&bn.state.running_mean, mean, &format!("{what}: running_mean"));
                 tally.check(&bn.state.running_var, var, &format!("{what}: running_var"));
             }
         }
-        assert_eq!(
-            bn.state.num_batches_tracked,
-            c.train.len() as u64,
-            "{label}: batches tracked"
-        );
+        assert_eq!(bn.state.num_batches_tracked, c.train.len() as u64, "{label}: batches tracked");
     }
-    assert!(
-        f.batch_norm.iter().any(|c| c.momentum.is_none()),
-        "momentum None is covered"
-    );
+    assert!(f.batch_norm.iter().any(|c| c.momentum.is_none()), "momentum None is covered");
     tally.report("batch_norm", f.batch_norm.len());
 }
 
@@ -425,15 +385,8 @@ fn dropout_scale_matches_pytorch() {
         // Our scale: what a kept unit of a vector of ones becomes.
         let ones = vec![1.0; 1000];
         let (_, mask) = dropout::forward(&ones, c.p, true, dropout::key(3, 0), 0).unwrap();
-        let ours = mask
-            .iter()
-            .copied()
-            .find(|&m| m != 0.0)
-            .expect("something is kept");
-        assert!(
-            mask.iter().all(|&m| m == 0.0 || m == ours),
-            "{label}: one scale for every kept unit"
-        );
+        let ours = mask.iter().copied().find(|&m| m != 0.0).expect("something is kept");
+        assert!(mask.iter().all(|&m| m == 0.0 || m == ours), "{label}: one scale for every kept unit");
         tally.scalar(ours, c.scale, &format!("{label}: scale"));
         // torch's keep-mask with our scale; forward and backward both multiply by it.
         let mask: Vec<f32> = c.keep.iter().map(|&k| k * ours).collect();
@@ -455,11 +408,7 @@ fn dropout_scale_matches_pytorch() {
         }
         let (y, mask) = dropout::forward(&c.x, c.p, false, dropout::key(11, 0), 0).unwrap();
         assert!(mask.is_empty(), "{label}: no mask in evaluation");
-        tally.check(
-            &y,
-            &c.eval_y,
-            &format!("{label}: evaluation is the identity"),
-        );
+        tally.check(&y, &c.eval_y, &format!("{label}: evaluation is the identity"));
     }
     tally.report("dropout", f.dropout.len());
 }
@@ -481,10 +430,7 @@ fn mlp_matches_pytorch() {
     let f = fixture();
     let mut tally = Tally::default();
     for c in &f.mlp {
-        let label = format!(
-            "MLP {:?} {} bn {:?} {} l1 {} l2 {} ({})",
-            c.sizes, c.activation, c.batch_norm, c.reduction, c.l1, c.l2, c.reason
-        );
+        let label = format!("MLP {:?} {} bn {:?} {} l1 {} l2 {} ({})", c.sizes, c.activation, c.batch_norm, c.reduction, c.l1, c.l2, c.reason);
         let spec = MlpSpec {
             batch_norm: c.batch_norm.clone(),
             bn_momentum: c.bn_momentum,
@@ -500,39 +446,19 @@ fn mlp_matches_pytorch() {
         tally.check(&logits, &c.logits, &format!("{label}: logits"));
 
         let penalty = Penalty { l1: c.l1, l2: c.l2 };
-        let loss = mlp
-            .loss_and_gradients(&c.x, &c.labels, reduction(&c.reduction), penalty)
-            .unwrap();
+        let loss = mlp.loss_and_gradients(&c.x, &c.labels, reduction(&c.reduction), penalty).unwrap();
         tally.scalar(loss, c.loss, &format!("{label}: loss"));
         tally.check(mlp.gradients(), &c.grads, &format!("{label}: gradients"));
 
-        let with_bn: Vec<usize> = (0..mlp.num_layers())
-            .filter(|&l| mlp.running_stats(l).is_some())
-            .collect();
-        assert_eq!(
-            with_bn,
-            c.running.iter().map(|r| r.layer).collect::<Vec<_>>(),
-            "{label}: BN layers"
-        );
+        let with_bn: Vec<usize> = (0..mlp.num_layers()).filter(|&l| mlp.running_stats(l).is_some()).collect();
+        assert_eq!(with_bn, c.running.iter().map(|r| r.layer).collect::<Vec<_>>(), "{label}: BN layers");
         for r in &c.running {
             let (mean, var) = mlp.running_stats(r.layer).unwrap();
-            tally.check(
-                mean,
-                &r.mean,
-                &format!("{label}: layer {} running_mean", r.layer),
-            );
-            tally.check(
-                var,
-                &r.var,
-                &format!("{label}: layer {} running_var", r.layer),
-            );
+            tally.check(mean, &r.mean, &format!("{label}: layer {} running_mean", r.layer));
+            tally.check(var, &r.var, &format!("{label}: layer {} running_var", r.layer));
         }
         let eval_logits = mlp.forward(&c.x, c.batch, false).unwrap();
-        tally.check(
-            &eval_logits,
-            &c.eval_logits,
-            &format!("{label}: evaluation logits"),
-        );
+        tally.check(&eval_logits, &c.eval_logits, &format!("{label}: evaluation logits"));
     }
     tally.report("mlp", f.mlp.len());
 }

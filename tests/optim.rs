@@ -7,10 +7,7 @@
 //! - Table-driven validation and builder tests, and the Rprop mini-batch thought experiment.
 
 use descent::landscape::{steps_to_tolerance, trajectory, Objective, Quadratic, Rosenbrock};
-use descent::optim::{
-    build, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Rprop,
-    RpropConfig, Sgd, SgdConfig, NAMES,
-};
+use descent::optim::{build, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Rprop, RpropConfig, Sgd, SgdConfig, NAMES};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -51,11 +48,7 @@ fn close(got: f32, want: f32) -> bool {
 fn assert_all_close(got: &[f32], want: &[f32], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            close(g, w),
-            "{what}[{i}]: ours {g:e}, PyTorch {w:e} (diff {:e})",
-            g - w
-        );
+        assert!(close(g, w), "{what}[{i}]: ours {g:e}, PyTorch {w:e} (diff {:e})", g - w);
     }
 }
 
@@ -68,26 +61,17 @@ fn assert_all_close(got: &[f32], want: &[f32], what: &str) {
 //         p.grad = torch.tensor(g); opt.step(); after.append(p.detach().clone())
 #[test]
 fn matches_pytorch() {
-    let fixture: Fixture =
-        serde_json::from_str(include_str!("fixtures/optim.json")).expect("fixture parses");
+    let fixture: Fixture = serde_json::from_str(include_str!("fixtures/optim.json")).expect("fixture parses");
     assert_eq!(fixture.generator, "tools/gen_optim_fixtures.py");
-    assert!(
-        fixture.torch.starts_with('2'),
-        "fixture from torch {}",
-        fixture.torch
-    );
+    assert!(fixture.torch.starts_with('2'), "fixture from torch {}", fixture.torch);
     for name in NAMES {
-        assert!(
-            fixture.cases.iter().any(|c| c.optimizer == *name),
-            "no PyTorch fixture for {name}"
-        );
+        assert!(fixture.cases.iter().any(|c| c.optimizer == *name), "no PyTorch fixture for {name}");
     }
 
     let (mut exact, mut total, mut worst) = (0usize, 0usize, 0f32);
     for case in &fixture.cases {
         let label = format!("{} {} ({})", case.optimizer, case.options, case.reason);
-        let mut opt = build(&case.optimizer, &case.options)
-            .unwrap_or_else(|e| panic!("{label}: build failed: {e}"));
+        let mut opt = build(&case.optimizer, &case.options).unwrap_or_else(|e| panic!("{label}: build failed: {e}"));
         let mut params = fixture.initial.clone();
         for (t, (grad, want)) in fixture.grads.iter().zip(&case.after).enumerate() {
             for &(_, lr) in case.set_lr.iter().filter(|(at, _)| *at == t) {
@@ -104,11 +88,7 @@ fn matches_pytorch() {
         }
         assert_eq!(case.after.len(), fixture.grads.len(), "{label}: steps");
 
-        let ours: BTreeMap<String, Vec<f32>> = opt
-            .state()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_vec()))
-            .collect();
+        let ours: BTreeMap<String, Vec<f32>> = opt.state().into_iter().map(|(k, v)| (k.to_string(), v.to_vec())).collect();
         let names = |m: &BTreeMap<String, Vec<f32>>| m.keys().cloned().collect::<Vec<_>>();
         assert_eq!(names(&ours), names(&case.state), "{label}: state names");
         for (key, want) in &case.state {
@@ -242,10 +222,7 @@ const ROSENBROCK_START: (f32, f32) = (-1.2, 1.0);
 #[test]
 fn the_list_covers_every_optimizer() {
     for name in NAMES {
-        assert!(
-            OPTIMIZERS.iter().any(|s| s.name == *name),
-            "{name} missing from OPTIMIZERS"
-        );
+        assert!(OPTIMIZERS.iter().any(|s| s.name == *name), "{name} missing from OPTIMIZERS");
     }
 }
 
@@ -257,22 +234,10 @@ fn every_optimizer_converges_on_a_tilted_quadratic() {
     for s in OPTIMIZERS {
         let mut opt = make(s);
         let reached = steps_to_tolerance(&quad, opt.as_mut(), QUAD_START, 10_000, 1e-3);
-        assert!(
-            reached.is_some(),
-            "{} {} ({}): never within 1e-3",
-            s.name,
-            s.options,
-            s.why
-        );
+        assert!(reached.is_some(), "{} {} ({}): never within 1e-3", s.name, s.options, s.why);
         let path = trajectory(&quad, opt.as_mut(), QUAD_START, 10_000);
         let d = distance(&quad, *path.last().unwrap());
-        assert!(
-            d < 1e-3,
-            "{} {} ({}): ends {d:e} away",
-            s.name,
-            s.options,
-            s.why
-        );
+        assert!(d < 1e-3, "{} {} ({}): ends {d:e} away", s.name, s.options, s.why);
     }
 }
 
@@ -282,13 +247,7 @@ fn every_optimizer_converges_on_rosenbrock() {
     for s in OPTIMIZERS {
         let mut opt = make(s);
         let path = trajectory(&rosen, opt.as_mut(), ROSENBROCK_START, s.rosenbrock_steps);
-        assert_eq!(
-            path.len(),
-            s.rosenbrock_steps + 1,
-            "{} {}: diverged",
-            s.name,
-            s.options
-        );
+        assert_eq!(path.len(), s.rosenbrock_steps + 1, "{} {}: diverged", s.name, s.options);
         let d = distance(&rosen, *path.last().unwrap());
         assert!(
             d < s.rosenbrock_tol,
@@ -310,40 +269,19 @@ fn no_optimizer_produces_nan() {
         let mut opt = make(s);
         for obj in [&quad as &dyn Objective, &rosen] {
             let path = trajectory(obj, opt.as_mut(), (-1.5, 2.0), 3_000);
-            assert_eq!(
-                path.len(),
-                3_001,
-                "{} {} on {}: left the finite numbers",
-                s.name,
-                s.options,
-                obj.name()
-            );
+            assert_eq!(path.len(), 3_001, "{} {} on {}: left the finite numbers", s.name, s.options, obj.name());
         }
         // Zero and tiny gradients: the divisions by √v + ε must stay finite.
         opt.reset();
         let mut p = [1.0f32, -1.0, 0.0];
-        for g in [
-            [0.0, 0.0, 0.0],
-            [1e-30, -1e-30, 0.0],
-            [0.0, 0.0, 0.0],
-            [1e-3, 0.0, -0.0],
-        ] {
+        for g in [[0.0, 0.0, 0.0], [1e-30, -1e-30, 0.0], [0.0, 0.0, 0.0], [1e-3, 0.0, -0.0]] {
             for _ in 0..20 {
                 opt.step(&mut p, &g).unwrap();
             }
         }
-        assert!(
-            p.iter().all(|v| v.is_finite()),
-            "{} {}: {p:?}",
-            s.name,
-            s.options
-        );
+        assert!(p.iter().all(|v| v.is_finite()), "{} {}: {p:?}", s.name, s.options);
         for (key, values) in opt.state() {
-            assert!(
-                values.iter().all(|v| v.is_finite()),
-                "{} state {key}: {values:?}",
-                s.name
-            );
+            assert!(values.iter().all(|v| v.is_finite()), "{} state {key}: {values:?}", s.name);
         }
     }
 }
@@ -353,11 +291,7 @@ fn run(opt: &mut dyn Optimizer) -> Vec<f32> {
     let mut p = vec![0.3f32, -0.7, 1.1];
     for t in 0..30usize {
         let x = t as f32;
-        let g = [
-            (x * 0.7).sin(),
-            (x * 1.3).cos() - 0.2,
-            if t.is_multiple_of(4) { 0.0 } else { 0.5 - p[2] },
-        ];
+        let g = [(x * 0.7).sin(), (x * 1.3).cos() - 0.2, if t.is_multiple_of(4) { 0.0 } else { 0.5 - p[2] }];
         opt.step(&mut p, &g).unwrap();
     }
     p
@@ -368,25 +302,14 @@ fn reset_restores_first_step_behaviour() {
     for s in OPTIMIZERS {
         let label = format!("{} {}", s.name, s.options);
         let first = run(make(s).as_mut());
-        assert_eq!(
-            run(make(s).as_mut()),
-            first,
-            "{label}: two fresh runs differ"
-        );
+        assert_eq!(run(make(s).as_mut()), first, "{label}: two fresh runs differ");
 
         let mut opt = make(s);
         let _ = run(opt.as_mut());
         opt.reset();
         assert!(opt.state().is_empty(), "{label}: state survives reset");
-        assert!(
-            matches!(opt.step_count(), None | Some(0)),
-            "{label}: step counter survives"
-        );
-        assert_eq!(
-            run(opt.as_mut()),
-            first,
-            "{label}: run after reset differs from fresh"
-        );
+        assert!(matches!(opt.step_count(), None | Some(0)), "{label}: step counter survives");
+        assert_eq!(run(opt.as_mut()), first, "{label}: run after reset differs from fresh");
 
         // After reset the optimizer also accepts a model of another size.
         opt.reset();
@@ -399,10 +322,7 @@ fn length_mismatches_are_errors_not_panics() {
     for name in NAMES {
         let mut opt = build(name, &Value::Null).unwrap();
         let err = opt.step(&mut [0.0; 3], &[0.0; 2]).unwrap_err();
-        assert!(
-            err.message().contains("3 parameters but 2 gradients"),
-            "{name}: {err}"
-        );
+        assert!(err.message().contains("3 parameters but 2 gradients"), "{name}: {err}");
         opt.step(&mut [0.0; 10], &[1.0; 10]).unwrap();
         let err = opt.step(&mut [0.0; 12], &[1.0; 12]).unwrap_err();
         assert_eq!(
@@ -419,11 +339,7 @@ fn step_counters_follow_pytorch() {
     // PyTorch keeps state["step"] for Rprop, RMSprop, Adam and AdamW, not for SGD.
     for name in NAMES {
         // SGD with momentum, so that it has state to show.
-        let options = if *name == "sgd" {
-            json!({"momentum": 0.9})
-        } else {
-            Value::Null
-        };
+        let options = if *name == "sgd" { json!({"momentum": 0.9}) } else { Value::Null };
         let mut opt = build(name, &options).unwrap();
         let expect = |n: u64| if *name == "sgd" { None } else { Some(n) };
         assert_eq!(opt.step_count(), expect(0), "{name}");
@@ -617,10 +533,7 @@ fn invalid_options_are_rejected_with_the_value_named() {
     for (name, options, want, reason) in invalid_option_rows() {
         match build(name, &options) {
             Ok(_) => panic!("{name} {options} ({reason}): accepted"),
-            Err(e) => assert!(
-                e.message().contains(want),
-                "{name} {options} ({reason}): {e}"
-            ),
+            Err(e) => assert!(e.message().contains(want), "{name} {options} ({reason}): {e}"),
         }
     }
 }
@@ -664,27 +577,16 @@ fn set_lr_validates_and_keeps_state() {
         // (new lr, accepted, reason)
         let rows: &[(f32, bool, &str)] = &[
             (0.5, true, "a larger lr"),
-            (
-                0.0,
-                true,
-                "zero freezes the weights (allowed, as in PyTorch)",
-            ),
+            (0.0, true, "zero freezes the weights (allowed, as in PyTorch)"),
             (-0.1, false, "negative"),
             (f32::NAN, false, "NaN"),
             (f32::INFINITY, false, "infinite"),
         ];
         for &(lr, ok, reason) in rows {
             let result = opt.set_lr(lr);
-            assert_eq!(
-                result.is_ok(),
-                ok,
-                "{name} set_lr({lr}) ({reason}): {result:?}"
-            );
+            assert_eq!(result.is_ok(), ok, "{name} set_lr({lr}) ({reason}): {result:?}");
             if let Err(e) = result {
-                assert!(
-                    e.message().starts_with("Invalid learning rate: "),
-                    "{name}: {e}"
-                );
+                assert!(e.message().starts_with("Invalid learning rate: "), "{name}: {e}");
             }
         }
         assert_eq!(opt.lr(), 0.0, "{name}: the last accepted lr is kept");
@@ -719,10 +621,7 @@ fn builder_reports_unknown_names_options_and_types() {
     for (name, options, want, reason) in builder_error_rows() {
         match build(name, &options) {
             Ok(_) => panic!("{name} {options} ({reason}): accepted"),
-            Err(e) => assert!(
-                e.message().contains(want),
-                "{name} {options} ({reason}): {e}"
-            ),
+            Err(e) => assert!(e.message().contains(want), "{name} {options} ({reason}): {e}"),
         }
     }
 }
@@ -761,10 +660,7 @@ fn builder_passes_every_option_through() {
 fn rprop_drifts_on_minibatches_whose_gradients_cancel() {
     let epoch: Vec<f32> = [0.1f32; 9].into_iter().chain([-0.9]).collect();
     let full_batch: f32 = epoch.iter().sum();
-    assert!(
-        full_batch.abs() < 1e-6,
-        "the mini-batch gradients cancel: {full_batch}"
-    );
+    assert!(full_batch.abs() < 1e-6, "the mini-batch gradients cancel: {full_batch}");
 
     let mut rprop = build("rprop", &Value::Null).unwrap();
     let mut sgd = build("sgd", &json!({"lr": 0.01})).unwrap();
@@ -778,27 +674,12 @@ fn rprop_drifts_on_minibatches_whose_gradients_cancel() {
         after_epoch.push(w_rprop[0]);
     }
     // Epoch 1 alone: 0.01·(1 + 1.2 + … + 1.2⁸) = 0.01·(1.2⁹ − 1)/0.2 ≈ 0.208.
-    assert!(
-        (after_epoch[0] + 0.208).abs() < 1e-3,
-        "epoch 1 ends at {}",
-        after_epoch[0]
-    );
+    assert!((after_epoch[0] + 0.208).abs() < 1e-3, "epoch 1 ends at {}", after_epoch[0]);
     for pair in after_epoch.windows(2) {
-        assert!(
-            pair[1] < pair[0],
-            "Rprop moves the same way every epoch: {after_epoch:?}"
-        );
+        assert!(pair[1] < pair[0], "Rprop moves the same way every epoch: {after_epoch:?}");
     }
-    assert!(
-        w_rprop[0] < -5.0,
-        "Rprop drifted only to {} after 5 epochs",
-        w_rprop[0]
-    );
-    assert!(
-        w_sgd[0].abs() < 1e-5,
-        "SGD comes back to the start: {}",
-        w_sgd[0]
-    );
+    assert!(w_rprop[0] < -5.0, "Rprop drifted only to {} after 5 epochs", w_rprop[0]);
+    assert!(w_sgd[0].abs() < 1e-5, "SGD comes back to the start: {}", w_sgd[0]);
 
     // Full batch, Rprop does the right thing: a zero gradient never moves the weight.
     // (The exact sum is 0; the f32 sum above may be off by an ulp, whose sign Rprop

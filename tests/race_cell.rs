@@ -60,12 +60,7 @@ fn page() -> Page {
         entrants.push(Entrant { key, optimizer: attr(tag, "data-optimizer").unwrap(), options });
     }
     let hidden = value_of(&html, "race-hidden").split(',').map(|s| s.trim().parse().unwrap()).collect();
-    Page {
-        entrants,
-        epochs: value_of(&html, "race-epochs").parse().unwrap(),
-        batch: value_of(&html, "race-batch").parse().unwrap(),
-        hidden,
-    }
+    Page { entrants, epochs: value_of(&html, "race-epochs").parse().unwrap(), batch: value_of(&html, "race-batch").parse().unwrap(), hidden }
 }
 
 /// Train one entrant with the page's settings; the final validation accuracy.

@@ -7,7 +7,7 @@
 
 use descent::data::{Mnist, Split};
 use descent::nn::{Activation, Mlp, MlpSpec};
-use descent::train::{Status, Trainer, TrainConfig};
+use descent::train::{Status, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
 

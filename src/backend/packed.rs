@@ -305,7 +305,8 @@ mod tests {
     #[test]
     fn matches_reference_on_awkward_shapes() {
         let mut rng = Rng::new(8);
-        let shapes = [(1, 1, 1), (1, 300, 9), (9, 300, 1), (4, 8, 8), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (128, 64, 784), (3, 513, 70)];
+        let shapes =
+            [(1, 1, 1), (1, 300, 9), (9, 300, 1), (4, 8, 8), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (128, 64, 784), (3, 513, 70)];
         for &(m, k, n) in &shapes {
             for (ta, tb) in [(Op::N, Op::N), (Op::N, Op::T), (Op::T, Op::N), (Op::T, Op::T)] {
                 let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();

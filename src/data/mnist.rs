@@ -85,11 +85,7 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>> {
     check_magic(be_u32(&raw, 0, what)?, LABELS_MAGIC, what)?;
     let count = be_u32(&raw, 4, what)? as usize;
     ensure!(count <= MAX_ITEMS, "{what}: header claims {count} labels, which is not plausible");
-    ensure!(
-        raw.len() >= 8 + count,
-        "{what}: truncated file: header promises {count} labels but only {} are present",
-        raw.len().saturating_sub(8)
-    );
+    ensure!(raw.len() >= 8 + count, "{what}: truncated file: header promises {count} labels but only {} are present", raw.len().saturating_sub(8));
     let labels = raw[8..8 + count].to_vec();
     if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
         bail!("{what}: label {l} at index {i} is not a digit 0–9");
@@ -152,12 +148,7 @@ mod tests {
     use super::*;
 
     fn tiny() -> Mnist {
-        Mnist {
-            images: (0..2 * 4).map(|i| (i * 30) as f32 / 255.0).collect(),
-            labels: vec![3, 7],
-            rows: 2,
-            cols: 2,
-        }
+        Mnist { images: (0..2 * 4).map(|i| (i * 30) as f32 / 255.0).collect(), labels: vec![3, 7], rows: 2, cols: 2 }
     }
 
     #[test]

@@ -18,12 +18,7 @@ pub struct Dataset {
 impl Dataset {
     pub fn new(x: Vec<f32>, labels: Vec<u8>, features: usize, classes: usize) -> Result<Dataset> {
         ensure!(features > 0, "a dataset needs at least one feature");
-        ensure!(
-            x.len() == labels.len() * features,
-            "dataset: {} values do not make {} examples of {features} features",
-            x.len(),
-            labels.len()
-        );
+        ensure!(x.len() == labels.len() * features, "dataset: {} values do not make {} examples of {features} features", x.len(), labels.len());
         if let Some(&l) = labels.iter().find(|&&l| l as usize >= classes) {
             crate::bail!("dataset: label {l} is out of range for {classes} classes");
         }
@@ -99,11 +94,7 @@ impl Split {
     pub fn holdout(data: &Dataset, n_train: usize, n_val: usize, n_test: usize, seed: u64) -> Result<Split> {
         let total = n_train + n_val + n_test;
         ensure!(n_train > 0 && n_val > 0, "a split needs at least one training and one validation example");
-        ensure!(
-            total <= data.len(),
-            "a split of {n_train} + {n_val} + {n_test} = {total} examples needs more than the {} available",
-            data.len()
-        );
+        ensure!(total <= data.len(), "a split of {n_train} + {n_val} + {n_test} = {total} examples needs more than the {} available", data.len());
         let perm = Rng::stream(seed, "split").permutation(data.len());
         Ok(Split {
             train: data.select(&perm[..n_train]),

@@ -159,10 +159,7 @@ fn describe_options(s: &Scheme) -> String {
 
 /// Refuses NaN and ±inf, naming the option and the scheme.
 fn finite(what: &str, scheme: &str, v: f32) -> Result<()> {
-    crate::ensure!(
-        v.is_finite(),
-        "Invalid {what} for {scheme} init: {v} (must be a finite number)"
-    );
+    crate::ensure!(v.is_finite(), "Invalid {what} for {scheme} init: {v} (must be a finite number)");
     Ok(())
 }
 
@@ -172,26 +169,15 @@ impl Init {
     /// number, or a value [`Init::validate`] refuses gives an error saying which and why.
     pub fn from_json(v: &Value) -> Result<Init> {
         let Some(obj) = v.as_object() else {
-            crate::bail!(
-                "An init must be a JSON object like {{\"scheme\": \"xavier_uniform\"}}, got {v}"
-            );
+            crate::bail!("An init must be a JSON object like {{\"scheme\": \"xavier_uniform\"}}, got {v}");
         };
         let name = match obj.get("scheme") {
             Some(Value::String(s)) => s.as_str(),
             Some(other) => crate::bail!("The init \"scheme\" must be a string, got {other}"),
-            None => crate::bail!(
-                "The init is missing \"scheme\"; valid schemes: {}",
-                scheme_names().collect::<Vec<_>>().join(", ")
-            ),
+            None => crate::bail!("The init is missing \"scheme\"; valid schemes: {}", scheme_names().collect::<Vec<_>>().join(", ")),
         };
-        let Some(scheme) = SCHEMES
-            .iter()
-            .find(|s| s.name == name || s.aliases.contains(&name))
-        else {
-            let aliases: Vec<&str> = SCHEMES
-                .iter()
-                .flat_map(|s| s.aliases.iter().copied())
-                .collect();
+        let Some(scheme) = SCHEMES.iter().find(|s| s.name == name || s.aliases.contains(&name)) else {
+            let aliases: Vec<&str> = SCHEMES.iter().flat_map(|s| s.aliases.iter().copied()).collect();
             crate::bail!(
                 "Unknown init scheme '{name}'; valid schemes: {} (aliases: {})",
                 scheme_names().collect::<Vec<_>>().join(", "),
@@ -205,46 +191,25 @@ impl Init {
                 scheme.name,
                 describe_options(scheme)
             );
-            crate::ensure!(
-                value.is_number(),
-                "Init option '{key}' of '{}' must be a number, got {value}",
-                scheme.name
-            );
+            crate::ensure!(value.is_number(), "Init option '{key}' of '{}' must be a number, got {value}", scheme.name);
         }
         for (o, _) in scheme.options.iter().filter(|(_, d)| d.is_none()) {
-            crate::ensure!(
-                obj.contains_key(*o),
-                "Init scheme '{}' needs option '{o}'",
-                scheme.name
-            );
+            crate::ensure!(obj.contains_key(*o), "Init scheme '{}' needs option '{o}'", scheme.name);
         }
         // Every option is now known and numeric; absent ones take the table's default.
         let opt = |o: &str| -> f32 {
             match obj.get(o).and_then(Value::as_f64) {
                 Some(x) => x as f32, // out of f32 range becomes ±inf, which validate refuses
                 // Required options were checked above, so a missing one always has a default.
-                None => scheme
-                    .options
-                    .iter()
-                    .find(|(k, _)| *k == o)
-                    .and_then(|(_, d)| *d)
-                    .unwrap_or(f32::NAN),
+                None => scheme.options.iter().find(|(k, _)| *k == o).and_then(|(_, d)| *d).unwrap_or(f32::NAN),
             }
         };
         let init = match scheme.name {
             "default" => Init::Default,
             "zeros" => Init::Zeros,
-            "constant" => Init::Constant {
-                value: opt("value"),
-            },
-            "uniform" => Init::Uniform {
-                a: opt("a"),
-                b: opt("b"),
-            },
-            "normal" => Init::Normal {
-                mean: opt("mean"),
-                std: opt("std"),
-            },
+            "constant" => Init::Constant { value: opt("value") },
+            "uniform" => Init::Uniform { a: opt("a"), b: opt("b") },
+            "normal" => Init::Normal { mean: opt("mean"), std: opt("std") },
             "xavier_uniform" => Init::XavierUniform { gain: opt("gain") },
             "xavier_normal" => Init::XavierNormal { gain: opt("gain") },
             "kaiming_uniform" => Init::KaimingUniform { gain: opt("gain") },
@@ -268,10 +233,7 @@ impl Init {
                 if a > b {
                     crate::bail!("Invalid uniform bounds: a={a} > b={b} (need a <= b)");
                 }
-                crate::ensure!(
-                    (b - a).is_finite(),
-                    "Invalid uniform bounds: b - a = {b} - {a} overflows f32"
-                );
+                crate::ensure!((b - a).is_finite(), "Invalid uniform bounds: b - a = {b} - {a} overflows f32");
             }
             Init::Normal { mean, std } => {
                 finite("mean", name, mean)?;
@@ -280,10 +242,7 @@ impl Init {
                     crate::bail!("Invalid std for normal init: {std} (must be >= 0)");
                 }
             }
-            Init::XavierUniform { gain }
-            | Init::XavierNormal { gain }
-            | Init::KaimingUniform { gain }
-            | Init::KaimingNormal { gain } => {
+            Init::XavierUniform { gain } | Init::XavierNormal { gain } | Init::KaimingUniform { gain } | Init::KaimingNormal { gain } => {
                 finite("gain", name, gain)?;
                 // NaN was refused just above, so `<` decides.
                 if gain < 0.0 {
@@ -319,17 +278,10 @@ impl Init {
             Init::Default => (0.0, 1.0 / (3.0 * fi)), // U(-r, r): r² / 3 with r² = 1/fan_in
             Init::Zeros => (0.0, 0.0),
             Init::Constant { value } => (value as f64, 0.0),
-            Init::Uniform { a, b } => (
-                (a as f64 + b as f64) / 2.0,
-                (b as f64 - a as f64).powi(2) / 12.0,
-            ),
+            Init::Uniform { a, b } => ((a as f64 + b as f64) / 2.0, (b as f64 - a as f64).powi(2) / 12.0),
             Init::Normal { mean, std } => (mean as f64, (std as f64).powi(2)),
-            Init::XavierUniform { gain } | Init::XavierNormal { gain } => {
-                (0.0, (gain as f64).powi(2) * 2.0 / (fi + fo))
-            }
-            Init::KaimingUniform { gain } | Init::KaimingNormal { gain } => {
-                (0.0, (gain as f64).powi(2) / fi)
-            }
+            Init::XavierUniform { gain } | Init::XavierNormal { gain } => (0.0, (gain as f64).powi(2) * 2.0 / (fi + fo)),
+            Init::KaimingUniform { gain } | Init::KaimingNormal { gain } => (0.0, (gain as f64).powi(2) / fi),
         })
     }
 
@@ -345,9 +297,7 @@ impl Init {
             Init::Uniform { a, b } => (0..n).map(|_| rng.uniform(a, b)).collect(),
             Init::Normal { mean, std } => (0..n).map(|_| rng.normal(mean, std)).collect(),
             // r = gain·sqrt(6/(fan_in + fan_out))
-            Init::XavierUniform { gain } => {
-                uniform_sym(n, gain as f64 * (6.0 / (fi + fo)).sqrt(), rng)
-            }
+            Init::XavierUniform { gain } => uniform_sym(n, gain as f64 * (6.0 / (fi + fo)).sqrt(), rng),
             // σ = gain·sqrt(2/(fan_in + fan_out))
             Init::XavierNormal { gain } => normal0(n, gain as f64 * (2.0 / (fi + fo)).sqrt(), rng),
             // r = sqrt(3)·σ = gain·sqrt(3/fan_in)
@@ -372,14 +322,8 @@ impl Init {
 
 /// Refuses an empty layer and returns the weight count `fan_out·fan_in`.
 fn check_fans(fan_in: usize, fan_out: usize) -> Result<usize> {
-    crate::ensure!(
-        fan_in > 0,
-        "Invalid fan_in: 0 (a layer needs at least one input; fan_out={fan_out})"
-    );
-    crate::ensure!(
-        fan_out > 0,
-        "Invalid fan_out: 0 (a layer needs at least one output; fan_in={fan_in})"
-    );
+    crate::ensure!(fan_in > 0, "Invalid fan_in: 0 (a layer needs at least one input; fan_out={fan_out})");
+    crate::ensure!(fan_out > 0, "Invalid fan_out: 0 (a layer needs at least one output; fan_in={fan_in})");
     match fan_in.checked_mul(fan_out) {
         Some(n) => Ok(n),
         None => crate::bail!("A layer of {fan_out}×{fan_in} weights is too large"),
@@ -402,8 +346,7 @@ fn normal0(n: usize, std: f64, rng: &mut Rng) -> Vec<f32> {
 /// (default 0.01); `selu` → 3/4. Like PyTorch, `param` is ignored by the others.
 pub fn calculate_gain(nonlinearity: &str, param: Option<f32>) -> Result<f32> {
     Ok(match nonlinearity {
-        "linear" | "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d"
-        | "conv_transpose3d" | "sigmoid" => 1.0,
+        "linear" | "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d" | "sigmoid" => 1.0,
         "tanh" => 5.0 / 3.0,
         "relu" => SQRT_2,
         "leaky_relu" => {
@@ -444,17 +387,9 @@ mod tests {
                 let init = Init::from_json(&v).unwrap();
                 assert_eq!(init.name(), s.name, "{alias}");
                 let back = serde_json::to_value(&init).unwrap();
-                assert_eq!(
-                    back.as_object().unwrap().len(),
-                    s.options.len() + 1,
-                    "{alias}: {back}"
-                );
+                assert_eq!(back.as_object().unwrap().len(), s.options.len() + 1, "{alias}: {back}");
                 for (o, d) in s.options {
-                    assert_eq!(
-                        back[*o].as_f64().unwrap() as f32,
-                        d.unwrap_or(0.5),
-                        "{alias}.{o}"
-                    );
+                    assert_eq!(back[*o].as_f64().unwrap() as f32, d.unwrap_or(0.5), "{alias}.{o}");
                 }
                 let via_serde: Init = serde_json::from_value(back).unwrap();
                 assert_eq!(via_serde, init, "{alias}");

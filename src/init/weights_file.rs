@@ -19,53 +19,33 @@ pub struct WeightsFile {
 impl WeightsFile {
     /// Parses and validates a weights file (see [`WeightsFile::validate`]).
     pub fn parse(json: &str) -> Result<WeightsFile> {
-        let file: WeightsFile = serde_json::from_str(json).map_err(|e| {
-            crate::Error::new(format!(
-                "Invalid weights file (expected {{\"sizes\": [784, 128, 10], \"parameters\": [...]}}): {e}"
-            ))
-        })?;
+        let file: WeightsFile = serde_json::from_str(json)
+            .map_err(|e| crate::Error::new(format!("Invalid weights file (expected {{\"sizes\": [784, 128, 10], \"parameters\": [...]}}): {e}")))?;
         file.validate()?;
         Ok(file)
     }
 
     /// Number of parameters of a plain MLP: `Σ_layers out·in + out` (saturating).
     pub fn expected_len(sizes: &[usize]) -> usize {
-        sizes
-            .windows(2)
-            .map(|w| w[1].saturating_mul(w[0]).saturating_add(w[1]))
-            .fold(0, usize::saturating_add)
+        sizes.windows(2).map(|w| w[1].saturating_mul(w[0]).saturating_add(w[1])).fold(0, usize::saturating_add)
     }
 
     /// At least two sizes, all positive; exactly [`WeightsFile::expected_len`] parameters,
     /// all finite.
     pub fn validate(&self) -> Result<()> {
         let sizes = &self.sizes;
-        crate::ensure!(
-            sizes.len() >= 2,
-            "Invalid sizes {sizes:?}: need at least 2 layer sizes (inputs and outputs)"
-        );
+        crate::ensure!(sizes.len() >= 2, "Invalid sizes {sizes:?}: need at least 2 layer sizes (inputs and outputs)");
         if let Some(i) = sizes.iter().position(|&s| s == 0) {
-            crate::bail!(
-                "Invalid sizes {sizes:?}: size {i} is 0 (every layer needs at least one unit)"
-            );
+            crate::bail!("Invalid sizes {sizes:?}: size {i} is 0 (every layer needs at least one unit)");
         }
         let expected = Self::expected_len(sizes);
         let got = self.parameters.len();
         if got != expected {
-            let terms: Vec<String> = sizes
-                .windows(2)
-                .map(|w| format!("{}×{}+{}", w[1], w[0], w[1]))
-                .collect();
-            crate::bail!(
-                "Wrong number of parameters for sizes {sizes:?}: expected {expected} ({}), got {got}",
-                terms.join(" + ")
-            );
+            let terms: Vec<String> = sizes.windows(2).map(|w| format!("{}×{}+{}", w[1], w[0], w[1])).collect();
+            crate::bail!("Wrong number of parameters for sizes {sizes:?}: expected {expected} ({}), got {got}", terms.join(" + "));
         }
         if let Some(i) = self.parameters.iter().position(|p| !p.is_finite()) {
-            crate::bail!(
-                "Invalid parameter {i}: {} (must be a finite number)",
-                self.parameters[i]
-            );
+            crate::bail!("Invalid parameter {i}: {} (must be a finite number)", self.parameters[i]);
         }
         Ok(())
     }

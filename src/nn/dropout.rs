@@ -89,7 +89,11 @@ mod tests {
         assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
         let (y2, _) = forward(&x, 0.3, true, key(9, 0), 0).unwrap();
         assert_eq!(y, y2);
-        for (other, why) in [(forward(&x, 0.3, true, key(9, 0), 1), "next step"), (forward(&x, 0.3, true, key(9, 1), 0), "next layer"), (forward(&x, 0.3, true, key(10, 0), 0), "another seed")] {
+        for (other, why) in [
+            (forward(&x, 0.3, true, key(9, 0), 1), "next step"),
+            (forward(&x, 0.3, true, key(9, 1), 0), "next layer"),
+            (forward(&x, 0.3, true, key(10, 0), 0), "another seed"),
+        ] {
             assert_ne!(other.unwrap().0, y, "{why}: a fresh mask");
         }
     }

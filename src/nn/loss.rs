@@ -90,10 +90,7 @@ pub fn mse(pred: &[f32], target: &[f32], reduction: Reduction) -> Result<(f32, V
 
 /// The predicted class of each row (first maximum wins, as `argmax`).
 pub fn argmax_rows(logits: &[f32], classes: usize) -> Vec<usize> {
-    logits
-        .chunks_exact(classes)
-        .map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best }))
-        .collect()
+    logits.chunks_exact(classes).map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })).collect()
 }
 
 #[cfg(test)]

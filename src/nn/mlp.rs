@@ -90,11 +90,7 @@ impl MlpSpec {
     }
 
     pub fn validate(&self) -> Result<()> {
-        ensure!(
-            self.sizes.len() >= 2,
-            "an MLP needs at least an input size and an output size (got {} sizes)",
-            self.sizes.len()
-        );
+        ensure!(self.sizes.len() >= 2, "an MLP needs at least an input size and an output size (got {} sizes)", self.sizes.len());
         if let Some(i) = self.sizes.iter().position(|&s| s == 0) {
             bail!("layer size {i} is 0; every layer needs at least one unit");
         }
@@ -102,10 +98,7 @@ impl MlpSpec {
         ensure!(total <= 50_000_000, "an MLP with {total} parameters is too large for the browser");
         let h = self.hidden();
         for (name, len) in [("batch_norm", self.batch_norm.len()), ("dropout", self.dropout.len())] {
-            ensure!(
-                len <= 1 || len == h,
-                "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})"
-            );
+            ensure!(len <= 1 || len == h, "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})");
         }
         for &p in &self.dropout {
             dropout::check_p(p)?;
@@ -247,12 +240,7 @@ impl Mlp {
     }
 
     pub fn set_parameters(&mut self, p: &[f32]) -> Result<()> {
-        ensure!(
-            p.len() == self.params.len(),
-            "this network has {} parameters but {} values were given",
-            self.params.len(),
-            p.len()
-        );
+        ensure!(p.len() == self.params.len(), "this network has {} parameters but {} values were given", self.params.len(), p.len());
         if let Some(i) = p.iter().position(|v| !v.is_finite()) {
             bail!("parameter {i} is {} ; parameters must be finite numbers", p[i]);
         }

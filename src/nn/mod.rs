@@ -21,11 +21,6 @@ use crate::{ensure, Result};
 /// Check that `x` holds `batch` rows of `features` values; the message names what was given.
 pub(crate) fn check_batch(what: &str, x: &[f32], batch: usize, features: usize) -> Result<()> {
     ensure!(batch > 0, "{what}: the batch size must be at least 1");
-    ensure!(
-        x.len() == batch * features,
-        "{what}: expected {batch} × {features} = {} values, got {}",
-        batch * features,
-        x.len()
-    );
+    ensure!(x.len() == batch * features, "{what}: expected {batch} × {features} = {} values, got {}", batch * features, x.len());
     Ok(())
 }

@@ -39,7 +39,13 @@ impl Penalty {
         }
         let mut value = 0f64;
         for (g, &v) in grad.iter_mut().zip(w) {
-            let sign = if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+            let sign = if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             *g += self.l1 * sign + self.l2 * v;
             value += self.l1 as f64 * v.abs() as f64 + 0.5 * self.l2 as f64 * (v as f64) * (v as f64);
         }

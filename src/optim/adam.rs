@@ -37,9 +37,7 @@
 //! it off lets a notebook cell show why Adam needs it. Otherwise none in the arithmetic.
 //! Validation is a little stricter: every value must be finite.
 
-use super::{
-    check_lengths, check_lr, check_non_negative, lerp, powf_step, Num, Optimizer, Options,
-};
+use super::{check_lengths, check_lr, check_non_negative, lerp, powf_step, Num, Optimizer, Options};
 use crate::{ensure, Result};
 use serde::Serialize;
 use serde_json::Value;
@@ -85,16 +83,8 @@ impl Default for AdamConfig {
 impl AdamConfig {
     /// The option names [`AdamConfig::from_json`] understands: PyTorch's, in its order,
     /// then ours.
-    pub const OPTIONS: &'static [&'static str] = &[
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "amsgrad",
-        "maximize",
-        "decoupled_weight_decay",
-        "bias_correction",
-    ];
+    pub const OPTIONS: &'static [&'static str] =
+        &["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "decoupled_weight_decay", "bias_correction"];
 
     /// Read PyTorch-named options (`{"lr": 0.01, "betas": [0.9, 0.99]}`); absent keys keep
     /// their defaults, unknown keys are errors.
@@ -118,11 +108,7 @@ impl AdamConfig {
         check_lr(self.lr)?;
         check_non_negative("epsilon", self.eps)?;
         for (index, beta) in [self.betas.0, self.betas.1].into_iter().enumerate() {
-            ensure!(
-                beta.is_finite() && (0.0..1.0).contains(&beta),
-                "Invalid beta parameter at index {index}: {} (need 0 <= beta < 1)",
-                Num(beta)
-            );
+            ensure!(beta.is_finite() && (0.0..1.0).contains(&beta), "Invalid beta parameter at index {index}: {} (need 0 <= beta < 1)", Num(beta));
         }
         check_non_negative("weight_decay", self.weight_decay)?;
         Ok(())
@@ -167,15 +153,7 @@ impl Default for AdamWConfig {
 impl AdamWConfig {
     /// The option names [`AdamWConfig::from_json`] understands: PyTorch's, in its order,
     /// then ours.
-    pub const OPTIONS: &'static [&'static str] = &[
-        "lr",
-        "betas",
-        "eps",
-        "weight_decay",
-        "amsgrad",
-        "maximize",
-        "bias_correction",
-    ];
+    pub const OPTIONS: &'static [&'static str] = &["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "bias_correction"];
 
     /// Read PyTorch-named options; absent keys keep their defaults, unknown keys are errors.
     pub fn from_json(options: &Value) -> Result<AdamWConfig> {
@@ -226,13 +204,7 @@ impl Adam {
     /// An Adam optimizer; errors name the first invalid value.
     pub fn new(cfg: AdamConfig) -> Result<Adam> {
         cfg.validate()?;
-        Ok(Adam {
-            cfg,
-            step: 0,
-            exp_avg: Vec::new(),
-            exp_avg_sq: Vec::new(),
-            max_exp_avg_sq: Vec::new(),
-        })
+        Ok(Adam { cfg, step: 0, exp_avg: Vec::new(), exp_avg_sq: Vec::new(), max_exp_avg_sq: Vec::new() })
     }
 
     /// The hyperparameters in use (the learning rate reflects [`Optimizer::set_lr`]).
@@ -278,14 +250,8 @@ impl Optimizer for Adam {
 
         // Scalar work in f64, as PyTorch does it in Python floats.
         let (beta1, beta2) = c.betas;
-        let (bias_correction1, bias_correction2) = if c.bias_correction {
-            (
-                1.0 - powf_step(beta1, self.step),
-                1.0 - powf_step(beta2, self.step),
-            )
-        } else {
-            (1.0, 1.0)
-        };
+        let (bias_correction1, bias_correction2) =
+            if c.bias_correction { (1.0 - powf_step(beta1, self.step), 1.0 - powf_step(beta2, self.step)) } else { (1.0, 1.0) };
         let step_size = (c.lr / bias_correction1) as f32; // γ / c₁
         let bias_correction2_sqrt = bias_correction2.powf(0.5) as f32; // √c₂ (Python: c₂**0.5)
         let decay_factor = (1.0 - c.lr * c.weight_decay) as f32; // 1 − γλ
@@ -379,9 +345,7 @@ pub struct AdamW {
 impl AdamW {
     /// An AdamW optimizer; errors name the first invalid value.
     pub fn new(cfg: AdamWConfig) -> Result<AdamW> {
-        Ok(AdamW {
-            inner: Adam::new(cfg.into())?,
-        })
+        Ok(AdamW { inner: Adam::new(cfg.into())? })
     }
 
     /// The hyperparameters in use, as the equivalent Adam configuration.
@@ -427,11 +391,7 @@ mod tests {
     #[test]
     fn first_step_moves_every_weight_by_about_lr() {
         // With bias correction, m̂ = g and v̂ = g², so the first step is γ·sign(g).
-        let mut opt = Adam::new(AdamConfig {
-            lr: 0.1,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut opt = Adam::new(AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
         let mut p = [0.0, 0.0, 0.0];
         opt.step(&mut p, &[1e-3, -5.0, 300.0]).unwrap();
         for (got, want) in p.iter().zip([-0.1, 0.1, -0.1]) {
@@ -443,11 +403,7 @@ mod tests {
     fn without_bias_correction_the_raw_moments_are_used() {
         // m = 0.1·g and v = 0.001·g², so the first step is γ·0.1/√0.001 ≈ 3.16·γ: larger
         // than the corrected γ, because v starts further below its target than m does.
-        let cfg = AdamConfig {
-            lr: 0.1,
-            bias_correction: false,
-            ..Default::default()
-        };
+        let cfg = AdamConfig { lr: 0.1, bias_correction: false, ..Default::default() };
         let mut opt = Adam::new(cfg).unwrap();
         let mut p = [0.0];
         opt.step(&mut p, &[2.0]).unwrap();
@@ -460,11 +416,7 @@ mod tests {
     #[test]
     fn adamw_shrinks_weights_before_the_update() {
         // A zero gradient leaves m = v = 0, so only the decay acts: θ·(1 − γλ).
-        let cfg = AdamWConfig {
-            lr: 0.1,
-            weight_decay: 0.5,
-            ..Default::default()
-        };
+        let cfg = AdamWConfig { lr: 0.1, weight_decay: 0.5, ..Default::default() };
         let mut opt = AdamW::new(cfg).unwrap();
         let mut p = [2.0];
         opt.step(&mut p, &[0.0]).unwrap();

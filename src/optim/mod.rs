@@ -84,12 +84,7 @@ pub trait Optimizer {
 /// Copy every state tensor and the step count of `from` into `to` (same kind of
 /// optimizer, same configuration), so that both continue with the same numbers.
 pub fn copy_state(from: &dyn Optimizer, to: &mut dyn Optimizer) -> Result<()> {
-    ensure!(
-        from.name() == to.name(),
-        "cannot copy {} state into {}",
-        from.name(),
-        to.name()
-    );
+    ensure!(from.name() == to.name(), "cannot copy {} state into {}", from.name(), to.name());
     for (key, values) in from.state() {
         to.set_state(key, values)?;
     }
@@ -110,10 +105,7 @@ pub fn build(name: &str, options: &Value) -> Result<Box<dyn Optimizer>> {
         "rmsprop" => Box::new(RmsProp::new(RmsPropConfig::from_json(options)?)?),
         "adam" => Box::new(Adam::new(AdamConfig::from_json(options)?)?),
         "adamw" => Box::new(AdamW::new(AdamWConfig::from_json(options)?)?),
-        other => bail!(
-            "unknown optimizer '{other}'; expected one of {}",
-            NAMES.join(", ")
-        ),
+        other => bail!("unknown optimizer '{other}'; expected one of {}", NAMES.join(", ")),
     })
 }
 
@@ -126,22 +118,14 @@ pub(crate) struct Options<'a> {
 
 impl<'a> Options<'a> {
     /// `allowed` lists the option names the optimizer understands, in PyTorch's order.
-    pub(crate) fn new(
-        optimizer: &'static str,
-        value: &'a Value,
-        allowed: &[&str],
-    ) -> Result<Options<'a>> {
+    pub(crate) fn new(optimizer: &'static str, value: &'a Value, allowed: &[&str]) -> Result<Options<'a>> {
         let map = match value {
             Value::Null => None,
             Value::Object(map) => Some(map),
             other => bail!("options for {optimizer} must be a JSON object, got {other}"),
         };
         for key in map.into_iter().flat_map(|m| m.keys()) {
-            ensure!(
-                allowed.contains(&key.as_str()),
-                "unknown option '{key}' for {optimizer}; expected one of {}",
-                allowed.join(", ")
-            );
+            ensure!(allowed.contains(&key.as_str()), "unknown option '{key}' for {optimizer}; expected one of {}", allowed.join(", "));
         }
         Ok(Options { optimizer, map })
     }
@@ -156,10 +140,7 @@ impl<'a> Options<'a> {
             None => Ok(default),
             Some(v) => match v.as_f64() {
                 Some(x) => Ok(x),
-                None => bail!(
-                    "option '{key}' for {} must be a number, got {v}",
-                    self.optimizer
-                ),
+                None => bail!("option '{key}' for {} must be a number, got {v}", self.optimizer),
             },
         }
     }
@@ -169,10 +150,7 @@ impl<'a> Options<'a> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => bail!(
-                "option '{key}' for {} must be true or false, got {v}",
-                self.optimizer
-            ),
+            Some(v) => bail!("option '{key}' for {} must be true or false, got {v}", self.optimizer),
         }
     }
 
@@ -184,15 +162,9 @@ impl<'a> Options<'a> {
         match v.as_array().map(|a| a.as_slice()) {
             Some([a, b]) => match (a.as_f64(), b.as_f64()) {
                 (Some(a), Some(b)) => Ok((a, b)),
-                _ => bail!(
-                    "option '{key}' for {} must hold two numbers, got {v}",
-                    self.optimizer
-                ),
+                _ => bail!("option '{key}' for {} must hold two numbers, got {v}", self.optimizer),
             },
-            _ => bail!(
-                "option '{key}' for {} must be a list of two numbers, got {v}",
-                self.optimizer
-            ),
+            _ => bail!("option '{key}' for {} must be a list of two numbers, got {v}", self.optimizer),
         }
     }
 }
@@ -216,45 +188,28 @@ impl std::fmt::Display for Num {
 
 /// PyTorch's learning-rate check (`0 <= lr`), plus finiteness.
 pub(crate) fn check_lr(lr: f64) -> Result<()> {
-    ensure!(
-        lr.is_finite() && lr >= 0.0,
-        "Invalid learning rate: {}",
-        Num(lr)
-    );
+    ensure!(lr.is_finite() && lr >= 0.0, "Invalid learning rate: {}", Num(lr));
     Ok(())
 }
 
 /// A hyperparameter that must be a finite number >= 0, with PyTorch's wording
 /// (`Invalid momentum value: -1`).
 pub(crate) fn check_non_negative(what: &str, value: f64) -> Result<()> {
-    ensure!(
-        value.is_finite() && value >= 0.0,
-        "Invalid {what} value: {}",
-        Num(value)
-    );
+    ensure!(value.is_finite() && value >= 0.0, "Invalid {what} value: {}", Num(value));
     Ok(())
 }
 
 /// A hyperparameter that must lie in `[0, 1]` (stricter than PyTorch, which lets values
 /// outside this range through and then produces meaningless averages).
 pub(crate) fn check_unit(what: &str, value: f64) -> Result<()> {
-    ensure!(
-        value.is_finite() && (0.0..=1.0).contains(&value),
-        "Invalid {what} value: {} (need 0 <= {what} <= 1)",
-        Num(value)
-    );
+    ensure!(value.is_finite() && (0.0..=1.0).contains(&value), "Invalid {what} value: {} (need 0 <= {what} <= 1)", Num(value));
     Ok(())
 }
 
 /// The length checks every `step` starts with. `state_len` is the parameter count the
 /// state was created for, `None` before the first step.
 pub(crate) fn check_lengths(state_len: Option<usize>, params: &[f32], grads: &[f32]) -> Result<()> {
-    ensure!(
-        params.len() == grads.len(),
-        "got {} parameters but {} gradients; they must have the same length",
-        params.len(),
-        grads.len()
-    );
+    ensure!(params.len() == grads.len(), "got {} parameters but {} gradients; they must have the same length", params.len(), grads.len());
     if let Some(n) = state_len {
         ensure!(
             n == params.len(),
@@ -328,10 +283,7 @@ mod tests {
             for options in [Value::Null, json!({})] {
                 let opt = build(name, &options).unwrap();
                 assert_eq!(opt.name(), *name);
-                assert!(
-                    opt.state().is_empty(),
-                    "{name}: state before the first step"
-                );
+                assert!(opt.state().is_empty(), "{name}: state before the first step");
             }
         }
     }
@@ -370,13 +322,7 @@ mod tests {
         // (start, end, weight, expected, reason)
         let rows: &[(f32, f32, f32, f32, &str)] = &[
             (1.0, 3.0, 0.0, 1.0, "weight 0 gives start exactly"),
-            (
-                1.0,
-                3.0,
-                1.0,
-                3.0,
-                "weight 1 gives end exactly (large-weight form)",
-            ),
+            (1.0, 3.0, 1.0, 3.0, "weight 1 gives end exactly (large-weight form)"),
             (1.0, 3.0, 0.25, 1.5, "small-weight form"),
             (1.0, 3.0, 0.75, 2.5, "large-weight form"),
         ];
@@ -388,15 +334,9 @@ mod tests {
     #[test]
     fn length_checks_name_both_lengths() {
         let err = check_lengths(Some(10), &[0.0; 12], &[0.0; 12]).unwrap_err();
-        assert!(
-            err.message().contains("holds 10 values but 12 parameters"),
-            "{err}"
-        );
+        assert!(err.message().contains("holds 10 values but 12 parameters"), "{err}");
         let err = check_lengths(None, &[0.0; 3], &[0.0; 2]).unwrap_err();
-        assert!(
-            err.message().contains("3 parameters but 2 gradients"),
-            "{err}"
-        );
+        assert!(err.message().contains("3 parameters but 2 gradients"), "{err}");
         assert!(check_lengths(Some(3), &[0.0; 3], &[0.0; 3]).is_ok());
     }
 }

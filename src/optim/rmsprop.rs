@@ -58,29 +58,13 @@ pub struct RmsPropConfig {
 
 impl Default for RmsPropConfig {
     fn default() -> Self {
-        RmsPropConfig {
-            lr: 0.01,
-            alpha: 0.99,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            centered: false,
-            maximize: false,
-        }
+        RmsPropConfig { lr: 0.01, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false, maximize: false }
     }
 }
 
 impl RmsPropConfig {
     /// The option names [`RmsPropConfig::from_json`] understands, in PyTorch's order.
-    pub const OPTIONS: &'static [&'static str] = &[
-        "lr",
-        "alpha",
-        "eps",
-        "weight_decay",
-        "momentum",
-        "centered",
-        "maximize",
-    ];
+    pub const OPTIONS: &'static [&'static str] = &["lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"];
 
     /// Read PyTorch-named options (`{"lr": 0.01, "centered": true}`); absent keys keep
     /// their defaults, unknown keys are errors.
@@ -127,13 +111,7 @@ impl RmsProp {
     /// An RMSprop optimizer; errors name the first invalid value.
     pub fn new(cfg: RmsPropConfig) -> Result<RmsProp> {
         cfg.validate()?;
-        Ok(RmsProp {
-            cfg,
-            step: 0,
-            square_avg: Vec::new(),
-            grad_avg: Vec::new(),
-            momentum_buffer: Vec::new(),
-        })
+        Ok(RmsProp { cfg, step: 0, square_avg: Vec::new(), grad_avg: Vec::new(), momentum_buffer: Vec::new() })
     }
 
     /// The hyperparameters in use (the learning rate reflects [`Optimizer::set_lr`]).
@@ -155,11 +133,7 @@ impl Optimizer for RmsProp {
             let n = params.len();
             self.square_avg = vec![0.0; n];
             self.grad_avg = if c.centered { vec![0.0; n] } else { Vec::new() };
-            self.momentum_buffer = if c.momentum > 0.0 {
-                vec![0.0; n]
-            } else {
-                Vec::new()
-            };
+            self.momentum_buffer = if c.momentum > 0.0 { vec![0.0; n] } else { Vec::new() };
         }
         self.step += 1;
 
@@ -271,12 +245,7 @@ mod tests {
     #[test]
     fn eps_is_added_outside_the_square_root() {
         // v = (1−α)·g² = 0.5·4 = 2 → a = √2 + 1, θ = −γ·g/a.
-        let cfg = RmsPropConfig {
-            lr: 1.0,
-            alpha: 0.5,
-            eps: 1.0,
-            ..Default::default()
-        };
+        let cfg = RmsPropConfig { lr: 1.0, alpha: 0.5, eps: 1.0, ..Default::default() };
         let mut opt = RmsProp::new(cfg).unwrap();
         let mut p = [0.0];
         opt.step(&mut p, &[2.0]).unwrap();
@@ -289,30 +258,13 @@ mod tests {
         // (centered, momentum, expected state names, reason)
         let rows: &[(bool, f64, &[&str], &str)] = &[
             (false, 0.0, &["square_avg"], "plain RMSprop keeps only v"),
-            (
-                true,
-                0.0,
-                &["square_avg", "grad_avg"],
-                "centred adds the mean gradient",
-            ),
-            (
-                false,
-                0.9,
-                &["square_avg", "momentum_buffer"],
-                "momentum adds a buffer",
-            ),
+            (true, 0.0, &["square_avg", "grad_avg"], "centred adds the mean gradient"),
+            (false, 0.9, &["square_avg", "momentum_buffer"], "momentum adds a buffer"),
         ];
         for &(centered, momentum, names, reason) in rows {
-            let cfg = RmsPropConfig {
-                centered,
-                momentum,
-                ..Default::default()
-            };
+            let cfg = RmsPropConfig { centered, momentum, ..Default::default() };
             let mut opt = RmsProp::new(cfg).unwrap();
-            assert!(
-                opt.state().is_empty(),
-                "{reason}: empty before the first step"
-            );
+            assert!(opt.state().is_empty(), "{reason}: empty before the first step");
             opt.step(&mut [1.0, 2.0], &[0.5, -0.5]).unwrap();
             let got: Vec<_> = opt.state().iter().map(|(k, _)| *k).collect();
             assert_eq!(got, names, "{reason}");

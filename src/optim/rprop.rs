@@ -55,12 +55,7 @@ pub struct RpropConfig {
 
 impl Default for RpropConfig {
     fn default() -> Self {
-        RpropConfig {
-            lr: 0.01,
-            etas: (0.5, 1.2),
-            step_sizes: (1e-6, 50.0),
-            maximize: false,
-        }
+        RpropConfig { lr: 0.01, etas: (0.5, 1.2), step_sizes: (1e-6, 50.0), maximize: false }
     }
 }
 
@@ -118,12 +113,7 @@ impl Rprop {
     /// An Rprop optimizer; errors name the first invalid value.
     pub fn new(cfg: RpropConfig) -> Result<Rprop> {
         cfg.validate()?;
-        Ok(Rprop {
-            cfg,
-            step: 0,
-            step_size: Vec::new(),
-            prev: Vec::new(),
-        })
+        Ok(Rprop { cfg, step: 0, step_size: Vec::new(), prev: Vec::new() })
     }
 
     /// The hyperparameters in use.
@@ -231,11 +221,7 @@ mod tests {
             (2.5, 1.0, "positive"),
             (-1e-30, -1.0, "tiny negative is still negative"),
             (0.0, 0.0, "zero has no sign"),
-            (
-                -0.0,
-                0.0,
-                "negative zero has no sign either (signum would say -1)",
-            ),
+            (-0.0, 0.0, "negative zero has no sign either (signum would say -1)"),
         ];
         for &(x, want, reason) in rows {
             assert_eq!(sign(x), want, "{reason}");
@@ -245,11 +231,7 @@ mod tests {
 
     #[test]
     fn step_size_grows_then_shrinks_and_skips() {
-        let mut opt = Rprop::new(RpropConfig {
-            lr: 0.1,
-            ..Default::default()
-        })
-        .unwrap();
+        let mut opt = Rprop::new(RpropConfig { lr: 0.1, ..Default::default() }).unwrap();
         let mut p = [0.0];
         opt.step(&mut p, &[1.0]).unwrap(); // first step: Δ = lr
         assert_eq!(p, [-0.1]);
@@ -265,10 +247,7 @@ mod tests {
 
     #[test]
     fn first_step_size_is_clamped() {
-        let cfg = RpropConfig {
-            lr: 100.0,
-            ..Default::default()
-        };
+        let cfg = RpropConfig { lr: 100.0, ..Default::default() };
         let mut opt = Rprop::new(cfg).unwrap();
         let mut p = [0.0];
         opt.step(&mut p, &[-1.0]).unwrap();

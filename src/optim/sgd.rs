@@ -52,27 +52,13 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        SgdConfig {
-            lr: 1e-3,
-            momentum: 0.0,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-            maximize: false,
-        }
+        SgdConfig { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
     }
 }
 
 impl SgdConfig {
     /// The option names [`SgdConfig::from_json`] understands, in PyTorch's order.
-    pub const OPTIONS: &'static [&'static str] = &[
-        "lr",
-        "momentum",
-        "dampening",
-        "weight_decay",
-        "nesterov",
-        "maximize",
-    ];
+    pub const OPTIONS: &'static [&'static str] = &["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"];
 
     /// Read PyTorch-named options (`{"lr": 0.1, "momentum": 0.9}`); absent keys keep their
     /// defaults, unknown keys are errors. Values are checked later, by [`Sgd::new`].
@@ -122,12 +108,7 @@ impl Sgd {
     /// An SGD optimizer; errors name the first invalid value.
     pub fn new(cfg: SgdConfig) -> Result<Sgd> {
         cfg.validate()?;
-        Ok(Sgd {
-            cfg,
-            len: None,
-            step: 0,
-            momentum_buffer: Vec::new(),
-        })
+        Ok(Sgd { cfg, len: None, step: 0, momentum_buffer: Vec::new() })
     }
 
     /// The hyperparameters in use (the learning rate reflects [`Optimizer::set_lr`]).
@@ -235,10 +216,7 @@ mod tests {
 
     #[test]
     fn plain_step_is_lr_times_gradient() {
-        let mut opt = sgd(SgdConfig {
-            lr: 0.5,
-            ..Default::default()
-        });
+        let mut opt = sgd(SgdConfig { lr: 0.5, ..Default::default() });
         let mut p = [1.0, -2.0];
         opt.step(&mut p, &[2.0, -4.0]).unwrap();
         assert_eq!(p, [0.0, 0.0]);
@@ -248,12 +226,7 @@ mod tests {
     #[test]
     fn first_momentum_step_is_undamped() {
         // b_1 = g even with dampening 0.5; b_2 = 0.9·b_1 + 0.5·g.
-        let cfg = SgdConfig {
-            lr: 1.0,
-            momentum: 0.9,
-            dampening: 0.5,
-            ..Default::default()
-        };
+        let cfg = SgdConfig { lr: 1.0, momentum: 0.9, dampening: 0.5, ..Default::default() };
         let mut opt = sgd(cfg);
         let mut p = [0.0];
         opt.step(&mut p, &[1.0]).unwrap();
@@ -266,12 +239,7 @@ mod tests {
     #[test]
     fn nesterov_looks_ahead() {
         // t = 1: b = g = 1, update g + μ·b = 1.5.
-        let cfg = SgdConfig {
-            lr: 1.0,
-            momentum: 0.5,
-            nesterov: true,
-            ..Default::default()
-        };
+        let cfg = SgdConfig { lr: 1.0, momentum: 0.5, nesterov: true, ..Default::default() };
         let mut opt = sgd(cfg);
         let mut p = [0.0];
         opt.step(&mut p, &[1.0]).unwrap();
@@ -280,14 +248,8 @@ mod tests {
 
     #[test]
     fn nesterov_needs_momentum_and_no_dampening() {
-        let cfg = SgdConfig {
-            nesterov: true,
-            ..Default::default()
-        };
+        let cfg = SgdConfig { nesterov: true, ..Default::default() };
         let err = Sgd::new(cfg).unwrap_err();
-        assert!(
-            err.message().starts_with("Nesterov momentum requires"),
-            "{err}"
-        );
+        assert!(err.message().starts_with("Nesterov momentum requires"), "{err}");
     }
 }

@@ -296,8 +296,7 @@ pub fn draw_contour_map<DB: DrawingBackend>(
 ) -> Result<PixelFrame> {
     area.fill(&WHITE).map_err(err)?;
     let (w, _) = area.dim_in_pixel();
-    area.draw_text(title, &font(15.0, scale).pos(Pos::new(HPos::Center, VPos::Top)), ((w / 2) as i32, (MARGIN * scale) as i32))
-        .map_err(err)?;
+    area.draw_text(title, &font(15.0, scale).pos(Pos::new(HPos::Center, VPos::Top)), ((w / 2) as i32, (MARGIN * scale) as i32)).map_err(err)?;
     let mut chart = layout(area, view, scale)?;
     chart
         .configure_mesh()
@@ -404,9 +403,7 @@ pub fn draw_paths<DB: DrawingBackend>(
     if view.contains(minimum) {
         let d = (6.0 * scale) as i32;
         let thick = ShapeStyle::from(&black).stroke_width((2.0 * scale) as u32);
-        let cross = EmptyElement::at(minimum)
-            + PathElement::new(vec![(-d, -d), (d, d)], thick)
-            + PathElement::new(vec![(-d, d), (d, -d)], thick);
+        let cross = EmptyElement::at(minimum) + PathElement::new(vec![(-d, -d), (d, d)], thick) + PathElement::new(vec![(-d, d), (d, -d)], thick);
         chart.draw_series(std::iter::once(cross)).map_err(err)?;
     }
     let halo = ShapeStyle::from(&WHITE.mix(0.7)).stroke_width((3.6 * scale) as u32);
@@ -428,10 +425,7 @@ pub fn draw_paths<DB: DrawingBackend>(
         chart.draw_series(inside.map(|&q| Circle::new(q, dot, color.filled()))).map_err(err)?;
         if let Some(&last) = pts.last().filter(|q| view.contains(**q)) {
             chart
-                .draw_series([
-                    Circle::new(last, (5.0 * scale) as i32, WHITE.filled()),
-                    Circle::new(last, (4.0 * scale) as i32, color.filled()),
-                ])
+                .draw_series([Circle::new(last, (5.0 * scale) as i32, WHITE.filled()), Circle::new(last, (4.0 * scale) as i32, color.filled())])
                 .map_err(err)?;
         }
     }
@@ -479,8 +473,7 @@ fn legend<DB: DrawingBackend>(plot: &DrawingArea<DB, Shift>, paths: &[Path], min
     let x0 = w as i32 - box_w - pad;
     let y0 = h as i32 - box_h - pad;
     plot.draw(&Rectangle::new([(x0, y0), (x0 + box_w, y0 + box_h)], WHITE.mix(0.88).filled())).map_err(err)?;
-    plot.draw(&Rectangle::new([(x0, y0), (x0 + box_w, y0 + box_h)], ShapeStyle::from(&RGBColor(190, 190, 190)).stroke_width(1)))
-        .map_err(err)?;
+    plot.draw(&Rectangle::new([(x0, y0), (x0 + box_w, y0 + box_h)], ShapeStyle::from(&RGBColor(190, 190, 190)).stroke_width(1))).map_err(err)?;
     let black = RGBColor(25, 25, 25);
     for (k, (text, color)) in entries.iter().enumerate() {
         let cy = y0 + pad + line_h * k as i32 + line_h / 2;

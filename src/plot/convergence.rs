@@ -8,8 +8,8 @@
 //! draws only the lines over a copy of it each frame. Laying out text costs the browser a
 //! page layout per label, so a frame that draws no text stays cheap.
 
-use super::log_curves::short_num;
 use super::lines::{draw_legend, draw_line, legend_entry};
+use super::log_curves::short_num;
 use super::{err, font, tick, Series};
 use crate::Result;
 use plotters::coord::combinators::LogCoord;
@@ -56,21 +56,19 @@ fn fit_decades(series: &[Series]) -> (f64, f64) {
         return (0.01, 10.0);
     }
     let (lo, hi) = (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil()));
-    if hi > lo { (lo, hi) } else { (lo / 10.0, hi * 10.0) }
+    if hi > lo {
+        (lo, hi)
+    } else {
+        (lo / 10.0, hi * 10.0)
+    }
 }
 
 /// Paint the frame: white background, title, grid and labels, the threshold line, and a
 /// legend naming `legend` (name, colour index into [`PALETTE`], dashed).
-pub fn draw_log_axes<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    axes: &LogAxes,
-    legend: &[(String, usize, bool)],
-    scale: f64,
-) -> Result<()> {
+pub fn draw_log_axes<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, axes: &LogAxes, legend: &[(String, usize, bool)], scale: f64) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
     let (w, _) = area.dim_in_pixel();
-    area.draw_text(axes.title, &font(15.0, scale).pos(Pos::new(HPos::Center, VPos::Top)), ((w / 2) as i32, (MARGIN * scale) as i32))
-        .map_err(err)?;
+    area.draw_text(axes.title, &font(15.0, scale).pos(Pos::new(HPos::Center, VPos::Top)), ((w / 2) as i32, (MARGIN * scale) as i32)).map_err(err)?;
     let mut chart = layout(area, axes, scale)?;
     // At most one x label per 45 CSS pixels, so long step counts do not run together.
     let (plot_w, _) = chart.plotting_area().dim_in_pixel();
@@ -92,14 +90,11 @@ pub fn draw_log_axes<DB: DrawingBackend>(
     let (y_lo, y_hi) = axes.y_range;
     if let Some((y, label)) = axes.hline.filter(|(y, _)| *y > y_lo && *y < y_hi) {
         let style = ShapeStyle::from(&RGBColor(110, 110, 110)).stroke_width((1.0 * scale).max(1.0) as u32);
-        chart
-            .draw_series(DashedLineSeries::new([(x_lo, y), (x_hi, y)], (5.0 * scale) as u32, (4.0 * scale) as u32, style))
-            .map_err(err)?;
+        chart.draw_series(DashedLineSeries::new([(x_lo, y), (x_hi, y)], (5.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?;
         let pad = (4.0 * scale) as i32;
         chart
             .draw_series(std::iter::once(
-                EmptyElement::at((x_lo, y))
-                    + Text::new(label.to_string(), (pad, -pad), font(10.5, scale).pos(Pos::new(HPos::Left, VPos::Bottom))),
+                EmptyElement::at((x_lo, y)) + Text::new(label.to_string(), (pad, -pad), font(10.5, scale).pos(Pos::new(HPos::Left, VPos::Bottom))),
             ))
             .map_err(err)?;
     }

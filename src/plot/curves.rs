@@ -73,9 +73,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     for (x, text) in marks {
         let style = ShapeStyle::from(&RGBColor(150, 150, 150)).stroke_width(1);
         chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y_lo), (*x, y_hi)], style))).map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Text::new(text.clone(), (*x, y_hi), font(10.0, scale))))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Text::new(text.clone(), (*x, y_hi), font(10.0, scale)))).map_err(err)?;
     }
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().filter(finite).map(|&(x, y)| (x, y.clamp(y_lo, y_hi))).collect();

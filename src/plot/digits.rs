@@ -46,10 +46,9 @@ pub fn draw_digits<DB: DrawingBackend>(
         let ok = predictions[i] == labels[i] as usize;
         let color = if ok { RGBColor(0, 130, 60) } else { RGBColor(200, 30, 30) };
         let text = format!("{} ({})", predictions[i], labels[i]);
-        let style = font(11.0, scale).color(&color).pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Center,
-            plotters::style::text_anchor::VPos::Top,
-        ));
+        let style = font(11.0, scale)
+            .color(&color)
+            .pos(plotters::style::text_anchor::Pos::new(plotters::style::text_anchor::HPos::Center, plotters::style::text_anchor::VPos::Top));
         cell.draw(&Text::new(text, (w as i32 / 2, side + 4), style)).map_err(err)?;
     }
     area.present().map_err(err)?;

@@ -99,10 +99,7 @@ pub fn draw_violins<DB: DrawingBackend>(
     scale: f64,
 ) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
-    let kept: Vec<Vec<f32>> = layers
-        .iter()
-        .map(|l| l.iter().copied().filter(|v| v.is_finite() && !(skip_zeros && *v == 0.0)).collect())
-        .collect();
+    let kept: Vec<Vec<f32>> = layers.iter().map(|l| l.iter().copied().filter(|v| v.is_finite() && !(skip_zeros && *v == 0.0)).collect()).collect();
     let n = kept.len().max(1);
     let (lo, hi) = value_range(&kept);
     let mut chart = ChartBuilder::on(area)
@@ -154,16 +151,12 @@ pub fn draw_violins<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(Polygon::new(outline.clone(), fill.mix(0.45).filled()))).map_err(err)?;
         let mut closed = outline;
         closed.push(closed[0]);
-        chart
-            .draw_series(std::iter::once(PathElement::new(closed, ShapeStyle::from(&fill).stroke_width((scale).max(1.0) as u32))))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(PathElement::new(closed, ShapeStyle::from(&fill).stroke_width((scale).max(1.0) as u32)))).map_err(err)?;
         let (mean, std) = mean_std(values);
         let bar = ShapeStyle::from(&BLACK).stroke_width((2.0 * scale) as u32);
         let (a, b) = ((mean - std).max(lo), (mean + std).min(hi));
         chart.draw_series(std::iter::once(PathElement::new(vec![(x, a), (x, b)], bar))).map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Circle::new((x, mean.clamp(lo, hi)), (2.5 * scale) as i32, BLACK.filled())))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Circle::new((x, mean.clamp(lo, hi)), (2.5 * scale) as i32, BLACK.filled()))).map_err(err)?;
     }
     area.present().map_err(err)?;
     Ok(())
@@ -182,13 +175,7 @@ pub struct LayerLine {
 
 /// Per-layer values (standard deviations) on a log10 axis spanning whole decades around the
 /// data, layers 1…n on the x axis, with a marker at every layer.
-pub fn draw_layer_stds<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    lines: &[LayerLine],
-    title: &str,
-    y_label: &str,
-    scale: f64,
-) -> Result<()> {
+pub fn draw_layer_stds<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[LayerLine], title: &str, y_label: &str, scale: f64) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
     let ok = |v: &&f64| v.is_finite() && **v > 0.0;
     let n = lines.iter().map(|l| l.values.len()).max().unwrap_or(1).max(1);
@@ -251,15 +238,16 @@ pub fn draw_layer_stds<DB: DrawingBackend>(
     for line in lines {
         let color = PALETTE[line.color % PALETTE.len()];
         let style = ShapeStyle::from(&color).stroke_width(width);
-        let pts: Vec<(f64, f64)> =
-            line.values.iter().enumerate().filter(|(_, v)| ok(v)).map(|(i, &v)| ((i + 1) as f64, v)).collect();
+        let pts: Vec<(f64, f64)> = line.values.iter().enumerate().filter(|(_, v)| ok(v)).map(|(i, &v)| ((i + 1) as f64, v)).collect();
         if line.dashed {
             chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?;
         } else {
             chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?;
         }
         if line.dashed {
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, (3.0 * scale) as i32, ShapeStyle::from(&color).stroke_width(width)))).map_err(err)?;
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, (3.0 * scale) as i32, ShapeStyle::from(&color).stroke_width(width))))
+                .map_err(err)?;
         } else {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, (3.0 * scale) as i32, color.filled()))).map_err(err)?;
         }

@@ -4,15 +4,15 @@
 //! device-pixel ratio: the canvas is `scale` times larger than its CSS box so plots stay crisp
 //! on HiDPI screens, and every font size and line width is multiplied by it.
 
+pub mod contour;
+pub mod convergence;
 pub mod curves;
 pub mod digits;
 pub mod heatmap;
+pub mod layers;
 pub(crate) mod lines;
-pub mod contour;
-pub mod convergence;
 pub mod log_curves;
 pub mod rates;
-pub mod layers;
 pub mod unit_weights;
 
 pub use curves::{draw_curves, Series};

@@ -36,7 +36,13 @@ pub fn log_bins(logs: impl Iterator<Item = f64>) -> (f64, f64, usize) {
     let lo = (lo - 0.2).floor();
     let hi = (hi + 0.2).ceil().max(lo + 2.0);
     let decades = hi - lo;
-    let per_decade = if decades <= 7.0 { 10.0 } else if decades <= 14.0 { 5.0 } else { 2.0 };
+    let per_decade = if decades <= 7.0 {
+        10.0
+    } else if decades <= 14.0 {
+        5.0
+    } else {
+        2.0
+    };
     let width = 1.0 / per_decade;
     (lo, width, (decades * per_decade).round() as usize)
 }
@@ -103,7 +109,9 @@ pub fn draw_log_histogram<DB: DrawingBackend>(
             }))
             .map_err(err)?
             .label(g.name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - (5.0 * scale) as i32), (x + (16.0 * scale) as i32, y + (5.0 * scale) as i32)], color.mix(0.45).filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - (5.0 * scale) as i32), (x + (16.0 * scale) as i32, y + (5.0 * scale) as i32)], color.mix(0.45).filled())
+            });
         // the outline of the bars, so overlapping groups stay readable
         let mut outline = vec![(lo, 0.0)];
         for (i, &p) in h.iter().enumerate() {

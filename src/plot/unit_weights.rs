@@ -24,9 +24,7 @@ pub fn unit_spread(weights: &[f32], units: usize, len: usize) -> f32 {
         return 0.0;
     }
     let first = &weights[..len];
-    (1..units)
-        .flat_map(|u| weights[u * len..(u + 1) * len].iter().zip(first).map(|(a, b)| (a - b).abs()))
-        .fold(0.0, f32::max)
+    (1..units).flat_map(|u| weights[u * len..(u + 1) * len].iter().zip(first).map(|(a, b)| (a - b).abs())).fold(0.0, f32::max)
 }
 
 /// Draw `units` images of `rows × cols` weights each (row-major `(units, rows·cols)`) in a grid
@@ -47,11 +45,7 @@ pub fn draw_unit_weights<DB: DrawingBackend>(
     let units = units.min(weights.len().checked_div(px).unwrap_or(0));
     let r = weights[..units * px].iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
     let full_title = if title.is_empty() { String::new() } else { format!("{title} (colour ±{})", super::layers::short(r as f64)) };
-    let body = if full_title.is_empty() {
-        area.clone()
-    } else {
-        area.titled(&full_title, font(15.0, scale)).map_err(err)?
-    };
+    let body = if full_title.is_empty() { area.clone() } else { area.titled(&full_title, font(15.0, scale)).map_err(err)? };
     if units == 0 || columns == 0 {
         area.present().map_err(err)?;
         return Ok(());

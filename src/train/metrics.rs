@@ -34,12 +34,9 @@ pub struct History {
 impl History {
     /// The best (lowest) validation error so far and its epoch.
     pub fn best_val_error(&self) -> Option<(usize, f32)> {
-        self.epochs
-            .iter()
-            .map(|e| (e.epoch, e.val_error))
-            .fold(None, |best, (ep, v)| match best {
-                Some((_, b)) if b <= v => best,
-                _ => Some((ep, v)),
-            })
+        self.epochs.iter().map(|e| (e.epoch, e.val_error)).fold(None, |best, (ep, v)| match best {
+            Some((_, b)) if b <= v => best,
+            _ => Some((ep, v)),
+        })
     }
 }

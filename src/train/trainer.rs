@@ -146,24 +146,14 @@ impl Trainer {
         ensure!(config.epochs > 0, "invalid number of epochs: 0 (must be at least 1)");
         ensure!(!train.is_empty(), "the training set is empty");
         ensure!(!validation.is_empty(), "the validation set is empty");
-        ensure!(
-            config.batch_size <= train.len(),
-            "batch size {} is larger than the training set ({} examples)",
-            config.batch_size,
-            train.len()
-        );
+        ensure!(config.batch_size <= train.len(), "batch size {} is larger than the training set ({} examples)", config.batch_size, train.len());
         ensure!(
             train.features == model.inputs() && validation.features == model.inputs(),
             "the network takes {} inputs but the data has {} features",
             model.inputs(),
             train.features
         );
-        ensure!(
-            train.classes <= model.classes(),
-            "the data has {} classes but the network outputs only {}",
-            train.classes,
-            model.classes()
-        );
+        ensure!(train.classes <= model.classes(), "the data has {} classes but the network outputs only {}", train.classes, model.classes());
         config.penalty.validate()?;
         let mut shuffle = Rng::stream(config.seed, "shuffle");
         let order = shuffle.permutation(train.len());
@@ -262,7 +252,11 @@ impl Trainer {
     /// Mini-batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
         let (n, m) = (self.train.len(), self.config.batch_size);
-        if self.config.drop_last { n / m } else { n.div_ceil(m) }
+        if self.config.drop_last {
+            n / m
+        } else {
+            n.div_ceil(m)
+        }
     }
     /// Steps the whole run will take.
     pub fn total_steps(&self) -> usize {

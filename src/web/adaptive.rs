@@ -232,12 +232,7 @@ impl AdaptiveLab {
             if rates.is_empty() {
                 return None;
             }
-            Some(RateSummary {
-                median: percentile(&mut rates, 0.5),
-                p10: percentile(&mut rates, 0.1),
-                p90: percentile(&mut rates, 0.9),
-                no_gradient,
-            })
+            Some(RateSummary { median: percentile(&mut rates, 0.5), p10: percentile(&mut rates, 0.1), p90: percentile(&mut rates, 0.9), no_gradient })
         };
         let (rmsprop, adam) = (summary(RMSPROP), summary(ADAM));
         let first = |i: usize| self.runs[i].trace.iter().take(3).map(|t| t.update).collect();
@@ -304,7 +299,11 @@ impl AdaptiveLab {
             .enumerate()
             .map(|(i, r)| Series {
                 name: NAMES[i].into(),
-                points: smoothed(&r.session.trainer.history().step_loss, LOSS_BETA).into_iter().enumerate().map(|(s, y)| ((s + 1) as f64, y)).collect(),
+                points: smoothed(&r.session.trainer.history().step_loss, LOSS_BETA)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(s, y)| ((s + 1) as f64, y))
+                    .collect(),
                 color: style[i].0,
                 dashed: style[i].1,
                 markers: false,
@@ -328,7 +327,13 @@ impl AdaptiveLab {
             dashed,
             markers: false,
         };
-        let lr = Series { name: format!("lr = {}", self.adam.lr), points: vec![(0.0, self.adam.lr), (self.target as f64, self.adam.lr)], color: 6, dashed: true, markers: false };
+        let lr = Series {
+            name: format!("lr = {}", self.adam.lr),
+            points: vec![(0.0, self.adam.lr), (self.target as f64, self.adam.lr)],
+            color: 6,
+            dashed: true,
+            markers: false,
+        };
         let series = [line(ADAM, 5, false), line(ADAM_RAW, 3, true), lr];
         let title = format!("mean update size |Δw| per step, layer {}", self.layer);
         plot::draw_log_curves(&canvas::area(canvas_el)?, &series, &title, "step t", "mean |Δw|", self.target as f64, 1e-7, dpr).map_err(js_err)

@@ -1,9 +1,9 @@
 //! Kernels exposed for `cargo xtask bench` (timed from JS, in Node or the browser): the CPU
 //! GEMM kernels, the build's multiply-add peak (`backend::peak`) and the WebGPU product.
 
+use super::gpu::{self, context::describe, kernels};
 use crate::backend::webgpu::{MatmulPlan, ACT_IDENTITY};
 use crate::backend::{cpu, packed, peak, Op};
-use super::gpu::{self, context::describe, kernels};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -79,7 +79,15 @@ impl LayerProbe {
     /// parameter vector (from a weights file) that replaces the init; `batch` digits.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
-    pub fn new(data: &MnistData, hidden: &[u32], activation: &str, seed: f64, init: JsValue, start: Option<Vec<f32>>, batch: usize) -> Result<LayerProbe, JsError> {
+    pub fn new(
+        data: &MnistData,
+        hidden: &[u32],
+        activation: &str,
+        seed: f64,
+        init: JsValue,
+        start: Option<Vec<f32>>,
+        batch: usize,
+    ) -> Result<LayerProbe, JsError> {
         if batch == 0 || batch > MAX_PROBE_BATCH {
             return Err(JsError::new(&format!("probe batch {batch} is out of range: pick 1 to {MAX_PROBE_BATCH}")));
         }
@@ -171,8 +179,7 @@ struct LayerSeries {
 #[wasm_bindgen(js_name = drawLayerStds)]
 pub fn draw_layer_stds(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
     let spec: LayerChart = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let lines: Vec<LayerLine> =
-        spec.series.into_iter().map(|s| LayerLine { name: s.name, values: s.y, color: s.color, dashed: s.dashed }).collect();
+    let lines: Vec<LayerLine> = spec.series.into_iter().map(|s| LayerLine { name: s.name, values: s.y, color: s.color, dashed: s.dashed }).collect();
     layers::draw_layer_stds(&canvas::area(canvas_el)?, &lines, &spec.title, &spec.y_label, dpr).map_err(js_err)
 }
 
@@ -284,10 +291,18 @@ pub fn pretrain_session(data: &MnistData, config: JsValue, init: JsValue) -> Res
 /// a session without `pretrained` starts from, so the two runs differ only in the hidden
 /// layers. Both use the config's seed, hence the same batch order.
 #[wasm_bindgen(js_name = finetuneSession)]
-pub fn finetune_session(data: &MnistData, config: JsValue, init: JsValue, labelled: usize, pretrained: Option<Vec<f32>>) -> Result<TrainSession, JsError> {
+pub fn finetune_session(
+    data: &MnistData,
+    config: JsValue,
+    init: JsValue,
+    labelled: usize,
+    pretrained: Option<Vec<f32>>,
+) -> Result<TrainSession, JsError> {
     let available = data.train.labels.iter().filter(|&&l| l >= 5).count();
     if labelled == 0 || labelled > available {
-        return Err(JsError::new(&format!("labelled examples: {labelled} is out of range: pick 1 to {available} (digits 5–9 in the training split)")));
+        return Err(JsError::new(&format!(
+            "labelled examples: {labelled} is out of range: pick 1 to {available} (digits 5–9 in the training split)"
+        )));
     }
     let train = Arc::new(high_digits(&data.train, labelled));
     let validation = Arc::new(high_digits(&data.validation, usize::MAX));

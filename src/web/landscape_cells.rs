@@ -91,8 +91,7 @@ pub struct Landscape {
 impl Landscape {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<Landscape, JsError> {
-        let c: LandscapeConfig =
-            serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("landscape settings: {e}")))?;
+        let c: LandscapeConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("landscape settings: {e}")))?;
         if c.steps == 0 || c.steps > MAX_STEPS {
             return Err(JsError::new(&format!("steps: {} is out of range (1 to {MAX_STEPS})", c.steps)));
         }
@@ -112,9 +111,7 @@ impl Landscape {
                 let title = format!("½(u² + κ·v²) with κ = {}{tilt}", plot::tick(c.kappa));
                 (Box::new(q), title, View { x: (-5.0, 5.0), y: (-3.0, 3.0) })
             }
-            "rosenbrock" => {
-                (Box::new(Rosenbrock::default()), "Rosenbrock: (1 − x)² + 100·(y − x²)²".into(), View { x: (-2.0, 2.0), y: (-1.0, 3.0) })
-            }
+            "rosenbrock" => (Box::new(Rosenbrock::default()), "Rosenbrock: (1 − x)² + 100·(y − x²)²".into(), View { x: (-2.0, 2.0), y: (-1.0, 3.0) }),
             other => return Err(JsError::new(&format!("unknown surface '{other}': use quadratic or rosenbrock"))),
         };
         let start = (c.start.0 as f32, c.start.1 as f32);
@@ -256,13 +253,21 @@ impl Landscape {
                 hi = hi.max(self.objective.value(x, y));
             }
         }
-        if hi > 0.0 { hi } else { 1.0 }
+        if hi > 0.0 {
+            hi
+        } else {
+            1.0
+        }
     }
 }
 
 fn tol_text(tol: f64) -> String {
     let e = tol.log10();
-    if (e - e.round()).abs() < 1e-9 { format!("1e{}", e.round()) } else { format!("{tol}") }
+    if (e - e.round()).abs() < 1e-9 {
+        format!("1e{}", e.round())
+    } else {
+        format!("{tol}")
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,8 +313,7 @@ struct Thought {
 /// `rpropThought({ epochs: 5, rprop: { lr: 0.01 }, sgdLr: 0.1 })`.
 #[wasm_bindgen(js_name = rpropThought)]
 pub fn rprop_thought(config: JsValue) -> Result<JsValue, JsError> {
-    let c: ThoughtConfig =
-        serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("thought experiment settings: {e}")))?;
+    let c: ThoughtConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("thought experiment settings: {e}")))?;
     if c.epochs == 0 || c.epochs > 100 {
         return Err(JsError::new(&format!("epochs: {} is out of range (1 to 100)", c.epochs)));
     }
@@ -320,9 +324,7 @@ pub fn rprop_thought(config: JsValue) -> Result<JsValue, JsError> {
     // Gradients in tenths, so the epoch's sum is exactly zero (0.1·9 − 0.9 in floating point
     // is not, and Rprop would follow the sign of the rounding error).
     let tenths: [i32; 10] = [1, 1, 1, 1, 1, 1, 1, 1, 1, -9];
-    let step_size = |o: &dyn crate::optim::Optimizer| {
-        o.state().into_iter().find(|(k, _)| *k == "step_size").and_then(|(_, v)| v.first().copied())
-    };
+    let step_size = |o: &dyn crate::optim::Optimizer| o.state().into_iter().find(|(k, _)| *k == "step_size").and_then(|(_, v)| v.first().copied());
     let initial = rprop.lr();
     let (mut w_r, mut w_s, mut w_f) = ([0.0f32], [0.0f32], [0.0f32]);
     let mut t = Thought {
@@ -381,6 +383,16 @@ pub fn draw_log_chart(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) ->
     let spec: LogChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
     let series: Vec<Series> = spec.series.into_iter().map(SeriesSpec::into_series).collect();
     let hline = spec.hline.as_ref().map(|(y, l)| (*y, l.as_str()));
-    plot::convergence::draw_convergence(&canvas::area(canvas_el)?, &series, &spec.title, &spec.x_label, &spec.y_label, spec.x_max, spec.y_range, hline, dpr)
-        .map_err(js_err)
+    plot::convergence::draw_convergence(
+        &canvas::area(canvas_el)?,
+        &series,
+        &spec.title,
+        &spec.x_label,
+        &spec.y_label,
+        spec.x_max,
+        spec.y_range,
+        hline,
+        dpr,
+    )
+    .map_err(js_err)
 }

@@ -4,15 +4,15 @@
 //! `notebook` holds what the page's cells call (data loading, demos, training sessions);
 //! `canvas` turns a `<canvas>` into a plotters drawing area.
 
+mod adaptive;
 mod api;
 mod bench;
 mod canvas;
-mod init_cells;
 pub mod gpu;
+mod init_cells;
 mod landscape_cells;
-mod adaptive;
-mod race;
 mod notebook;
+mod race;
 
 use wasm_bindgen::prelude::*;
 

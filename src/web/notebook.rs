@@ -252,8 +252,7 @@ impl TrainSession {
         init: JsValue,
         start_from: Option<&[f32]>,
     ) -> Result<(TrainSession, SessionConfig), JsError> {
-        let mut c: SessionConfig =
-            serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
+        let mut c: SessionConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
         if c.options.is_null() {
             c.options = serde_json::json!({}); // PyTorch's defaults
         }

@@ -206,9 +206,7 @@ impl Race {
                 "batchSize": c.batch_size,
                 "epochs": c.epochs,
             });
-            let js = session_config
-                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                .map_err(|e| JsError::new(&e.to_string()))?;
+            let js = session_config.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))?;
             // the optimizer's own checks first, so a bad value names its entrant
             crate::optim::build(&r.optimizer, &r.options).map_err(|e| JsError::new(&format!("{}: {}", r.name, e.message())))?;
             let session = TrainSession::build(data.train.clone(), data.validation.clone(), js, JsValue::UNDEFINED, None)?;
@@ -430,7 +428,12 @@ impl Race {
             e.checks.push(Check { step, val_error: r.val_error, val_loss: r.val_loss });
             let next = next_check(&self.check_steps, step);
             e.session.trainer.hold_after(next);
-        } else if new && e.pending.is_none() && e.trainer_running() && !step.is_multiple_of(self.steps_per_epoch) && self.check_steps.binary_search(&step).is_ok() {
+        } else if new
+            && e.pending.is_none()
+            && e.trainer_running()
+            && !step.is_multiple_of(self.steps_per_epoch)
+            && self.check_steps.binary_search(&step).is_ok()
+        {
             // a mid-epoch check (the trainer itself checks at an epoch's end)
             e.pending = Some(Eval { step, pos: 0, loss_sum: 0.0, wrong_sum: 0.0 });
             return Ok(true);

@@ -54,7 +54,8 @@ fn setup(optimizer: &str, options: &Value) -> (Mlp, Arc<Dataset>, Arc<Dataset>, 
     let spec = MlpSpec { batch_norm: vec![true], ..MlpSpec::new(&[12, 24, 4], Activation::Relu) };
     let model = Mlp::new(spec, 5).unwrap();
     let cfg = TrainConfig { batch_size: 16, epochs: 2, reduction: Reduction::Mean, drop_last: false, penalty: Penalty::default(), seed: 9 };
-    let mut trainer = Trainer::new(model.clone(), descent::optim::build(optimizer, options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    let mut trainer =
+        Trainer::new(model.clone(), descent::optim::build(optimizer, options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
     trainer.run().unwrap();
     (model, train, validation, cfg, trainer)
 }

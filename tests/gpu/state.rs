@@ -27,7 +27,14 @@ async fn state_round_trip(optimizer: &str, options: Value, why: &str) {
         opt.step(p, g).unwrap();
     }
 
-    let cfg = GpuTrainConfig { optimizer: optimizer.into(), options: options.clone(), reduction: Reduction::Mean, penalty, max_batch: 16, readback_every: 8 };
+    let cfg = GpuTrainConfig {
+        optimizer: optimizer.into(),
+        options: options.clone(),
+        reduction: Reduction::Mean,
+        penalty,
+        max_batch: 16,
+        readback_every: 8,
+    };
     let mut gpu_mlp = GpuMlp::new(ctx, &cpu, &cfg).unwrap();
     gpu_mlp.load_optimizer_state(opt.as_ref()).unwrap();
     for (x, labels) in &data[k..m] {
@@ -41,7 +48,11 @@ async fn state_round_trip(optimizer: &str, options: Value, why: &str) {
     let (t, state) = gpu_mlp.export_optimizer_state().await.unwrap();
     assert_eq!(t, opt.steps(), "{why}: step count on the GPU");
     let cpu_state = opt.state();
-    assert_eq!(state.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), cpu_state.iter().map(|(k, _)| *k).collect::<Vec<_>>(), "{why}: state names");
+    assert_eq!(
+        state.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        cpu_state.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        "{why}: state names"
+    );
     for ((key, got), (_, want)) in state.iter().zip(&cpu_state) {
         assert_same_parameters(&format!("{why}: {key} after moving to the GPU"), got, want);
     }

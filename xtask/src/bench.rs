@@ -27,7 +27,10 @@ pub fn run(args: &[String]) -> Result<()> {
     // every wasm function is compiled by V8's optimizing tier on its first call, so no timing
     // is taken on baseline code still waiting for its background tier-up (on a busy 2-core
     // machine that can lag for seconds, and ndarray's product sometimes read 3× slow).
-    cmd.current_dir(&root).args(["--experimental-wasm-relaxed-simd", "--no-liftoff", "bench/bench.mjs"]).env("DESCENT_DIST", &dist).env("DESCENT_BENCH_OUT", root.join("target/bench"));
+    cmd.current_dir(&root)
+        .args(["--experimental-wasm-relaxed-simd", "--no-liftoff", "bench/bench.mjs"])
+        .env("DESCENT_DIST", &dist)
+        .env("DESCENT_BENCH_OUT", root.join("target/bench"));
     if quick {
         cmd.env("DESCENT_BENCH_QUICK", "1");
     }

@@ -53,7 +53,16 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
             let tmp = pkg.join("descent_opt.wasm");
             let ok = env::run(
                 Command::new(opt)
-                    .args(["-O3", "--enable-simd", "--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int", "--enable-mutable-globals", "--enable-multivalue", "--enable-reference-types"])
+                    .args([
+                        "-O3",
+                        "--enable-simd",
+                        "--enable-bulk-memory",
+                        "--enable-sign-ext",
+                        "--enable-nontrapping-float-to-int",
+                        "--enable-mutable-globals",
+                        "--enable-multivalue",
+                        "--enable-reference-types",
+                    ])
                     .arg(&bg)
                     .arg("-o")
                     .arg(&tmp),

@@ -104,7 +104,9 @@ pub fn ensure_chromium() -> Result<(PathBuf, PathBuf)> {
     }
     if is_root() && which("apt-get").is_some() {
         run(Command::new("apt-get").arg("update"))?;
-        run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
         if let Some(found) = find() {
             return Ok(found);
         }

@@ -20,7 +20,6 @@
 //! `reference::gemm`, the layers of `crate::nn`, the optimizers of `crate::optim`, and
 //! [`nn::dropout::mask`](crate::nn::dropout::mask) for the dropout masks.
 
-
 pub const ACTIVATION_WGSL: &str = include_str!("activation.wgsl");
 pub const RNG_WGSL: &str = include_str!("rng.wgsl");
 pub const MATMUL_WGSL: &str = include_str!("matmul.wgsl");

@@ -87,11 +87,7 @@ impl AdamUniform {
     /// The block for step `t` (1 for the first step) over `n` weights.
     pub fn new(cfg: &AdamConfig, n: usize, t: u64) -> AdamUniform {
         let (beta1, beta2) = cfg.betas;
-        let (c1, c2) = if cfg.bias_correction {
-            (1.0 - beta1.powf(t as f64), 1.0 - beta2.powf(t as f64))
-        } else {
-            (1.0, 1.0)
-        };
+        let (c1, c2) = if cfg.bias_correction { (1.0 - beta1.powf(t as f64), 1.0 - beta2.powf(t as f64)) } else { (1.0, 1.0) };
         let mut flags = 0;
         if cfg.maximize {
             flags |= OPT_MAXIMIZE;
@@ -175,16 +171,7 @@ impl RpropUniform {
 
     pub fn bytes(&self) -> Vec<u8> {
         let s = self;
-        bytes(&[
-            s.n,
-            s.flags,
-            s.lr.to_bits(),
-            s.eta_minus.to_bits(),
-            s.eta_plus.to_bits(),
-            s.step_size_min.to_bits(),
-            s.step_size_max.to_bits(),
-            0,
-        ])
+        bytes(&[s.n, s.flags, s.lr.to_bits(), s.eta_minus.to_bits(), s.eta_plus.to_bits(), s.step_size_min.to_bits(), s.step_size_max.to_bits(), 0])
     }
 }
 

@@ -163,5 +163,3 @@ fn optimizer_scalars_are_worked_out_as_the_cpu_does() {
     let p = PenaltyUniform::new(&Penalty { l1: 0.1, l2: 0.3 }, 6, 2);
     assert_eq!(&p.bytes()[24..28], &(0.5f32 * 0.3).to_le_bytes(), "λ₂/2 as the CPU's 0.5·λ₂");
 }
-
-

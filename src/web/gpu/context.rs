@@ -91,7 +91,8 @@ impl GpuContext {
         let desc = GpuDeviceDescriptor::new();
         desc.set_label("descent");
         desc.set_required_limits(required.unchecked_ref());
-        let device: GpuDevice = adapter.request_device_with_descriptor(&desc).await.map_err(|e| format!("WebGPU device request failed: {}", describe(&e)))?;
+        let device: GpuDevice =
+            adapter.request_device_with_descriptor(&desc).await.map_err(|e| format!("WebGPU device request failed: {}", describe(&e)))?;
         let lost = Rc::new(Cell::new(false));
         let lost_message = Rc::new(RefCell::new(String::new()));
         {

@@ -5,8 +5,8 @@
 
 use super::context::{Dispatch, GpuContext};
 use crate::backend::webgpu::{
-    grid_1d, grid_bn, AdamUniform, BatchNormUniform, Kernel, LossUniform, MatmulPlan, MatmulUniform, PenaltyUniform, PointwiseUniform, RmsPropUniform,
-    RpropUniform, SgdUniform, MM_PARTIAL,
+    grid_1d, grid_bn, AdamUniform, BatchNormUniform, Kernel, LossUniform, MatmulPlan, MatmulUniform, PenaltyUniform, PointwiseUniform,
+    RmsPropUniform, RpropUniform, SgdUniform, MM_PARTIAL,
 };
 use web_sys::GpuBuffer;
 
@@ -162,8 +162,7 @@ pub fn sgd_step(ctx: &GpuContext, b: &OptimBuffers, u: &SgdUniform) -> Result<(D
 /// An Adam/AdamW step; the uniform changes every step (bias corrections).
 pub fn adam_step(ctx: &GpuContext, b: &OptimBuffers, u: &AdamUniform) -> Result<(Dispatch, GpuBuffer), String> {
     let uniform = ctx.uniform("adam", &u.bytes())?;
-    let bind_group =
-        ctx.bind(Kernel::AdamStep, &[(0, b.params), (1, b.grads), (2, b.state[0]), (3, b.state[1]), (4, b.state[2]), (6, &uniform)]);
+    let bind_group = ctx.bind(Kernel::AdamStep, &[(0, b.params), (1, b.grads), (2, b.state[0]), (3, b.state[1]), (4, b.state[2]), (6, &uniform)]);
     Ok((Dispatch { kernel: Kernel::AdamStep, bind_group, groups: grid_1d(u.n as usize) }, uniform))
 }
 
@@ -177,14 +176,19 @@ pub fn rprop_step(ctx: &GpuContext, b: &OptimBuffers, u: &RpropUniform) -> Resul
 /// An RMSprop step; the uniform changes only with the learning rate.
 pub fn rmsprop_step(ctx: &GpuContext, b: &OptimBuffers, u: &RmsPropUniform) -> Result<(Dispatch, GpuBuffer), String> {
     let uniform = ctx.uniform("rmsprop", &u.bytes())?;
-    let bind_group =
-        ctx.bind(Kernel::RmsPropStep, &[(0, b.params), (1, b.grads), (2, b.state[0]), (3, b.state[1]), (4, b.state[2]), (8, &uniform)]);
+    let bind_group = ctx.bind(Kernel::RmsPropStep, &[(0, b.params), (1, b.grads), (2, b.state[0]), (3, b.state[1]), (4, b.state[2]), (8, &uniform)]);
     Ok((Dispatch { kernel: Kernel::RmsPropStep, bind_group, groups: grid_1d(u.n as usize) }, uniform))
 }
 
 /// One layer's L1/L2 penalty: its gradient added to the weights' gradients, its value to the
 /// loss record of slot `u.slot`; the uniform is returned for rewriting the slot every step.
-pub fn penalty(ctx: &GpuContext, params: &GpuBuffer, grads: &GpuBuffer, ring: &GpuBuffer, u: &PenaltyUniform) -> Result<(Dispatch, GpuBuffer), String> {
+pub fn penalty(
+    ctx: &GpuContext,
+    params: &GpuBuffer,
+    grads: &GpuBuffer,
+    ring: &GpuBuffer,
+    u: &PenaltyUniform,
+) -> Result<(Dispatch, GpuBuffer), String> {
     let uniform = ctx.uniform("penalty", &u.bytes())?;
     let bind_group = ctx.bind(Kernel::Penalty, &[(0, params), (1, grads), (2, ring), (3, &uniform)]);
     Ok((Dispatch { kernel: Kernel::Penalty, bind_group, groups: [1, 1, 1] }, uniform))

@@ -19,8 +19,8 @@ pub mod optim;
 mod plan;
 
 pub use context::GpuContext;
-pub use mlp::{GpuMlp, GpuTrainConfig};
 pub use engine::GpuEngine;
+pub use mlp::{GpuMlp, GpuTrainConfig};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

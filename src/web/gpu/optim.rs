@@ -55,7 +55,15 @@ pub struct GpuOptimizer {
 impl GpuOptimizer {
     /// Build `name` (one of `crate::optim::NAMES`) from PyTorch-named `options`, validated
     /// as the CPU optimizers validate them.
-    pub fn new(ctx: &GpuContext, name: &str, options: &Value, params: &GpuBuffer, grads: &GpuBuffer, n: usize, dummy: &GpuBuffer) -> Result<GpuOptimizer, String> {
+    pub fn new(
+        ctx: &GpuContext,
+        name: &str,
+        options: &Value,
+        params: &GpuBuffer,
+        grads: &GpuBuffer,
+        n: usize,
+        dummy: &GpuBuffer,
+    ) -> Result<GpuOptimizer, String> {
         let (name, rule) = match name {
             "sgd" => {
                 let cfg = SgdConfig::from_json(options).map_err(message)?;

@@ -54,19 +54,22 @@ impl GpuMlp {
                 Some(bn) => (&bn.z, ACT_IDENTITY),
                 None => (&l.out, l.act),
             };
-            d.extend(kernels::matmul(ctx, &MatmulCall {
-                plan: MatmulPlan::new(m, l.fan_in, l.fan_out),
-                a: at(input(i)),
-                trans_a: false,
-                b: At { buf: params, off: l.w_off },
-                trans_b: true,
-                bias: Some(At { buf: params, off: l.b_off }),
-                c: at(target),
-                beta: 0.0,
-                act,
-                scratch: scratch.as_ref(),
-                dummy: &self.dummy,
-            })?);
+            d.extend(kernels::matmul(
+                ctx,
+                &MatmulCall {
+                    plan: MatmulPlan::new(m, l.fan_in, l.fan_out),
+                    a: at(input(i)),
+                    trans_a: false,
+                    b: At { buf: params, off: l.w_off },
+                    trans_b: true,
+                    bias: Some(At { buf: params, off: l.b_off }),
+                    c: at(target),
+                    beta: 0.0,
+                    act,
+                    scratch: scratch.as_ref(),
+                    dummy: &self.dummy,
+                },
+            )?);
             if let Some(bn) = &l.bn {
                 let u = self.bn_uniform(m, l, bn);
                 let b = BnBuffers { x: &bn.z, params, y: &l.out, x_hat: &bn.x_hat, stats: &bn.stats, grads: None };
@@ -82,7 +85,13 @@ impl GpuMlp {
 
         let scale = if self.reduction == Reduction::Mean { 1.0 / m as f32 } else { 1.0 };
         let lu = LossUniform { rows: m as u32, classes: self.layers[last].fan_out as u32, scale, ..Default::default() };
-        let lb = LossBuffers { logits: at(&self.layers[last].out), labels: &self.labels, grad: &self.layers[last].grad, row_loss: &self.row_loss, ring: &self.ring };
+        let lb = LossBuffers {
+            logits: at(&self.layers[last].out),
+            labels: &self.labels,
+            grad: &self.layers[last].grad,
+            row_loss: &self.row_loss,
+            ring: &self.ring,
+        };
         let (loss_dispatches, loss_uniform) = kernels::softmax_xent(ctx, &lb, &lu)?;
         d.extend(loss_dispatches);
 
@@ -106,36 +115,42 @@ impl GpuMlp {
                 None => &l.grad,
             };
             // dW (out × in) = gᵀ (out × m) · X (m × in)
-            d.extend(kernels::matmul(ctx, &MatmulCall {
-                plan: MatmulPlan::new(l.fan_out, m, l.fan_in),
-                a: at(g),
-                trans_a: true,
-                b: at(input(i)),
-                trans_b: false,
-                bias: None,
-                c: At { buf: grads, off: l.w_off },
-                beta: 0.0,
-                act: ACT_IDENTITY,
-                scratch: scratch.as_ref(),
-                dummy: &self.dummy,
-            })?);
-            // db = Σ_rows g
-            d.push(kernels::col_sum(ctx, g, m, l.fan_out, At { buf: grads, off: l.b_off })?);
-            if i > 0 {
-                // dX (m × in) = g (m × out) · W (out × in), the previous layer's output gradient
-                d.extend(kernels::matmul(ctx, &MatmulCall {
-                    plan: MatmulPlan::new(m, l.fan_out, l.fan_in),
+            d.extend(kernels::matmul(
+                ctx,
+                &MatmulCall {
+                    plan: MatmulPlan::new(l.fan_out, m, l.fan_in),
                     a: at(g),
-                    trans_a: false,
-                    b: At { buf: params, off: l.w_off },
+                    trans_a: true,
+                    b: at(input(i)),
                     trans_b: false,
                     bias: None,
-                    c: at(&self.layers[i - 1].grad),
+                    c: At { buf: grads, off: l.w_off },
                     beta: 0.0,
                     act: ACT_IDENTITY,
                     scratch: scratch.as_ref(),
                     dummy: &self.dummy,
-                })?);
+                },
+            )?);
+            // db = Σ_rows g
+            d.push(kernels::col_sum(ctx, g, m, l.fan_out, At { buf: grads, off: l.b_off })?);
+            if i > 0 {
+                // dX (m × in) = g (m × out) · W (out × in), the previous layer's output gradient
+                d.extend(kernels::matmul(
+                    ctx,
+                    &MatmulCall {
+                        plan: MatmulPlan::new(m, l.fan_out, l.fan_in),
+                        a: at(g),
+                        trans_a: false,
+                        b: At { buf: params, off: l.w_off },
+                        trans_b: false,
+                        bias: None,
+                        c: at(&self.layers[i - 1].grad),
+                        beta: 0.0,
+                        act: ACT_IDENTITY,
+                        scratch: scratch.as_ref(),
+                        dummy: &self.dummy,
+                    },
+                )?);
             }
         }
         // L1/L2 on each weight matrix, once every gradient is in, before the optimizer: adds
