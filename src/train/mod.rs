@@ -1,9 +1,9 @@
 //! Training: the mini-batch loop and what it records.
 
 pub mod engine;
-pub mod metrics;
+pub mod history;
 pub mod trainer;
 
 pub use engine::{CpuEngine, Engine, Finished};
-pub use metrics::{EpochRecord, History};
-pub use trainer::{Status, TrainConfig, Trainer};
+pub use history::{smoothed, Check, EpochRecord, History};
+pub use trainer::{Status, Stopper, TrainConfig, Trainer, MAX_CHECKS_PER_EPOCH};

@@ -13,16 +13,20 @@
 //!    and a stable cross-entropy a far too large learning rate often never reaches NaN: the
 //!    loss leaps to hundreds, the units die, and training silently stalls at chance).
 //!
-//! At the end of an epoch the validation set is evaluated on the engine's synced model,
-//! [`EVAL_CHUNK`] examples per call of `step()`, and the epoch's record is written when the
-//! last chunk is done. The trainer advances one mini-batch (or one evaluation chunk) per call,
+//! Validation is checked `checks_per_epoch` times per epoch, the last check at the epoch's
+//! end: at each check step the run is held (no later step is submitted) until the engine's
+//! model is synced at that step, and the validation set is evaluated on it, [`EVAL_CHUNK`]
+//! examples per call of `step()`. Every check is recorded ([`Check`]); at an epoch's end the
+//! epoch's record is written too. After each check an optional stopping rule
+//! ([`Trainer::set_stopper`]) may end the run ([`Status::Stopped`]), and with `keep_best` the
+//! parameters of the check with the lowest validation loss are kept ([`Trainer::best`]). The trainer advances one mini-batch (or one evaluation chunk) per call,
 //! so the page can interleave training with drawing and no single call takes long. A call
 //! that could do nothing because the engine is busy (a GPU readback) sets [`Trainer::waiting`].
 //!
 //! Nothing here knows which device computes: see `train::engine` for the contract.
 
 use super::engine::{CpuEngine, Engine};
-use super::metrics::{EpochRecord, History};
+use super::history::{Check, EpochRecord, History};
 use crate::data::Dataset;
 use crate::nn::{Mlp, Penalty, Reduction};
 use crate::optim::Optimizer;
@@ -36,6 +40,9 @@ pub const EVAL_CHUNK: usize = 250;
 
 /// A mini-batch loss this many times the first step's loss counts as divergence.
 pub const EXPLODE_FACTOR: f32 = 10.0;
+
+/// The most validation checks an epoch may have.
+pub const MAX_CHECKS_PER_EPOCH: usize = 20;
 
 /// A loss for a message: 4 decimals when moderate, scientific notation when huge or tiny.
 fn readable(v: f32) -> String {
@@ -68,10 +75,21 @@ pub struct TrainConfig {
     /// Seed of the batch order (default 0).
     #[serde(default)]
     pub seed: u64,
+    /// Validation checks per epoch, the last at the epoch's end (default 1; at most
+    /// [`MAX_CHECKS_PER_EPOCH`], and at most one per step).
+    #[serde(default = "default_checks")]
+    pub checks_per_epoch: usize,
+    /// Keep a copy of the parameters at the check with the lowest validation loss (default
+    /// false).
+    #[serde(default)]
+    pub keep_best: bool,
 }
 
 fn default_batch() -> usize {
     64
+}
+fn default_checks() -> usize {
+    1
 }
 fn default_epochs() -> usize {
     3
@@ -79,7 +97,16 @@ fn default_epochs() -> usize {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        TrainConfig { batch_size: 64, epochs: 3, reduction: Reduction::Mean, drop_last: false, penalty: Penalty::default(), seed: 0 }
+        TrainConfig {
+            batch_size: 64,
+            epochs: 3,
+            reduction: Reduction::Mean,
+            drop_last: false,
+            penalty: Penalty::default(),
+            seed: 0,
+            checks_per_epoch: 1,
+            keep_best: false,
+        }
     }
 }
 
@@ -90,6 +117,41 @@ pub enum Status {
     Finished,
     /// The loss stopped being a finite number; the message says when and what to do.
     Diverged(String),
+    /// Ended before its last epoch, by the student or a stopping rule; the text says why.
+    Stopped(String),
+}
+
+impl Status {
+    /// The word the page shows: "running", "finished", "diverged" or "stopped".
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Finished => "finished",
+            Status::Diverged(_) => "diverged",
+            Status::Stopped(_) => "stopped",
+        }
+    }
+    /// Why a run diverged or was stopped.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Status::Diverged(m) | Status::Stopped(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// A stopping rule, asked after every check with the record so far: `Some(reason)` ends the
+/// run.
+pub type Stopper = Box<dyn FnMut(&History) -> Option<String>>;
+
+/// A validation pass in progress: the check's step, the next example, the summed loss and the
+/// misclassified count, and whether it closes an epoch.
+#[derive(Clone, Copy, Debug)]
+struct Eval {
+    at: usize,
+    loss: f64,
+    wrong: usize,
+    epoch_end: bool,
 }
 
 /// A submitted step not yet booked: its slice of the epoch's order, and whether it closes the
@@ -122,8 +184,14 @@ pub struct Trainer {
     epoch_wrong: usize,
     epoch_seen: usize,
     first_loss: Option<f32>,
-    /// End-of-epoch evaluation in progress: (next example, summed loss, misclassified).
-    evaluating: Option<(usize, f64, usize)>,
+    /// A validation check in progress.
+    evaluating: Option<Eval>,
+    /// The steps of the checks inside epochs (the epoch ends are checked anyway), ascending,
+    /// and the index of the next one not yet taken.
+    mid_checks: Vec<usize>,
+    next_mid: usize,
+    stopper: Option<Stopper>,
+    best: Option<(Check, Vec<f32>)>,
     waiting: bool,
     /// Submit no step past this many (see `hold_after`).
     hold: Option<usize>,
@@ -154,7 +222,15 @@ impl Trainer {
             train.features
         );
         ensure!(train.classes <= model.classes(), "the data has {} classes but the network outputs only {}", train.classes, model.classes());
+        ensure!(
+            (1..=MAX_CHECKS_PER_EPOCH).contains(&config.checks_per_epoch),
+            "checks per epoch {} is out of range: pick 1 to {MAX_CHECKS_PER_EPOCH}",
+            config.checks_per_epoch
+        );
         config.penalty.validate()?;
+        let (n, m) = (train.len(), config.batch_size);
+        let spe = if config.drop_last { n / m } else { n.div_ceil(m) };
+        let mid_checks = mid_epoch_checks(spe, config.epochs, config.checks_per_epoch);
         let mut shuffle = Rng::stream(config.seed, "shuffle");
         let order = shuffle.permutation(train.len());
         Ok(Trainer {
@@ -174,6 +250,10 @@ impl Trainer {
             epoch_seen: 0,
             first_loss: None,
             evaluating: None,
+            mid_checks,
+            next_mid: 0,
+            stopper: None,
+            best: None,
             waiting: false,
             hold: None,
             status: Status::Running,
@@ -280,20 +360,25 @@ impl Trainer {
         if self.status != Status::Running {
             return Ok(&self.status);
         }
-        if let Some((at, loss, wrong)) = self.evaluating {
+        if let Some(ev) = self.evaluating {
             let Some(model) = self.engine.synced_model()? else {
                 self.waiting = true;
                 return Ok(&self.status);
             };
             let (n, f) = (self.validation.len(), self.validation.features);
-            let end = (at + EVAL_CHUNK).min(n);
-            let (l, w) = model.evaluate_sum(&self.validation.x[at * f..end * f], &self.validation.labels[at..end])?;
-            let (loss, wrong) = (loss + l, wrong + w);
+            let end = (ev.at + EVAL_CHUNK).min(n);
+            let (l, w) = model.evaluate_sum(&self.validation.x[ev.at * f..end * f], &self.validation.labels[ev.at..end])?;
+            let ev = Eval { at: end, loss: ev.loss + l, wrong: ev.wrong + w, ..ev };
             if end < n {
-                self.evaluating = Some((end, loss, wrong));
+                self.evaluating = Some(ev);
             } else {
                 self.evaluating = None;
-                self.end_epoch((loss / n as f64) as f32, wrong as f32 / n as f32);
+                let (val_loss, val_error) = ((ev.loss / n as f64) as f32, ev.wrong as f32 / n as f32);
+                if ev.epoch_end {
+                    self.end_epoch(val_loss, val_error);
+                } else {
+                    self.record_check(val_loss, val_error);
+                }
             }
             return Ok(&self.status);
         }
@@ -303,7 +388,9 @@ impl Trainer {
             self.waiting = true;
             return Ok(&self.status);
         }
-        if self.hold.is_some_and(|h| self.step + self.submitted.len() >= h) {
+        // held at the student's hold or at the next check, whichever comes first
+        let hold = self.hold.into_iter().chain(self.mid_checks.get(self.next_mid).copied()).min();
+        if hold.is_some_and(|h| self.step + self.submitted.len() >= h) {
             self.engine.synced_model()?; // have the engine finish up to the hold
             self.waiting = true;
             return Ok(&self.status);
@@ -336,7 +423,10 @@ impl Trainer {
                 return Ok(());
             }
             if sub.closes_epoch {
-                self.evaluating = Some((0, 0.0, 0));
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true });
+            } else if self.mid_checks.get(self.next_mid) == Some(&self.step) {
+                self.next_mid += 1;
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false });
             }
         }
         if finished.lost {
@@ -390,18 +480,69 @@ impl Trainer {
         self.epoch_wrong = 0;
         self.epoch_seen = 0;
         self.pos = 0;
+        self.record_check(val_loss, val_error);
+        if self.status != Status::Running {
+            return;
+        }
         if self.epoch >= self.config.epochs {
             self.status = Status::Finished;
         } else {
             self.order = self.shuffle.permutation(self.train.len());
         }
+    }
+
+    /// A finished validation pass into the record; then the divergence check, the best
+    /// checkpoint and the stopping rule.
+    fn record_check(&mut self, val_loss: f32, val_error: f32) {
+        let check = Check { step: self.step, epoch: self.step as f64 / self.steps_per_epoch() as f64, val_loss, val_error };
+        self.history.checks.push(check);
         if !val_loss.is_finite() {
             self.status = Status::Diverged(format!(
-                "validation loss became {} after epoch {}: lower the learning rate",
+                "validation loss became {} at step {}: lower the learning rate",
                 if val_loss.is_nan() { "NaN" } else { "infinite" },
-                self.epoch
+                self.step
             ));
+            return;
         }
+        if self.config.keep_best && self.best.as_ref().is_none_or(|(b, _)| val_loss < b.val_loss) {
+            // the check was taken on the synced model, so this is that step's
+            self.best = Some((check, self.engine.model().parameters().to_vec()));
+        }
+        if let Some(reason) = self.stopper.as_mut().and_then(|rule| rule(&self.history)) {
+            self.status = Status::Stopped(reason);
+        }
+    }
+
+    /// End the run now (the student's Stop, or a rule outside the trainer); a run that has
+    /// already ended keeps its status. Steps in flight on a device are not booked.
+    pub fn stop(&mut self, reason: &str) {
+        if self.status == Status::Running {
+            self.status = Status::Stopped(reason.to_string());
+            self.submitted.clear();
+            self.evaluating = None;
+        }
+    }
+
+    /// Ask `rule` after every validation check whether to stop (early stopping).
+    pub fn set_stopper(&mut self, rule: Stopper) {
+        self.stopper = Some(rule);
+    }
+
+    /// With `keep_best`: the check with the lowest validation loss so far and the parameters
+    /// the model had then.
+    pub fn best(&self) -> Option<(&Check, &[f32])> {
+        self.best.as_ref().map(|(c, p)| (c, p.as_slice()))
+    }
+
+    /// Whether the next step to book closes an epoch, so that booking it starts the epoch's
+    /// validation pass (a scheduler takes at most one of those per frame).
+    pub fn next_step_ends_epoch(&self) -> bool {
+        self.evaluating.is_none() && (self.step + 1).is_multiple_of(self.steps_per_epoch())
+    }
+
+    /// Whether a validation check is under way.
+    pub fn checking(&self) -> bool {
+        self.evaluating.is_some()
     }
 
     /// Run to the end (native use and tests). Returns an error if the run diverged.
@@ -412,4 +553,21 @@ impl Trainer {
         }
         Ok(&self.history)
     }
+}
+
+/// The steps after which validation is checked inside epochs: `per_epoch` checks spread
+/// evenly over each epoch of `spe` steps, the last of each at its end (which is left out here:
+/// the epoch's end is always checked). At most one check per step.
+pub fn mid_epoch_checks(spe: usize, epochs: usize, per_epoch: usize) -> Vec<usize> {
+    let k = per_epoch.min(spe).max(1);
+    let mut out = Vec::new();
+    for e in 0..epochs {
+        for j in 1..k {
+            let s = e * spe + (j * spe + k / 2) / k;
+            if out.last() != Some(&s) && s % spe != 0 {
+                out.push(s);
+            }
+        }
+    }
+    out
 }

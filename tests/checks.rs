@@ -1,0 +1,112 @@
+//! The trainer's validation checks: where they fall, what they record, the stopping hook and
+//! the best checkpoint.
+
+use descent::data::Dataset;
+use descent::nn::{Activation, Mlp, MlpSpec};
+use descent::train::trainer::mid_epoch_checks;
+use descent::train::{History, Status, TrainConfig, Trainer};
+use std::sync::Arc;
+
+fn data(n: usize, seed: u64) -> Arc<Dataset> {
+    let mut rng = descent::Rng::new(seed);
+    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+    let x = labels.iter().flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 })).map(|v: f32| v + rng.normal(0.0, 0.7)).collect();
+    Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
+}
+
+fn trainer(cfg: TrainConfig, lr: f64) -> Trainer {
+    let model = Mlp::new(MlpSpec::new(&[12, 16, 4], Activation::Relu), 3).unwrap();
+    let opt = descent::optim::build("sgd", &serde_json::json!({ "lr": lr })).unwrap();
+    Trainer::new(model, opt, data(200, 1), data(80, 2), cfg).unwrap()
+}
+
+#[test]
+fn checks_are_spread_evenly_over_each_epoch() {
+    // (steps per epoch, epochs, checks per epoch, mid-epoch check steps, reason)
+    let rows: &[(usize, usize, usize, &[usize], &str)] = &[
+        (10, 2, 1, &[], "one check per epoch is the epoch's end alone"),
+        (10, 2, 2, &[5, 15], "halfway"),
+        (10, 1, 5, &[2, 4, 6, 8], "every other step"),
+        (3, 1, 5, &[1, 2], "no more checks than steps"),
+        (110, 1, 5, &[22, 44, 66, 88], "the race's shape: 7,000 digits in batches of 64"),
+        (7, 1, 3, &[2, 5], "rounded to the nearest step"),
+    ];
+    for &(spe, epochs, k, want, reason) in rows {
+        assert_eq!(mid_epoch_checks(spe, epochs, k), want, "{reason}");
+    }
+}
+
+#[test]
+fn every_check_is_recorded_and_the_epoch_end_is_the_last() {
+    let cfg = TrainConfig { batch_size: 20, epochs: 2, checks_per_epoch: 4, seed: 1, ..TrainConfig::default() };
+    let mut t = trainer(cfg.clone(), 0.1);
+    t.run().unwrap();
+    let h = t.history();
+    let steps: Vec<usize> = h.checks.iter().map(|c| c.step).collect();
+    assert_eq!(steps, [3, 5, 8, 10, 13, 15, 18, 20]);
+    for r in &h.epochs {
+        let c = h.checks.iter().find(|c| c.step == r.step).expect("a check at every epoch end");
+        assert_eq!((c.val_loss, c.val_error), (r.val_loss, r.val_error), "the epoch's record is its last check");
+        assert_eq!(c.epoch, r.epoch as f64);
+    }
+    // checking more often does not change the training itself
+    let mut once = trainer(TrainConfig { checks_per_epoch: 1, ..cfg }, 0.1);
+    once.run().unwrap();
+    assert_eq!(once.history().step_loss, h.step_loss);
+    assert_eq!(once.history().epochs, h.epochs);
+    // a mid-epoch check is the model of that step: the same as a run that ends there
+    let mut short = trainer(TrainConfig { batch_size: 20, epochs: 1, seed: 1, ..TrainConfig::default() }, 0.1);
+    while short.steps() < 5 {
+        short.step().unwrap();
+    }
+    let (l, e) = short.engine_mut().synced_model().unwrap().unwrap().evaluate(&data(80, 2).x, &data(80, 2).labels).unwrap();
+    let c = h.checks[1];
+    assert!((c.val_loss - l).abs() < 1e-6 && c.val_error == e, "check at step 5: {c:?} vs ({l}, {e})");
+}
+
+#[test]
+fn a_stopping_rule_ends_the_run_after_a_check() {
+    let cfg = TrainConfig { batch_size: 20, epochs: 10, checks_per_epoch: 2, seed: 1, ..TrainConfig::default() };
+    let mut t = trainer(cfg, 0.1);
+    t.set_stopper(Box::new(|h: &History| (h.checks.len() == 3).then(|| "three checks are enough".to_string())));
+    while *t.step().unwrap() == Status::Running {}
+    assert_eq!(*t.status(), Status::Stopped("three checks are enough".into()));
+    assert_eq!(t.steps(), 15, "stopped at the third check (step 15), not later");
+    assert_eq!(t.history().checks.len(), 3);
+    assert_eq!(t.status().word(), "stopped");
+}
+
+#[test]
+fn the_best_checkpoint_is_the_lowest_validation_loss_and_its_weights() {
+    // a learning rate that first helps and then overshoots, so the best is not the last
+    let cfg = TrainConfig { batch_size: 20, epochs: 6, checks_per_epoch: 2, seed: 1, keep_best: true, ..TrainConfig::default() };
+    let mut t = trainer(cfg, 0.5);
+    while *t.step().unwrap() == Status::Running {}
+    let h = t.history().clone();
+    let lowest = h.checks.iter().filter(|c| c.val_loss.is_finite()).map(|c| c.val_loss).fold(f32::INFINITY, f32::min);
+    let (best, params) = t.best().expect("a best checkpoint");
+    assert_eq!(best.val_loss, lowest);
+    // the kept weights give that check's loss again
+    let mut m = t.model().clone();
+    m.set_parameters(params).unwrap();
+    let v = data(80, 2);
+    let (l, e) = m.evaluate(&v.x, &v.labels).unwrap();
+    assert!((l - best.val_loss).abs() < 1e-6 && e == best.val_error, "{l} {e} vs {best:?}");
+    let mut plain = trainer(TrainConfig { keep_best: false, ..t.config().clone() }, 0.5);
+    while *plain.step().unwrap() == Status::Running {}
+    assert!(plain.best().is_none(), "no checkpoint unless asked");
+}
+
+#[test]
+fn stop_is_final() {
+    let mut t = trainer(TrainConfig { batch_size: 20, epochs: 3, ..TrainConfig::default() }, 0.1);
+    for _ in 0..4 {
+        t.step().unwrap();
+    }
+    t.stop("stopped");
+    let steps = t.steps();
+    assert_eq!(*t.step().unwrap(), Status::Stopped("stopped".into()));
+    assert_eq!(t.steps(), steps);
+    t.stop("again");
+    assert_eq!(t.status().message(), Some("stopped"), "a second stop keeps the first reason");
+}
