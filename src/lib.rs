@@ -4,12 +4,13 @@
 //! the only module that touches wasm-bindgen, js-sys or web-sys.
 //!
 //! Data flows one way: `data` → `nn` (through `backend` kernels) → `optim` → `train`
-//! → `web` → page.
+//! → `lab` (the notebook's experiments) → `web` → page.
 
 pub mod backend;
 pub mod data;
 mod error;
 pub mod init;
+pub mod lab;
 pub mod landscape;
 pub mod nn;
 pub mod optim;

@@ -2,42 +2,36 @@
 //! a network pretrained on digits 0–4 and fine-tuned on 100 labelled digits 5–9 is ahead of
 //! the same network fine-tuned from a random start.
 //!
-//! The plumbing mirrors `src/web/init_cells.rs` (`pretrainSession` / `finetuneSession`): the
-//! same splits, relabelling, subset, seeds and settings as the cell's defaults.
+//! The runs are the cell's: `lab::pretrain` gives the tasks and the hand-over (the same code
+//! `pretrainSession` / `finetuneSession` call), the settings are index.html's defaults and
+//! pretraining.js's fixed ones (momentum 0.9, batches of 32 and of 10).
 
-use descent::data::{Dataset, Mnist, Split};
-use descent::nn::{Activation, Mlp, MlpSpec};
-use descent::train::{History, Status, TrainConfig, Trainer};
+#[path = "common/page.rs"]
+mod page;
+
+use descent::data::Split;
+use descent::lab::{pretrain, Data, RunSpec};
+use descent::train::{History, Status, Trainer};
 use std::sync::Arc;
 
-/// The cell's defaults.
-const HIDDEN: [usize; 2] = [256, 256];
-const LR: f64 = 0.01;
+/// pretraining.js's fixed settings.
 const MOMENTUM: f64 = 0.9;
-const PRETRAIN_EPOCHS: usize = 2;
-const LABELLED: usize = 100;
+const PRETRAIN_BATCH: usize = 32;
 const FINETUNE_BATCH: usize = 10;
 
-fn mnist() -> Mnist {
-    let img = std::fs::read("data/mnist-images-idx3-ubyte.gz").unwrap();
-    let lab = std::fs::read("data/mnist-labels-idx1-ubyte.gz").unwrap();
-    Mnist::parse(&img, &lab).unwrap()
-}
-
-/// Digits 0–4 as classes 0–4, and digits 5–9 as classes 0–4.
-fn low(d: &Dataset) -> Dataset {
-    d.filter_labels(|l| l < 5).map_labels(5, |l| l).unwrap()
-}
-fn high(d: &Dataset) -> Dataset {
-    d.filter_labels(|l| l >= 5).map_labels(5, |l| l - 5).unwrap()
-}
-
-fn trainer(seed: u64, train: Dataset, validation: Dataset, batch: usize, epochs: usize) -> Trainer {
-    let sizes: Vec<usize> = std::iter::once(784).chain(HIDDEN).chain([5]).collect();
-    let model = Mlp::new(MlpSpec::new(&sizes, Activation::Relu), seed).unwrap();
-    let opt = descent::optim::build("sgd", &serde_json::json!({ "lr": LR, "momentum": MOMENTUM })).unwrap();
-    let cfg = TrainConfig { batch_size: batch, epochs, seed, ..TrainConfig::default() };
-    Trainer::new(model, opt, Arc::new(train), Arc::new(validation), cfg).unwrap()
+/// The cell's run settings, from the page: (pretraining, fine-tuning, labelled examples).
+fn specs(seed: u64, finetune_epochs: usize) -> (RunSpec, RunSpec, usize) {
+    let html = page::html();
+    let base = RunSpec {
+        hidden: page::sizes_of(&html, "pre-hidden"),
+        seed,
+        optimizer: "sgd".into(),
+        options: serde_json::json!({ "lr": page::number_of::<f64>(&html, "pre-lr"), "momentum": MOMENTUM }),
+        ..RunSpec::default()
+    };
+    let pre = RunSpec { batch_size: PRETRAIN_BATCH, epochs: page::number_of(&html, "pre-epochs"), ..base.clone() };
+    let ft = RunSpec { batch_size: FINETUNE_BATCH, epochs: finetune_epochs, ..base };
+    (pre, ft, page::number_of(&html, "pre-labelled"))
 }
 
 fn run(t: &mut Trainer) -> History {
@@ -46,27 +40,32 @@ fn run(t: &mut Trainer) -> History {
     t.history().clone()
 }
 
-/// (pretrained, random) fine-tuning histories for one seed.
+/// (pretrained, random) fine-tuning histories for one seed, and pretraining's final error.
 fn experiment(seed: u64, finetune_epochs: usize) -> (History, History, f32) {
-    let split = Split::mnist_default(&mnist(), seed).unwrap();
-    let mut pre = trainer(seed, low(&split.train), low(&split.validation), 32, PRETRAIN_EPOCHS);
+    let split = Split::mnist_default(&page::mnist(), seed).unwrap();
+    let data = Data { train: Arc::new(split.train), validation: Arc::new(split.validation) };
+    let (pre_spec, ft_spec, labelled) = specs(seed, finetune_epochs);
+    let mut pre = pre_spec.build(&pretrain::pretrain_data(&data), None).unwrap();
     let pre_error = run(&mut pre).epochs.last().unwrap().val_error;
 
-    let labelled = high(&split.train).take(LABELLED);
-    assert_eq!(labelled.len(), LABELLED);
-    let validation = high(&split.validation);
-    let mut random = trainer(seed, labelled.clone(), validation.clone(), FINETUNE_BATCH, finetune_epochs);
-    // The pretrained run: hidden layers from pretraining, the output layer exactly as the
-    // random run starts it.
-    let fresh = random.model().parameters().to_vec();
-    let head = HIDDEN[HIDDEN.len() - 1] * 5 + 5;
-    let mut start = pre.model().parameters().to_vec();
-    assert_eq!(start.len(), fresh.len());
-    let body = start.len() - head;
-    start[body..].copy_from_slice(&fresh[body..]);
-    let mut pretrained = trainer(seed, labelled, validation, FINETUNE_BATCH, finetune_epochs);
-    pretrained.engine_mut().synced_model().unwrap().unwrap().set_parameters(&start).unwrap();
+    let ft = pretrain::finetune_data(&data, labelled).unwrap();
+    assert_eq!(ft.train.len(), labelled);
+    let start = pretrain::finetune_start(&ft_spec, &ft, pre.model().parameters()).unwrap();
+    let mut pretrained = ft_spec.build(&ft, Some(&start)).unwrap();
+    let mut random = ft_spec.build(&ft, None).unwrap();
+    // the two differ only in the hidden layers: the same output layer, the same batches
+    let head = 5 * (ft_spec.hidden.last().unwrap() + 1);
+    let n = start.len();
+    assert_eq!(pretrained.model().parameters()[n - head..], random.model().parameters()[n - head..]);
+    assert_ne!(pretrained.model().parameters()[..n - head], random.model().parameters()[..n - head]);
     (run(&mut pretrained), run(&mut random), pre_error)
+}
+
+#[test]
+fn the_defaults_are_what_the_cell_says() {
+    let (pre, ft, labelled) = specs(1, 4);
+    assert_eq!((pre.hidden.as_slice(), pre.epochs, labelled), ([256, 256].as_slice(), 2, 100));
+    assert_eq!(ft.options["lr"], 0.01);
 }
 
 #[test]
@@ -82,7 +81,7 @@ fn pretraining_gives_a_head_start_on_few_labels() {
         // and by a clear margin at the end of it, not a coin flip (seen 0.19–0.31 vs 0.32–0.61)
         let p = pre.epochs.last().unwrap().val_error;
         let r = rnd.epochs.last().unwrap().val_error;
-        assert!(p + 0.08 < r, "seed {seed}: after 4 epochs on {LABELLED} labels, pretrained {p} vs random {r}");
+        assert!(p + 0.08 < r, "seed {seed}: after 4 epochs on 100 labels, pretrained {p} vs random {r}");
     }
 }
 

@@ -6,9 +6,12 @@ use super::{err, font};
 use crate::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// One named line.
-#[derive(Clone, Debug)]
+/// One named line. As JSON: `{ name, x?, y, color, dashed, markers }`, x defaulting to 1, 2,
+/// 3, …; a null y is a gap.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SeriesData", into = "SeriesData")]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
@@ -18,6 +21,63 @@ pub struct Series {
     pub dashed: bool,
     /// Draw a marker at each point (for sparse, per-epoch series).
     pub markers: bool,
+}
+
+impl Series {
+    /// A solid line without markers.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Series {
+        Series { name: name.into(), points, color, dashed: false, markers: false }
+    }
+    pub fn dashed(mut self) -> Series {
+        self.dashed = true;
+        self
+    }
+    pub fn markers(mut self) -> Series {
+        self.markers = true;
+        self
+    }
+}
+
+/// A series as JSON: x and y as separate arrays (what a spreadsheet or the page has).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeriesData {
+    #[serde(default)]
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x: Option<Vec<f64>>,
+    y: Vec<Option<f64>>,
+    #[serde(default)]
+    color: usize,
+    #[serde(default)]
+    dashed: bool,
+    #[serde(default)]
+    markers: bool,
+}
+
+impl From<SeriesData> for Series {
+    fn from(d: SeriesData) -> Series {
+        let y = d.y.into_iter().map(|v| v.unwrap_or(f64::NAN));
+        let points = match d.x {
+            Some(x) => x.into_iter().zip(y).collect(),
+            None => y.enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
+        };
+        Series { name: d.name, points, color: d.color, dashed: d.dashed, markers: d.markers }
+    }
+}
+
+impl From<Series> for SeriesData {
+    fn from(s: Series) -> SeriesData {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        SeriesData {
+            name: s.name,
+            x: Some(s.points.iter().map(|p| p.0).collect()),
+            y: s.points.iter().map(|p| finite(p.1)).collect(),
+            color: s.color,
+            dashed: s.dashed,
+            markers: s.markers,
+        }
+    }
 }
 
 /// Draw `series` on one chart. Non-finite points are skipped. `y_range` fixes the y axis

@@ -6,6 +6,7 @@
 
 pub mod contour;
 pub mod convergence;
+pub mod chart;
 pub mod curves;
 pub mod digits;
 pub mod heatmap;
@@ -15,6 +16,7 @@ pub mod log_curves;
 pub mod rates;
 pub mod unit_weights;
 
+pub use chart::{draw, Body, Chart};
 pub use curves::{draw_curves, Series};
 pub use digits::draw_digits;
 pub use heatmap::draw_heatmap;
@@ -54,4 +56,52 @@ pub(crate) fn tick(v: f64) -> String {
 /// Font for titles and labels, scaled for the device-pixel ratio.
 pub(crate) fn font(size: f64, scale: f64) -> TextStyle<'static> {
     ("sans-serif", size * scale).into_font().color(&RGBColor(40, 40, 40))
+}
+
+/// A drawing backend for native tests: it draws nothing and counts the non-white pixels and
+/// text it is asked for (plotters' own bitmap backend needs fonts the core does not ship).
+#[cfg(test)]
+pub(crate) mod testing {
+    use plotters::prelude::*;
+    use plotters_backend::{BackendColor, BackendCoord, BackendTextStyle, DrawingErrorKind};
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    pub struct Counting {
+        size: (u32, u32),
+        pub inked: Rc<Cell<usize>>,
+    }
+
+    impl Counting {
+        pub fn new(w: u32, h: u32) -> Counting {
+            Counting { size: (w, h), inked: Rc::new(Cell::new(0)) }
+        }
+    }
+
+    impl DrawingBackend for Counting {
+        type ErrorType = std::convert::Infallible;
+        fn get_size(&self) -> (u32, u32) {
+            self.size
+        }
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            Ok(())
+        }
+        fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            Ok(())
+        }
+        fn draw_pixel(&mut self, _: BackendCoord, c: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            if c.alpha > 0.0 && c.rgb != (255, 255, 255) {
+                self.inked.set(self.inked.get() + 1);
+            }
+            Ok(())
+        }
+        fn draw_text<S: BackendTextStyle>(&mut self, text: &str, _: &S, _: BackendCoord) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inked.set(self.inked.get() + text.len());
+            Ok(())
+        }
+        fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+            let h = style.size().max(1.0);
+            Ok(((0.6 * h * text.chars().count() as f64) as u32, h as u32))
+        }
+    }
 }

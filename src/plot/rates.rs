@@ -9,20 +9,22 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One set of values, drawn as translucent bars.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Group {
     pub name: String,
     /// Positive values; others are ignored.
     pub values: Vec<f64>,
     /// Index into [`PALETTE`].
+    #[serde(default)]
     pub color: usize,
 }
 
 /// A vertical line at `x` (not a logarithm: the value itself).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefLine {
     pub name: String,
     pub x: f64,
+    #[serde(default)]
     pub color: usize,
 }
 

@@ -1,0 +1,288 @@
+//! One training run as a cell describes it: a [`RunSpec`] (plain data, camelCase JSON, PyTorch's
+//! names for the optimizer's options) built into a [`Trainer`] on a train/validation pair.
+//!
+//! Every cell that trains builds its runs here, so a run is the same wherever it is built
+//! (the page, a worker, a native test): the network `[features, hidden…, classes]` from
+//! `seed` (init, batch-norm, dropout), the optimizer from its name and options, the batch
+//! order from the same `seed`. Limits are checked here once, with messages that name the
+//! value; the page's inputs carry the same limits as attributes (a native test compares them).
+//!
+//! Where the run trains is a [`Device`]'s choice: the CPU leaves the trainer as built; the
+//! page's WebGPU device moves it onto the GPU before its first step.
+
+use crate::data::Dataset;
+use crate::init::Init;
+use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use crate::train::{TrainConfig, Trainer};
+use crate::{ensure, Result};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The most epochs a run may take.
+pub const MAX_EPOCHS: usize = 500;
+/// The widest layer a run may have.
+pub const MAX_WIDTH: usize = 4096;
+/// The most hidden layers a run may have.
+pub const MAX_HIDDEN_LAYERS: usize = 16;
+/// The most parameters a network may have (about 200 MB of f32 with its gradients and two
+/// optimizer buffers): a larger one would not fit a browser tab's memory.
+pub const MAX_PARAMETERS: usize = 12_000_000;
+
+/// The data a run trains and validates on.
+#[derive(Clone, Debug)]
+pub struct Data {
+    pub train: Arc<Dataset>,
+    pub validation: Arc<Dataset>,
+}
+
+/// A training run's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunSpec {
+    /// Hidden layer widths (the input and output sizes come from the data).
+    pub hidden: Vec<usize>,
+    /// "relu" (default), "tanh", "sigmoid" or "leaky_relu".
+    #[serde(default = "relu")]
+    pub activation: String,
+    /// How weights start, e.g. `{ "scheme": "xavier_uniform" }` (default: PyTorch's Linear).
+    #[serde(default)]
+    pub init: Option<serde_json::Value>,
+    /// Seeds the initial weights, the batch order and the dropout masks (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// "sgd" (default), "rprop", "rmsprop", "adam" or "adamw".
+    #[serde(default = "sgd")]
+    pub optimizer: String,
+    /// The optimizer's options with PyTorch's names (`lr`, `momentum`, `betas`, …).
+    #[serde(default)]
+    pub options: serde_json::Value,
+    /// Mini-batch size (default 64).
+    #[serde(default = "batch")]
+    pub batch_size: usize,
+    /// Passes over the training set (default 3).
+    #[serde(default = "epochs")]
+    pub epochs: usize,
+    /// "mean" (default) or "sum".
+    #[serde(default)]
+    pub reduction: Option<String>,
+    /// L1 and L2 penalties on the weights (default 0).
+    #[serde(default)]
+    pub l1: f32,
+    #[serde(default)]
+    pub l2: f32,
+    /// Batch-norm after each hidden Linear (default none).
+    #[serde(default)]
+    pub batch_norm: Vec<bool>,
+    /// Dropout probability after each hidden activation (default none).
+    #[serde(default)]
+    pub dropout: Vec<f32>,
+    /// Train on only the first n training examples (the split is already shuffled).
+    #[serde(default)]
+    pub train_subset: Option<usize>,
+    /// Validation checks per epoch, the last at its end (default 1).
+    #[serde(default = "one")]
+    pub checks_per_epoch: usize,
+    /// Keep the parameters of the check with the lowest validation loss (default false).
+    #[serde(default)]
+    pub keep_best: bool,
+}
+
+fn relu() -> String {
+    "relu".into()
+}
+fn sgd() -> String {
+    "sgd".into()
+}
+fn batch() -> usize {
+    64
+}
+fn epochs() -> usize {
+    3
+}
+fn one() -> usize {
+    1
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            hidden: vec![128],
+            activation: relu(),
+            init: None,
+            seed: 0,
+            optimizer: sgd(),
+            options: serde_json::json!({}),
+            batch_size: batch(),
+            epochs: epochs(),
+            reduction: None,
+            l1: 0.0,
+            l2: 0.0,
+            batch_norm: Vec::new(),
+            dropout: Vec::new(),
+            train_subset: None,
+            checks_per_epoch: one(),
+            keep_best: false,
+        }
+    }
+}
+
+impl RunSpec {
+    /// Read a spec from JSON, with a message that says which setting is wrong.
+    pub fn from_json(v: &serde_json::Value) -> Result<RunSpec> {
+        serde_json::from_value(v.clone()).map_err(|e| crate::Error::new(format!("training settings: {e}")))
+    }
+
+    /// The layer sizes on data of `features` inputs and `classes` classes.
+    pub fn sizes(&self, features: usize, classes: usize) -> Vec<usize> {
+        std::iter::once(features).chain(self.hidden.iter().copied()).chain([classes]).collect()
+    }
+
+    /// Check the network's shape against the limits (before anything is allocated).
+    pub fn check_shape(&self, features: usize, classes: usize) -> Result<()> {
+        ensure!(
+            self.hidden.len() <= MAX_HIDDEN_LAYERS,
+            "{} hidden layers is too many: use at most {MAX_HIDDEN_LAYERS}",
+            self.hidden.len()
+        );
+        for (i, &w) in self.hidden.iter().enumerate() {
+            ensure!((1..=MAX_WIDTH).contains(&w), "hidden layer {} has {w} units: use 1 to {MAX_WIDTH}", i + 1);
+        }
+        let sizes = self.sizes(features, classes);
+        let params: usize = sizes.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add);
+        ensure!(
+            params <= MAX_PARAMETERS,
+            "a network of sizes {sizes:?} has {params} parameters, more than a browser tab can train (at most {MAX_PARAMETERS})"
+        );
+        Ok(())
+    }
+
+    /// The network this spec starts from, on data of `features` inputs and `classes` classes.
+    pub fn model(&self, features: usize, classes: usize) -> Result<Mlp> {
+        self.check_shape(features, classes)?;
+        let mut spec = MlpSpec::new(&self.sizes(features, classes), Activation::parse(&self.activation)?);
+        if let Some(init) = &self.init {
+            spec.init = Init::from_json(init)?;
+        }
+        spec.batch_norm = self.batch_norm.clone();
+        spec.dropout = self.dropout.clone();
+        Mlp::new(spec, self.seed)
+    }
+
+    /// The trainer's settings.
+    pub fn train_config(&self) -> Result<TrainConfig> {
+        ensure!(self.epochs <= MAX_EPOCHS, "{} epochs is too many: use 1 to {MAX_EPOCHS}", self.epochs);
+        let reduction = match self.reduction.as_deref() {
+            None => Reduction::Mean,
+            Some(r) => Reduction::parse(r)?,
+        };
+        Ok(TrainConfig {
+            batch_size: self.batch_size,
+            epochs: self.epochs,
+            reduction,
+            drop_last: false,
+            penalty: Penalty { l1: self.l1, l2: self.l2 },
+            seed: self.seed,
+            checks_per_epoch: self.checks_per_epoch,
+            keep_best: self.keep_best,
+        })
+    }
+
+    /// Build the run on the CPU, optionally from given parameters instead of the init.
+    pub fn build(&self, data: &Data, start_from: Option<&[f32]>) -> Result<Trainer> {
+        let (train, validation) = (&data.train, &data.validation);
+        let config = self.train_config()?;
+        let mut model = self.model(train.features, train.classes.max(validation.classes))?;
+        if let Some(p) = start_from {
+            model.set_parameters(p)?;
+        }
+        let options = if self.options.is_null() { serde_json::json!({}) } else { self.options.clone() };
+        let optimizer = crate::optim::build(&self.optimizer, &options)?;
+        let train = match self.train_subset {
+            Some(0) => crate::bail!("trainSubset must be at least 1"),
+            Some(n) if n < train.len() => Arc::new(train.take(n)),
+            _ => train.clone(),
+        };
+        Trainer::new(model, optimizer, train, validation.clone(), config)
+    }
+
+    /// Build the run and let `device` place it.
+    pub fn build_on(&self, data: &Data, start_from: Option<&[f32]>, device: &dyn Device) -> Result<Trainer> {
+        let mut trainer = self.build(data, start_from)?;
+        device.place(self, &mut trainer)?;
+        Ok(trainer)
+    }
+}
+
+/// Where new runs train. The CPU leaves a built trainer as it is; another device moves the
+/// trainer's model and optimizer onto itself before the first step (or leaves it on the CPU,
+/// saying why, when it cannot take this run).
+pub trait Device {
+    fn place(&self, spec: &RunSpec, trainer: &mut Trainer) -> Result<()>;
+}
+
+/// Runs stay on the CPU.
+pub struct Cpu;
+
+impl Device for Cpu {
+    fn place(&self, _: &RunSpec, _: &mut Trainer) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data() -> Data {
+        let n = 40;
+        let x: Vec<f32> = (0..n * 4).map(|i| ((i * 13) % 7) as f32 / 7.0).collect();
+        let labels: Vec<u8> = (0..n).map(|i| (i % 3) as u8).collect();
+        let d = Arc::new(Dataset::new(x, labels, 4, 3).unwrap());
+        Data { train: d.clone(), validation: d }
+    }
+
+    #[test]
+    fn defaults_fill_in_what_the_page_leaves_out() {
+        let s = RunSpec::from_json(&json!({ "hidden": [8] })).unwrap();
+        assert_eq!((s.batch_size, s.epochs, s.optimizer.as_str(), s.checks_per_epoch), (64, 3, "sgd", 1));
+        let t = RunSpec { batch_size: 10, ..s }.build(&data(), None).unwrap();
+        assert_eq!(t.model().spec().sizes, [4, 8, 3]);
+        assert_eq!(t.steps_per_epoch(), 4);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        // (settings, part of the message, reason)
+        let rows = [
+            (json!({ "hidden": [8], "epochs": 100000 }), "100000 epochs", "too many epochs"),
+            (json!({ "hidden": [0] }), "hidden layer 1 has 0 units", "an empty layer"),
+            (json!({ "hidden": [5000] }), "5000 units", "too wide"),
+            (json!({ "hidden": [4096, 4096] }), "parameters", "too many parameters"),
+            (json!({ "hidden": vec![1; 17] }), "17 hidden layers", "too deep"),
+            (json!({ "hidden": [8], "optimizer": "adamax" }), "adamax", "unknown optimizer"),
+            (json!({ "hidden": [8], "options": { "lr": -1 } }), "-1", "bad learning rate"),
+            (json!({ "hidden": [8], "batchSize": 0 }), "batch size", "empty batches"),
+            (json!({ "hidden": [8], "trainSubset": 0 }), "trainSubset", "an empty subset"),
+            (json!({ "hidden": [8], "batchSize": 8, "checksPerEpoch": 0 }), "checks per epoch 0", "no checks"),
+            (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
+            (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
+        ];
+        for (v, want, reason) in rows {
+            let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();
+            assert!(err.message().contains(want), "{reason}: {v} gave {:?}", err.message());
+        }
+        let err = RunSpec::from_json(&json!({ "hidden": [8], "lr": 0.1 })).unwrap_err();
+        assert!(err.message().contains("unknown field `lr`"), "{}", err.message());
+    }
+
+    #[test]
+    fn one_seed_one_run() {
+        let spec = RunSpec { hidden: vec![6], seed: 7, batch_size: 8, epochs: 2, ..RunSpec::default() };
+        let a = spec.build(&data(), None).unwrap().run().unwrap().clone();
+        let b = spec.build(&data(), None).unwrap().run().unwrap().clone();
+        assert_eq!(a.step_loss, b.step_loss);
+        let other = RunSpec { seed: 8, ..spec }.build(&data(), None).unwrap().run().unwrap().clone();
+        assert_ne!(a.step_loss, other.step_loss, "the seed changes the run");
+    }
+}

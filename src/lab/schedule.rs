@@ -1,0 +1,108 @@
+//! [`Runs`]: several training runs advanced together, a time slice at a time — the one
+//! scheduler every cell that trains uses.
+//!
+//! The page gives a cell a few milliseconds per animation frame. Within them `Runs` always
+//! advances the active run that is furthest behind (fewest booked steps; ties to the first),
+//! one unit of work at a time — a training step, or a slice of a validation check — so the
+//! curves of side-by-side runs grow together. Two rules keep frames short and the loop honest:
+//!
+//! 1. A step that closes an epoch starts that epoch's validation pass: such a step is only
+//!    taken as the first unit of a call, so one call holds at most one epoch-end evaluation.
+//! 2. A run whose engine is busy (a GPU readback in flight: [`Trainer::waiting`]) sits out the
+//!    rest of the call instead of being polled in a tight loop; the call ends when every
+//!    active run sits out.
+//!
+//! Time comes from a [`Clock`], so tests drive the scheduler with a step clock.
+
+use crate::train::{Status, Trainer};
+use crate::Result;
+
+/// Milliseconds, from any fixed origin.
+pub trait Clock {
+    fn now_ms(&self) -> f64;
+}
+
+/// The runs of one experiment.
+pub struct Runs {
+    trainers: Vec<Trainer>,
+    /// Milliseconds each run has spent in its own units of work.
+    compute_ms: Vec<f64>,
+}
+
+impl Runs {
+    pub fn new(trainers: Vec<Trainer>) -> Runs {
+        let n = trainers.len();
+        Runs { trainers, compute_ms: vec![0.0; n] }
+    }
+
+    pub fn len(&self) -> usize {
+        self.trainers.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.trainers.is_empty()
+    }
+    pub fn get(&self, i: usize) -> &Trainer {
+        &self.trainers[i]
+    }
+    pub fn get_mut(&mut self, i: usize) -> &mut Trainer {
+        &mut self.trainers[i]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Trainer> {
+        self.trainers.iter()
+    }
+    /// Milliseconds run `i` has computed so far.
+    pub fn compute_ms(&self, i: usize) -> f64 {
+        self.compute_ms[i]
+    }
+
+    /// Whether any run still has work to do.
+    pub fn active(&self) -> bool {
+        self.trainers.iter().any(|t| *t.status() == Status::Running)
+    }
+
+    /// (steps done, steps in all): a run that ended early counts as done.
+    pub fn progress(&self) -> (usize, usize) {
+        self.trainers.iter().fold((0, 0), |(d, n), t| {
+            let total = t.total_steps();
+            let done = if *t.status() == Status::Running { t.steps().min(total) } else { total };
+            (d + done, n + total)
+        })
+    }
+
+    /// End every run that is still going.
+    pub fn stop(&mut self, reason: &str) {
+        for t in &mut self.trainers {
+            t.stop(reason);
+        }
+    }
+
+    /// Advance the runs for about `budget_ms` (at least one unit when any run can take one).
+    /// Returns whether any run still has work to do.
+    pub fn run_for(&mut self, budget_ms: f64, clock: &dyn Clock) -> Result<bool> {
+        let start = clock.now_ms();
+        let mut first = true;
+        let mut sitting_out = vec![false; self.trainers.len()];
+        loop {
+            let next = self
+                .trainers
+                .iter()
+                .enumerate()
+                .filter(|(i, t)| !sitting_out[*i] && *t.status() == Status::Running)
+                .min_by_key(|(_, t)| t.steps())
+                .map(|(i, _)| i);
+            let Some(i) = next else { break };
+            if !first && self.trainers[i].next_step_ends_epoch() {
+                break; // rule 1: the next epoch-end evaluation starts the next call
+            }
+            let t0 = clock.now_ms();
+            self.trainers[i].step()?;
+            self.compute_ms[i] += clock.now_ms() - t0;
+            sitting_out[i] = self.trainers[i].waiting(); // rule 2
+            first = false;
+            if clock.now_ms() - start >= budget_ms {
+                break;
+            }
+        }
+        Ok(self.active())
+    }
+}
