@@ -14,7 +14,7 @@
 //! size of the update, so the cell can show the raw moments beside the corrected ones.
 
 use super::notebook::{MnistData, TrainSession};
-use super::race::smoothed;
+use crate::train::smoothed;
 use super::{canvas, js_err, seed_from};
 use crate::optim::{AdamConfig, RmsPropConfig};
 use crate::plot::{self, Group, RefLine, Series};
@@ -216,14 +216,10 @@ impl AdaptiveLab {
                     steps: t.steps(),
                     loss: smoothed(&t.history().step_loss, LOSS_BETA).last().copied().filter(|v| v.is_finite()),
                     status: match t.status() {
-                        Status::Diverged(_) => "diverged",
-                        _ if t.steps() >= self.target => "finished",
-                        _ => "running",
+                        Status::Running if t.steps() >= self.target => "finished",
+                        s => s.word(),
                     },
-                    message: match t.status() {
-                        Status::Diverged(m) => Some(m.clone()),
-                        _ => None,
-                    },
+                    message: t.status().message().map(String::from),
                 }
             })
             .collect();

@@ -14,7 +14,8 @@
 //! ```
 
 use super::api::{init_from, sizes_from};
-use super::notebook::{MnistData, TrainSession};
+use super::notebook::{run_spec, MnistData, TrainSession};
+use crate::lab::pretrain;
 use super::{canvas, js_err, seed_from};
 use crate::data::Dataset;
 use crate::init::WeightsFile;
@@ -256,40 +257,18 @@ pub fn session_from(
     TrainSession::build(data.train.clone(), validation, config, init, start.as_deref())
 }
 
-/// The first `limit` examples whose label passes `keep`, relabelled by `relabel` into
-/// `classes` classes. One copy of just the rows kept (the sets are large, and this runs when
-/// the student clicks).
-fn relabelled(d: &Dataset, keep: impl Fn(u8) -> bool, limit: usize, relabel: impl Fn(u8) -> u8, classes: usize) -> Dataset {
-    let rows: Vec<usize> = (0..d.len()).filter(|&i| keep(d.labels[i])).take(limit).collect();
-    let mut out = d.select(&rows);
-    out.labels.iter_mut().for_each(|l| *l = relabel(*l));
-    out.classes = classes;
-    out
-}
-
-/// Digits 0–4 as classes 0–4 (the pretraining task).
-fn low_digits(d: &Dataset) -> Dataset {
-    relabelled(d, |l| l < 5, usize::MAX, |l| l, 5)
-}
-
-/// The first `limit` digits 5–9 as classes 0–4 (the task we fine-tune on).
-fn high_digits(d: &Dataset, limit: usize) -> Dataset {
-    relabelled(d, |l| l >= 5, limit, |l| l - 5, 5)
-}
-
 /// Train on digits 0–4 of the training split (5 outputs), validate on digits 0–4 of the
-/// validation split.
+/// validation split (`lab::pretrain`).
 #[wasm_bindgen(js_name = pretrainSession)]
 pub fn pretrain_session(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-    TrainSession::build(Arc::new(low_digits(&data.train)), Arc::new(low_digits(&data.validation)), config, init, None)
+    let d = pretrain::pretrain_data(&data.data());
+    TrainSession::build(d.train, d.validation, config, init, None)
 }
 
 /// Fine-tune on the first `labelled` digits 5–9 of the (already shuffled) training split,
 /// relabelled 0–4; validate on digits 5–9 of the validation split. With `pretrained` (the
 /// parameters of a finished `pretrainSession` with the same `hidden` sizes), every hidden
-/// layer starts from those weights and the output layer starts fresh — the very output layer
-/// a session without `pretrained` starts from, so the two runs differ only in the hidden
-/// layers. Both use the config's seed, hence the same batch order.
+/// layer starts from those weights and the output layer starts fresh (`lab::pretrain`).
 #[wasm_bindgen(js_name = finetuneSession)]
 pub fn finetune_session(
     data: &MnistData,
@@ -298,38 +277,12 @@ pub fn finetune_session(
     labelled: usize,
     pretrained: Option<Vec<f32>>,
 ) -> Result<TrainSession, JsError> {
-    let available = data.train.labels.iter().filter(|&&l| l >= 5).count();
-    if labelled == 0 || labelled > available {
-        return Err(JsError::new(&format!(
-            "labelled examples: {labelled} is out of range: pick 1 to {available} (digits 5–9 in the training split)"
-        )));
-    }
-    let train = Arc::new(high_digits(&data.train, labelled));
-    let validation = Arc::new(high_digits(&data.validation, usize::MAX));
-    let Some(pre) = pretrained else {
-        return TrainSession::build(train, validation, config, init, None);
+    let d = pretrain::finetune_data(&data.data(), labelled).map_err(js_err)?;
+    let start = match pretrained {
+        Some(pre) => Some(pretrain::finetune_start(&run_spec(&config, &init)?, &d, &pre).map_err(js_err)?),
+        None => None,
     };
-    // the fresh init, only read for its output layer
-    let fresh = TrainSession::probe(train.clone(), validation.clone(), config.clone(), init.clone())?;
-    let start = fresh.trainer.model().parameters();
-    let head = head_len(fresh.trainer.model());
-    if pre.len() != start.len() {
-        return Err(JsError::new(&format!(
-            "the pretrained network has {} parameters but this one has {}: pretrain and fine-tune need the same hidden sizes",
-            pre.len(),
-            start.len()
-        )));
-    }
-    let body = start.len() - head;
-    let mut spliced = pre;
-    spliced[body..].copy_from_slice(&start[body..]); // W_out, b_out from the fresh init
-    TrainSession::build(train, validation, config, init, Some(&spliced))
-}
-
-/// Parameters of the output layer (its weights and biases, the last in the flat vector).
-fn head_len(model: &Mlp) -> usize {
-    let (fan_in, fan_out) = model.layer_shape(model.num_layers() - 1);
-    fan_in * fan_out + fan_out
+    TrainSession::build(d.train, d.validation, config, init, start.as_deref())
 }
 
 /// How many examples each part of the pretraining experiment has.

@@ -1,7 +1,6 @@
 //! What the "Momentum" and "Rprop" cells call: optimizer paths on 2-D landscapes drawn as
 //! contour maps, the recitation's Rprop thought experiment, and log-scale line charts.
 
-use super::notebook::SeriesSpec;
 use super::{canvas, js_err};
 use crate::landscape::{steps_to_tolerance, trajectory, Objective, Quadratic, Rosenbrock};
 use crate::plot::contour::{self, Path, View};
@@ -372,7 +371,7 @@ struct LogChartSpec {
     y_range: Option<(f64, f64)>,
     #[serde(default)]
     hline: Option<(f64, String)>,
-    series: Vec<SeriesSpec>,
+    series: Vec<Series>,
 }
 
 /// Line chart with a fixed log y axis: `{ title, xLabel, yLabel, xMax?, yRange?: [lo, hi],
@@ -381,7 +380,7 @@ struct LogChartSpec {
 #[wasm_bindgen(js_name = drawLogChart)]
 pub fn draw_log_chart(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
     let spec: LogChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let series: Vec<Series> = spec.series.into_iter().map(SeriesSpec::into_series).collect();
+    let series = spec.series;
     let hline = spec.hline.as_ref().map(|(y, l)| (*y, l.as_str()));
     plot::convergence::draw_convergence(
         &canvas::area(canvas_el)?,

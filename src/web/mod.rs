@@ -2,17 +2,19 @@
 //!
 //! `api` holds the documented JS API (Mlp, BatchNorm, dropout, Optimizer, initialize);
 //! `notebook` holds what the page's cells call (data loading, demos, training sessions);
-//! `canvas` turns a `<canvas>` into a plotters drawing area.
+//! `cells` wraps the lab's experiments (one class each); `page` gives them the page's clock
+//! and device; `canvas` turns a `<canvas>` into a plotters drawing area.
 
 mod adaptive;
 mod api;
 mod bench;
-mod canvas;
+pub(crate) mod canvas;
+mod cells;
 pub mod gpu;
 mod init_cells;
 mod landscape_cells;
-mod notebook;
-mod race;
+pub(crate) mod notebook;
+pub(crate) mod page;
 
 use wasm_bindgen::prelude::*;
 
@@ -46,6 +48,16 @@ pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
         return Ok(serde_json::Value::Object(Default::default()));
     }
     serde_wasm_bindgen::from_value(v.clone()).map_err(|e| JsError::new(&format!("options must be a plain object: {e}")))
+}
+
+/// A JS object as a lab spec, with a message that names the settings and the field.
+pub(crate) fn spec_from<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsError> {
+    serde_json::from_value(options_json(v)?).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
+/// A report or chart as a plain JS object (maps as objects, NaN as null).
+pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// Which compute path new training sessions use: "WebGPU" (after `initWebGpu` found an

@@ -1,13 +1,15 @@
 //! What the notebook's cells call: MNIST loading and splitting, the batch-dimension demo,
 //! training sessions that advance in time slices, and chart drawing.
 
-use super::api::{init_from, sizes_from};
-use super::{canvas, js_err, seed_from};
+use super::api::sizes_from;
+use super::page::{Live, PageDevice};
+use super::{canvas, js_err, options_json, seed_from};
 use crate::data::{synthetic, Dataset, Mnist, Split};
-use crate::nn::{loss::softmax, Activation, Mlp, MlpSpec, Penalty, Reduction};
-use crate::plot::{self, Series};
-use crate::train::{Status, TrainConfig, Trainer};
-use serde::{Deserialize, Serialize};
+use crate::lab::{self, RunSpec};
+use crate::nn::{loss::softmax, Activation, Mlp, MlpSpec};
+use crate::plot::{self, Chart};
+use crate::train::{Status, Trainer};
+use serde::Serialize;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
@@ -19,6 +21,13 @@ pub struct MnistData {
     pub(crate) validation: Arc<Dataset>,
     pub(crate) test: Arc<Dataset>,
     seed: u64,
+}
+
+impl MnistData {
+    /// The training and validation sets, for building runs.
+    pub(crate) fn data(&self) -> lab::Data {
+        lab::Data { train: self.train.clone(), validation: self.validation.clone() }
+    }
 }
 
 #[wasm_bindgen]
@@ -147,72 +156,12 @@ pub fn batch_demo(
     serde_wasm_bindgen::to_value(&report).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// A training run's settings, as the page sends them (camelCase).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SessionConfig {
-    hidden: Vec<usize>,
-    #[serde(default = "relu")]
-    activation: String,
-    #[serde(default)]
-    seed: u64,
-    #[serde(default = "sgd")]
-    optimizer: String,
-    #[serde(default)]
-    options: serde_json::Value,
-    #[serde(default = "batch")]
-    batch_size: usize,
-    #[serde(default = "epochs")]
-    epochs: usize,
-    #[serde(default)]
-    reduction: Option<String>,
-    #[serde(default)]
-    l1: f32,
-    #[serde(default)]
-    l2: f32,
-    #[serde(default)]
-    batch_norm: Vec<bool>,
-    #[serde(default)]
-    dropout: Vec<f32>,
-    /// Train on only the first n training examples (the split is already shuffled).
-    #[serde(default)]
-    train_subset: Option<usize>,
-}
-fn relu() -> String {
-    "relu".into()
-}
-fn sgd() -> String {
-    "sgd".into()
-}
-fn batch() -> usize {
-    64
-}
-fn epochs() -> usize {
-    3
-}
-
-thread_local! {
-    /// Training runs started on each device since the page loaded.
-    static RUNS: std::cell::RefCell<std::collections::BTreeMap<&'static str, usize>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
-}
-
-fn count_run(device: &'static str) {
-    RUNS.with(|r| *r.borrow_mut().entry(device).or_default() += 1);
-}
-
-/// How many training runs each device has started since the page loaded, e.g.
-/// `{ "WebGPU": 5, "CPU (SIMD)": 4 }` (a run that falls back mid-way counts where it started).
-#[wasm_bindgen(js_name = backendUsage)]
-pub fn backend_usage() -> Result<JsValue, JsError> {
-    let runs = RUNS.with(|r| r.borrow().clone());
-    runs.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
-}
-
 /// A training run on MNIST that the page advances a few milliseconds at a time, on the
 /// device the page has chosen (`train::engine`: the trainer does not know which).
 #[wasm_bindgen]
 pub struct TrainSession {
     pub(crate) trainer: Trainer,
+    _live: Live,
 }
 
 impl TrainSession {
@@ -226,68 +175,19 @@ impl TrainSession {
         init: JsValue,
         start_from: Option<&[f32]>,
     ) -> Result<TrainSession, JsError> {
-        let (mut session, c) = TrainSession::build_cpu_with(train, validation, config, init, start_from)?;
-        if let Some(ctx) = super::gpu::active() {
-            let model = session.trainer.model().clone();
-            match super::gpu::GpuEngine::new(ctx, model, &c.optimizer, &c.options, session.trainer.config()) {
-                Ok(engine) => session.trainer.set_engine(Box::new(engine)).map_err(js_err)?,
-                // The CPU can always run it: say why in the console and carry on there.
-                Err(e) => web_sys::console::warn_1(&format!("training on the CPU: {}", e.message()).into()),
-            }
-        }
-        count_run(session.trainer.engine().label());
-        Ok(session)
+        let spec = run_spec(&config, &init)?;
+        let trainer = spec.build_on(&lab::Data { train, validation }, start_from, &PageDevice).map_err(js_err)?;
+        Ok(TrainSession { trainer, _live: Live::new() })
     }
+}
 
-    /// A session that is never run, only read (its initial parameters): on the CPU, and not
-    /// counted in `backendUsage`.
-    pub(crate) fn probe(train: Arc<Dataset>, validation: Arc<Dataset>, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
-        Ok(TrainSession::build_cpu_with(train, validation, config, init, None)?.0)
+/// A run's settings from the page (`init` may also be given apart, as the JS API allows).
+pub(crate) fn run_spec(config: &JsValue, init: &JsValue) -> Result<RunSpec, JsError> {
+    let mut spec = RunSpec::from_json(&options_json(config)?).map_err(js_err)?;
+    if !(init.is_undefined() || init.is_null()) {
+        spec.init = Some(options_json(init)?);
     }
-
-    fn build_cpu_with(
-        train: Arc<Dataset>,
-        validation: Arc<Dataset>,
-        config: JsValue,
-        init: JsValue,
-        start_from: Option<&[f32]>,
-    ) -> Result<(TrainSession, SessionConfig), JsError> {
-        let mut c: SessionConfig = serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&format!("training settings: {e}")))?;
-        if c.options.is_null() {
-            c.options = serde_json::json!({}); // PyTorch's defaults
-        }
-        let mut sizes = vec![train.features];
-        sizes.extend(&c.hidden);
-        sizes.push(train.classes.max(validation.classes));
-        let mut spec = MlpSpec::new(&sizes, Activation::parse(&c.activation).map_err(js_err)?);
-        spec.init = init_from(&init)?;
-        spec.batch_norm = c.batch_norm.clone();
-        spec.dropout = c.dropout.clone();
-        let mut model = Mlp::new(spec, c.seed).map_err(js_err)?;
-        if let Some(p) = start_from {
-            model.set_parameters(p).map_err(js_err)?;
-        }
-        let optimizer = crate::optim::build(&c.optimizer, &c.options).map_err(js_err)?;
-        let reduction = match c.reduction.as_deref() {
-            None => Reduction::Mean,
-            Some(r) => Reduction::parse(r).map_err(js_err)?,
-        };
-        let train = match c.train_subset {
-            Some(0) => return Err(JsError::new("trainSubset must be at least 1")),
-            Some(n) if n < train.len() => Arc::new(train.take(n)),
-            _ => train,
-        };
-        let cfg = TrainConfig {
-            batch_size: c.batch_size,
-            epochs: c.epochs,
-            reduction,
-            drop_last: false,
-            penalty: Penalty { l1: c.l1, l2: c.l2 },
-            seed: c.seed,
-        };
-        let trainer = Trainer::new(model, optimizer, train, validation, cfg).map_err(js_err)?;
-        Ok((TrainSession { trainer }, c))
-    }
+    Ok(spec)
 }
 
 #[wasm_bindgen]
@@ -353,22 +253,25 @@ impl TrainSession {
         self.trainer.waiting()
     }
 
+    /// "running", "finished", "diverged" or "stopped".
     pub fn status(&self) -> String {
-        match self.trainer.status() {
-            Status::Running => "running",
-            Status::Finished => "finished",
-            Status::Diverged(_) => "diverged",
-        }
-        .into()
+        self.trainer.status().word().into()
     }
 
-    /// Why the run stopped early ("loss became NaN at step 212: lower the learning rate").
+    /// Why the run ended early ("loss became NaN at step 212: lower the learning rate").
     #[wasm_bindgen(getter)]
     pub fn message(&self) -> Option<String> {
-        match self.trainer.status() {
-            Status::Diverged(m) => Some(m.clone()),
-            _ => None,
-        }
+        self.trainer.status().message().map(String::from)
+    }
+
+    /// End the run now; it keeps what it recorded.
+    pub fn stop(&mut self) {
+        self.trainer.stop(lab::STOPPED_BY_STUDENT);
+    }
+
+    /// Validation checks so far: `[{ step, epoch, valLoss, valError }]`.
+    pub fn checks(&self) -> Result<JsValue, JsError> {
+        super::to_js(&self.trainer.history().checks)
     }
 
     #[wasm_bindgen(getter)]
@@ -429,59 +332,31 @@ impl TrainSession {
     }
 }
 
-/// A chart as the page describes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ChartSpec {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    x_label: String,
-    #[serde(default)]
-    y_label: String,
-    #[serde(default)]
-    x_max: Option<f64>,
-    #[serde(default)]
-    y_range: Option<(f64, f64)>,
-    series: Vec<SeriesSpec>,
-    #[serde(default)]
-    marks: Vec<(f64, String)>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct SeriesSpec {
-    #[serde(default)]
-    name: String,
-    /// x values; when absent, 1, 2, 3, … .
-    #[serde(default)]
-    x: Option<Vec<f64>>,
-    y: Vec<f64>,
-    #[serde(default)]
-    color: usize,
-    #[serde(default)]
-    dashed: bool,
-    #[serde(default)]
-    markers: bool,
-}
-
-impl SeriesSpec {
-    /// The series to draw (x defaults to 1, 2, 3, …).
-    pub(crate) fn into_series(self) -> Series {
-        let points = match self.x {
-            Some(x) => x.into_iter().zip(self.y).collect(),
-            None => self.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
-        };
-        Series { name: self.name, points, color: self.color, dashed: self.dashed, markers: self.markers }
+/// A chart from the page: `{ kind?: "lines" | "logY" | "heatmap" | "logHistogram", title,
+/// xLabel, yLabel, … }` (see `plot::chart`); `kind` defaults to "lines".
+pub(crate) fn chart_from(v: &JsValue) -> Result<Chart, JsError> {
+    let mut json = options_json(v)?;
+    if let Some(o) = json.as_object_mut() {
+        o.entry("kind").or_insert_with(|| "lines".into());
     }
+    serde_json::from_value(json).map_err(|e| JsError::new(&format!("chart: {e}")))
 }
 
-/// Draw line charts: `{ title, xLabel, yLabel, xMax?, yRange?, series: [{ name, x?, y, color,
-/// dashed, markers }], marks: [[x, "text"]] }`.
+/// Draw any chart (see [`chart_from`]) on a canvas sized for `dpr`.
+#[wasm_bindgen(js_name = drawChart)]
+pub fn draw_chart(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
+    plot::draw(&canvas::area(canvas_el)?, &chart_from(&chart)?, dpr).map_err(js_err)
+}
+
+/// Line charts: `{ title, xLabel, yLabel, xMax?, yRange?, series: [{ name, x?, y, color,
+/// dashed, markers }], marks: [[x, "text"]] }` (`drawChart` with kind "lines").
 #[wasm_bindgen(js_name = drawCurves)]
 pub fn draw_curves(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
-    let spec: ChartSpec = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let series: Vec<Series> = spec.series.into_iter().map(SeriesSpec::into_series).collect();
-    plot::draw_curves(&canvas::area(canvas_el)?, &series, &spec.title, &spec.x_label, &spec.y_label, spec.x_max, spec.y_range, &spec.marks, dpr)
-        .map_err(js_err)
+    draw_chart(canvas_el, chart, dpr)
+}
+
+/// A chart's data as CSV with a header row (see `plot::Chart::to_csv`).
+#[wasm_bindgen(js_name = chartCsv)]
+pub fn chart_csv(chart: JsValue) -> Result<String, JsError> {
+    Ok(chart_from(&chart)?.to_csv())
 }

@@ -48,7 +48,7 @@ test('Stop halts a run mid-way', async () => {
 
 test('too large a learning rate ends with a clear message, not NaN plots', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
-  await page.click('#sgd .presets button[data-lr="5"]');
+  await page.click('#sgd .presets button:has-text("lr = 5")');
   await page.waitForSelector('#sgd-status[data-state="diverged"]', { timeout: 60_000 });
   assert.match(await page.textContent('#sgd-status'), /loss (became (NaN|infinite)|exploded to [\d.]+) at step \d+.*: lower the learning rate/);
   await screenshot(await page.$('#sgd'), 'cell-sgd-diverged');

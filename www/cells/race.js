@@ -1,56 +1,31 @@
-// Cell "Optimizer race": the ticked optimizers train from one seed side by side; their curves
-// share two plots and a table marks the winner of each column.
-import { Race, drawCurves } from '../../pkg/descent.js';
-import { bind } from '../state.js';
-import { sizeCanvas, parseSizes, readNumber, showError, pct } from '../ui.js';
-
-const $ = (id) => document.getElementById(id);
-/** Milliseconds of work per animation frame, for all runners together. */
-const BUDGET_MS = 14;
+// Cell "Optimizer race" (lab::race): the ticked optimizers train from one seed side by side;
+// their curves share two plots and a table marks the winner of each column.
+import { Race } from '../../pkg/descent.js';
+import { defineCell } from '../cell.js';
+import { pct } from '../ui.js';
 
 const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 export function setup(ctx) {
   // Each entrant's optimizer, fixed options, colour and label live in the page (data-*), so the
   // native test (tests/race_cell.rs) reads exactly the same defaults.
-  const entrants = Array.from(document.querySelectorAll('#race [data-entrant]'), (el) => {
-    const key = el.dataset.entrant;
-    return {
-      key,
-      label: el.dataset.label,
-      optimizer: el.dataset.optimizer,
-      options: JSON.parse(el.dataset.options),
-      color: Number(el.dataset.color),
-      use: bind($(`race-use-${key}`), `race.${key}`),
-      lr: bind($(`race-lr-${key}`), `race.${key}.lr`),
-    };
-  });
-  const epochs = bind($('race-epochs'), 'race.epochs');
-  const batch = bind($('race-batch'), 'race.batch');
-  const hidden = bind($('race-hidden'), 'race.hidden');
-  const runBtn = $('race-run');
-  const stopBtn = $('race-stop');
-  const status = $('race-status');
-  const errBox = $('race-error-msg');
-  const lossCanvas = $('race-loss');
-  const errCanvas = $('race-error');
-  const tbody = $('race-table').querySelector('tbody');
-  let race = null;
-  let running = false;
-  let started = 0;
-
-  function draw() {
-    const dpr = sizeCanvas(lossCanvas);
-    sizeCanvas(errCanvas);
-    if (race) {
-      race.drawLoss(lossCanvas, dpr);
-      race.drawError(errCanvas, dpr);
-      return;
-    }
-    const e = Number(epochs.value) || 1;
-    drawCurves(lossCanvas, { title: 'training loss, moving average (β = 0.95)', xLabel: 'epoch', yLabel: 'cross-entropy', xMax: e, yRange: [0, 2.5], series: [] }, dpr);
-    drawCurves(errCanvas, { title: 'validation error', xLabel: 'epoch', yLabel: 'error rate', xMax: e, yRange: [0, 1], series: [] }, dpr);
+  const entrants = Array.from(document.querySelectorAll('#race [data-entrant]'), (el) => ({
+    key: el.dataset.entrant,
+    label: el.dataset.label,
+    optimizer: el.dataset.optimizer,
+    options: JSON.parse(el.dataset.options),
+    color: Number(el.dataset.color),
+  }));
+  const controls = {
+    epochs: { label: 'epochs' },
+    batch: { label: 'batch size', max: (c) => c.data.trainSize },
+    hidden: { label: 'hidden sizes', kind: 'sizes' },
+  };
+  for (const e of entrants) {
+    controls[`use-${e.key}`] = { key: `race.${e.key}` };
+    controls[`lr-${e.key}`] = { key: `race.${e.key}.lr`, label: `${e.label} lr`, kind: 'number', max: 100 };
   }
+  const tbody = document.querySelector('#race-table tbody');
 
   /** The results table; winners get a badge once the race is over (or stopped). */
   function table(r, showWinners) {
@@ -70,79 +45,34 @@ export function setup(ctx) {
     }).join('');
   }
 
-  /** `done`: null while running, else "finished", "stopped" or "error". */
-  function report(done) {
-    const r = race.report();
-    table(r, Boolean(done));
-    const steps = Math.min(...r.entrants.map((e) => (e.status === 'diverged' ? Infinity : e.steps)));
-    const shown = Number.isFinite(steps) ? steps : r.totalSteps;
-    const secs = ((performance.now() - started) / 1000).toFixed(1);
-    const tail = done === 'stopped' ? ` · stopped after ${secs} s` : done ? ` · done in ${secs} s` : ` · ${secs} s`;
-    const best = r.best.valError == null ? '' : ` · lowest validation error: <b>${escape(r.entrants[r.best.valError].name)}</b>`;
-    status.innerHTML = `${r.entrants.length} optimizers · epoch ${(shown / r.stepsPerEpoch).toFixed(1)}, step ${shown}/${r.totalSteps} each${done ? best : ''}${tail}`;
-    status.dataset.state = !done ? 'running' : done;
-  }
-
-  function finish(reason) {
-    running = false;
-    runBtn.disabled = false;
-    stopBtn.disabled = true;
-    draw();
-    report(reason);
-  }
-
-  function frame() {
-    if (!running) return;
-    let more;
-    try {
-      more = race.runFor(BUDGET_MS);
-    } catch (e) {
-      showError(errBox, e);
-      finish('error');
-      return;
-    }
-    draw();
-    if (!more) {
-      finish('finished');
-      return;
-    }
-    report(null);
-    requestAnimationFrame(frame);
-  }
-
-  function start() {
-    showError(errBox, null);
-    let next;
-    try {
-      const runs = entrants.filter((e) => e.use.checked).map((e) => ({
+  return defineCell('race', {
+    controls,
+    build(v, c) {
+      const runs = entrants.filter((e) => v[`use-${e.key}`]).map((e) => ({
         name: e.label,
         optimizer: e.optimizer,
-        options: { ...e.options, lr: readNumber(e.lr, `${e.label} lr`, { min: 0, max: 100 }) },
+        options: { ...e.options, lr: v[`lr-${e.key}`] },
         color: e.color,
       }));
       if (!runs.length) throw new Error('tick at least one optimizer to race');
-      next = new Race(ctx.data, {
-        seed: ctx.seed(),
-        hidden: Array.from(parseSizes(hidden.value)),
-        batchSize: readNumber(batch, 'batch size', { min: 1, max: ctx.data.trainSize, integer: true }),
-        epochs: readNumber(epochs, 'epochs', { min: 1, max: 20, integer: true }),
-        runs,
-      });
-    } catch (e) {
-      showError(errBox, e);
-      return;
-    }
-    race?.free();
-    race = next;
-    running = true;
-    started = performance.now();
-    runBtn.disabled = true;
-    stopBtn.disabled = false;
-    report(null);
-    requestAnimationFrame(frame);
-  }
-
-  runBtn.addEventListener('click', start);
-  stopBtn.addEventListener('click', () => finish('stopped'));
-  return { render: draw };
+      return new Race(c.data, { seed: c.seed(), hidden: v.hidden, batchSize: v.batch, epochs: v.epochs, runs });
+    },
+    charts: {
+      loss: {
+        canvas: 'race-loss',
+        empty: (v) => ({ title: 'training loss, moving average (β = 0.95)', xLabel: 'epoch', yLabel: 'cross-entropy', xMax: v.epochs ?? 1, yRange: [0, 2.5], series: [] }),
+      },
+      error: {
+        canvas: 'race-error',
+        empty: (v) => ({ title: 'validation error', xLabel: 'epoch', yLabel: 'error rate', xMax: v.epochs ?? 1, yRange: [0, 1], series: [] }),
+      },
+    },
+    readout(r, phase) {
+      const steps = Math.min(...r.entrants.map((e) => (e.status === 'diverged' ? Infinity : e.steps)));
+      const shown = Number.isFinite(steps) ? steps : r.totalSteps;
+      const best = phase !== 'running' && r.best.valError != null ? ` · lowest validation error: <b>${escape(r.entrants[r.best.valError].name)}</b>` : '';
+      return `${r.entrants.length} optimizers · epoch ${(shown / r.stepsPerEpoch).toFixed(1)}, step ${shown}/${r.totalSteps} each${best}`;
+    },
+    update: (r, phase) => table(r, phase !== 'running'),
+  }, ctx);
 }

@@ -1,0 +1,266 @@
+// defineCell: everything a notebook cell does besides its own controls, build call and
+// read-out text, written once.
+//
+//   defineCell('sgd', {
+//     controls: { lr: { label: 'learning rate' }, batch: { label: 'batch size', max: (ctx) => ctx.data.trainSize } },
+//     build: (v, ctx) => new Compare(ctx.data, { … }),     // a lab experiment's wasm class
+//     charts: { loss: { canvas: 'sgd-loss', empty: (v) => ({ kind: 'lines', … }) } },
+//     readout: (report, phase) => 'html',                   // or { html, data: { … } }
+//   }, ctx);
+//
+// What it owns:
+// - each control bound to the URL (key `<cell>.<name>`), its limits read once from the
+//   element's min / max / step attributes, and one message format for a bad value;
+// - presets: `<button data-preset='{"lr": "0.3"}'>` in the cell's `.presets` set controls and run;
+// - Run / Stop, the animation-frame loop and its time budget, freeing the experiment it
+//   replaces (wasm memory is not garbage-collected);
+// - one status vocabulary in the read-out's `data-state`: idle | running | finished | stopped |
+//   diverged | error; the elapsed-time tail; a progress bar (done/total, time left) for any run
+//   longer than a second;
+// - an Export menu: settings, report and charts as JSON; each chart as CSV and PNG;
+// - redrawing on resize (main.js calls `render`).
+import { drawChart, chartCsv } from '../pkg/descent.js';
+import { bind } from './state.js';
+import { sizeCanvas, showError } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** The status words a cell's read-out carries in `data-state`. */
+export const STATES = ['idle', 'running', 'finished', 'stopped', 'diverged', 'error'];
+
+/** Milliseconds of work per animation frame by default: room for drawing within a 50 ms task. */
+const BUDGET_MS = 12;
+
+/** A control's value, checked against its limits; throws an Error naming the control. */
+function readControl(c, ctx) {
+  const el = c.el;
+  if (c.kind === 'check') return el.checked;
+  if (c.kind === 'select') return el.value;
+  if (c.kind === 'text') return el.value;
+  if (c.kind === 'sizes') {
+    const parts = el.value.split(/[,\s]+/).filter((s) => s.length > 0);
+    const sizes = parts.map(Number);
+    const [lo, hi] = [c.min ?? 1, c.max ?? 4096];
+    if (sizes.some((v) => !Number.isInteger(v) || v < lo || v > hi)) {
+      throw new Error(`${c.label}: "${el.value}" should be whole numbers from ${lo} to ${hi}, separated by commas`);
+    }
+    return sizes;
+  }
+  const min = typeof c.min === 'function' ? c.min(ctx) : c.min;
+  const max = typeof c.max === 'function' ? c.max(ctx) : c.max;
+  const v = Number(el.value);
+  const integer = c.kind === 'int';
+  if (el.value.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw new Error(`${c.label}: "${el.value}" is not ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}`);
+  }
+  return v;
+}
+
+/** The control's kind from its element: checkbox, select, number (int when step is 1), text. */
+function kindOf(el) {
+  if (el.type === 'checkbox') return 'check';
+  if (el.tagName === 'SELECT') return 'select';
+  if (el.type === 'number') return el.getAttribute('step') === 'any' ? 'number' : 'int';
+  return 'text';
+}
+
+const attrNumber = (el, name, fallback) => (el.hasAttribute(name) ? Number(el.getAttribute(name)) : fallback);
+
+function download(name, blob) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+export function defineCell(id, spec, ctx) {
+  const { build, readout, charts = {}, budgetMs = BUDGET_MS, update } = spec;
+  const root = $(id);
+  const status = $(spec.status ?? `${id}-status`);
+  const errBox = $(spec.error ?? `${id}-error-msg`);
+  const runBtn = $(spec.run ?? `${id}-run`);
+  const stopBtn = $(spec.stop ?? `${id}-stop`);
+
+  // Controls: element, URL key and limits, read once.
+  const controls = {};
+  for (const [name, c] of Object.entries(spec.controls ?? {})) {
+    const el = $(c.el ?? `${id}-${name}`);
+    if (!el) throw new Error(`cell ${id}: no control #${c.el ?? `${id}-${name}`}`);
+    bind(el, c.key ?? `${id}.${name}`);
+    const kind = c.kind ?? kindOf(el);
+    controls[name] = { label: name, ...c, el, kind, min: c.min ?? attrNumber(el, 'min', -Infinity), max: c.max ?? attrNumber(el, 'max', Infinity) };
+  }
+  const values = () => Object.fromEntries(Object.entries(controls).map(([n, c]) => [n, readControl(c, ctx)]));
+  /** The values that parse (for drawing empty axes), the others left out. */
+  const lenientValues = () => {
+    const out = {};
+    for (const [n, c] of Object.entries(controls)) {
+      try { out[n] = readControl(c, ctx); } catch { /* drawn with the chart's own default */ }
+    }
+    return out;
+  };
+
+  // The progress bar and the Export menu, added to the cell once.
+  const bar = document.createElement('div');
+  bar.className = 'progress';
+  bar.hidden = true;
+  bar.innerHTML = '<progress max="1" value="0"></progress> <span></span>';
+  status.after(bar);
+  const exportMenu = document.createElement('details');
+  exportMenu.className = 'export';
+  exportMenu.innerHTML = '<summary>Export</summary><div class="export-items"></div>';
+  (root.querySelector('.plots') ?? status).after(exportMenu);
+
+  let exp = null;
+  let running = false;
+  let started = 0;
+  let settings = null;
+  status.dataset.state = 'idle';
+
+  function draw() {
+    for (const [name, c] of Object.entries(charts)) {
+      const canvas = $(c.canvas);
+      const dpr = sizeCanvas(canvas);
+      if (exp) exp.draw(name, canvas, dpr);
+      else if (c.empty) drawChart(canvas, c.empty(lenientValues(), ctx), dpr);
+    }
+  }
+
+  function tail(phase) {
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    if (phase === 'running') return ` · ${secs} s`;
+    if (phase === 'stopped') return ` · stopped after ${secs} s`;
+    return ` · done in ${secs} s`;
+  }
+
+  function show(phase) {
+    const report = exp.report();
+    const out = readout(report, phase, settings);
+    const { html, data = {} } = typeof out === 'string' ? { html: out } : out;
+    status.innerHTML = html + tail(phase);
+    for (const [k, v] of Object.entries(data)) status.dataset[k] = v;
+    status.dataset.state = phase;
+    update?.(report, phase, settings);
+    // progress: shown once a run has taken a second
+    const { done, total } = report.progress ?? { done: 0, total: 0 };
+    const elapsed = (performance.now() - started) / 1000;
+    bar.hidden = !(phase === 'running' && total > 0 && elapsed > 1);
+    if (!bar.hidden) {
+      bar.querySelector('progress').value = done / total;
+      const left = done > 0 ? (elapsed * (total - done)) / done : NaN;
+      bar.querySelector('span').textContent = `${done.toLocaleString()} / ${total.toLocaleString()} steps${Number.isFinite(left) ? ` · about ${Math.ceil(left)} s left` : ''}`;
+    }
+    return report;
+  }
+
+  function finish(phase) {
+    running = false;
+    runBtn.disabled = false;
+    stopBtn.disabled = true;
+    if (phase === 'stopped') exp.stop();
+    draw();
+    if (phase === 'error') {
+      status.dataset.state = 'error';
+      bar.hidden = true;
+      return;
+    }
+    // a run that ended by itself says how: finished, diverged, or stopped by a rule
+    const word = exp.report().status;
+    show(phase === 'finished' && STATES.includes(word) && word !== 'running' ? word : phase);
+    fillExport();
+  }
+
+  function frame() {
+    if (!running) return;
+    const t0 = performance.now();
+    let more;
+    try {
+      more = exp.runFor(budgetMs);
+      draw();
+    } catch (e) {
+      showError(errBox, e);
+      finish('error');
+      return;
+    }
+    if (!more) {
+      finish('finished');
+      return;
+    }
+    show('running');
+    window.__frameTimes?.push(performance.now() - t0); // set by the end-to-end tests
+    requestAnimationFrame(frame);
+  }
+
+  function start() {
+    showError(errBox, null);
+    let next;
+    try {
+      settings = values();
+      next = build(settings, ctx);
+    } catch (e) {
+      showError(errBox, e);
+      return;
+    }
+    exp?.free(); // the replaced experiment's wasm memory (and GPU buffers) go now, not at GC
+    exp = next;
+    running = true;
+    started = performance.now();
+    runBtn.disabled = true;
+    stopBtn.disabled = false;
+    show('running');
+    fillExport();
+    requestAnimationFrame(frame);
+  }
+
+  function fillExport() {
+    exportMenu.hidden = !exp;
+    const items = exportMenu.querySelector('.export-items');
+    items.innerHTML = '';
+    const add = (text, make) => {
+      const b = document.createElement('button');
+      b.className = 'link';
+      b.textContent = text;
+      b.addEventListener('click', () => {
+        try {
+          make();
+        } catch (e) {
+          showError(errBox, e);
+        }
+      });
+      items.append(b);
+    };
+    add('settings and results (JSON)', () => {
+      const all = { cell: id, url: location.href, seed: ctx.seed(), settings, report: exp.report(), charts: {} };
+      for (const name of Object.keys(charts)) all.charts[name] = exp.chart(name);
+      download(`${id}.json`, new Blob([JSON.stringify(all, null, 2)], { type: 'application/json' }));
+    });
+    for (const [name, c] of Object.entries(charts)) {
+      add(`${name} (CSV)`, () => download(`${id}-${name}.csv`, new Blob([chartCsv(exp.chart(name))], { type: 'text/csv' })));
+      add(`${name} (PNG)`, () => $(c.canvas).toBlob((b) => download(`${id}-${name}.png`, b), 'image/png'));
+    }
+  }
+
+  // Presets: set the controls they name, then run.
+  for (const b of root.querySelectorAll('.presets button[data-preset]')) {
+    b.addEventListener('click', () => {
+      for (const [name, v] of Object.entries(JSON.parse(b.dataset.preset))) {
+        const c = controls[name];
+        if (!c) continue;
+        if (c.kind === 'check') c.el.checked = Boolean(v);
+        else c.el.value = String(v);
+        c.el.dispatchEvent(new Event('change'));
+      }
+      start();
+    });
+  }
+
+  runBtn.addEventListener('click', start);
+  stopBtn.addEventListener('click', () => {
+    if (running) finish('stopped');
+  });
+  fillExport();
+  return { render: draw, start, values, controls };
+}
