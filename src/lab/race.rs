@@ -251,7 +251,9 @@ impl Race {
                 let target = 1.0 - TARGET_ACCURACY as f64;
                 series.push(Series::new(format!("{:.0}% accuracy", 100.0 * TARGET_ACCURACY), vec![(0.0, target), (epochs, target)], 6).dashed());
                 let cpe = self.spec.checks_per_epoch.min(self.first().steps_per_epoch());
-                Ok(Chart::lines(format!("validation error, checked {cpe}× per epoch"), "epoch", "error rate", series).x_max(epochs).y_range(0.0, y_hi))
+                Ok(Chart::lines(format!("validation error, checked {cpe}× per epoch"), "epoch", "error rate", series)
+                    .x_max(epochs)
+                    .y_range(0.0, y_hi))
             }
             _ => crate::bail!("the race has no chart {name:?} (it has \"loss\" and \"error\")"),
         }

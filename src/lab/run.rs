@@ -139,11 +139,7 @@ impl RunSpec {
 
     /// Check the network's shape against the limits (before anything is allocated).
     pub fn check_shape(&self, features: usize, classes: usize) -> Result<()> {
-        ensure!(
-            self.hidden.len() <= MAX_HIDDEN_LAYERS,
-            "{} hidden layers is too many: use at most {MAX_HIDDEN_LAYERS}",
-            self.hidden.len()
-        );
+        ensure!(self.hidden.len() <= MAX_HIDDEN_LAYERS, "{} hidden layers is too many: use at most {MAX_HIDDEN_LAYERS}", self.hidden.len());
         for (i, &w) in self.hidden.iter().enumerate() {
             ensure!((1..=MAX_WIDTH).contains(&w), "hidden layer {} has {w} units: use 1 to {MAX_WIDTH}", i + 1);
         }

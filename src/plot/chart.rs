@@ -190,7 +190,10 @@ mod tests {
     fn every_kind_draws() {
         let charts = [
             Chart::lines("lines", "x", "y", vec![Series::new("a", vec![(1.0, 2.0), (2.0, 1.0)], 1)]).x_max(3.0).y_range(0.0, 3.0),
-            Chart { body: Body::LogY { series: vec![Series::new("a", vec![(1.0, 1e-3), (2.0, 1.0)], 0)], x_max: 2.0, y_floor: 1e-6 }, ..Chart::default() },
+            Chart {
+                body: Body::LogY { series: vec![Series::new("a", vec![(1.0, 1e-3), (2.0, 1.0)], 0)], x_max: 2.0, y_floor: 1e-6 },
+                ..Chart::default()
+            },
             Chart { body: Body::Heatmap { values: vec![0.0, 0.5, 1.0, 0.2], rows: 2, cols: 2, range: (0.0, 1.0) }, ..Chart::default() },
             Chart {
                 body: Body::LogHistogram {

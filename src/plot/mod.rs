@@ -4,9 +4,9 @@
 //! device-pixel ratio: the canvas is `scale` times larger than its CSS box so plots stay crisp
 //! on HiDPI screens, and every font size and line width is multiplied by it.
 
+pub mod chart;
 pub mod contour;
 pub mod convergence;
-pub mod chart;
 pub mod curves;
 pub mod digits;
 pub mod heatmap;

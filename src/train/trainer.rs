@@ -564,7 +564,7 @@ pub fn mid_epoch_checks(spe: usize, epochs: usize, per_epoch: usize) -> Vec<usiz
     for e in 0..epochs {
         for j in 1..k {
             let s = e * spe + (j * spe + k / 2) / k;
-            if out.last() != Some(&s) && s % spe != 0 {
+            if out.last() != Some(&s) && !s.is_multiple_of(spe) {
                 out.push(s);
             }
         }

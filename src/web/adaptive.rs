@@ -14,10 +14,10 @@
 //! size of the update, so the cell can show the raw moments beside the corrected ones.
 
 use super::notebook::{MnistData, TrainSession};
-use crate::train::smoothed;
 use super::{canvas, js_err, seed_from};
 use crate::optim::{AdamConfig, RmsPropConfig};
 use crate::plot::{self, Group, RefLine, Series};
+use crate::train::smoothed;
 use crate::train::Status;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

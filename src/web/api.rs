@@ -215,3 +215,20 @@ pub fn initialize(scheme: &str, fan_in: f64, fan_out: f64, seed: f64, options: J
     let init = Init::from_json(&o).map_err(js_err)?;
     crate::init::initialize(&init, fan_in, fan_out, seed_from(seed)?).map_err(js_err)
 }
+
+/// The largest error of the build's own matrix product (`backend::gemm`: the packed kernel,
+/// relaxed or plain SIMD, whichever module the page loaded) against the scalar oracle, each
+/// difference divided by √k·(1 + |exact|): a self-check of the loaded module (the page's
+/// end-to-end test calls it).
+#[wasm_bindgen(js_name = gemmMaxError)]
+pub fn gemm_max_error(m: usize, k: usize, n: usize, ta: bool, tb: bool) -> f64 {
+    let mut rng = crate::Rng::new(7);
+    let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
+    let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+    let c0: Vec<f32> = (0..m * n).map(|_| rng.normal(0.0, 1.0)).collect();
+    let (mut c, mut r) = (c0.clone(), c0);
+    let op = |t: bool| if t { crate::backend::Op::T } else { crate::backend::Op::N };
+    crate::backend::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut c);
+    crate::backend::reference::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut r);
+    c.iter().zip(&r).map(|(x, y)| ((x - y).abs() / ((k as f32).sqrt() * (1.0 + y.abs()))) as f64).fold(0.0, f64::max)
+}

@@ -42,21 +42,6 @@ pub fn bench_gemm(kernel: &str, m: usize, k: usize, n: usize, ta: bool, tb: bool
     Ok(seconds)
 }
 
-/// The largest error of the build's own matrix product (`backend::gemm`: the packed kernel,
-/// relaxed or plain SIMD, whichever module the page loaded) against the scalar oracle, each
-/// difference divided by √k·(1 + |exact|). The page's end-to-end test calls it.
-#[wasm_bindgen(js_name = gemmMaxError)]
-pub fn gemm_max_error(m: usize, k: usize, n: usize, ta: bool, tb: bool) -> f64 {
-    let mut rng = crate::Rng::new(7);
-    let a: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
-    let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
-    let c0: Vec<f32> = (0..m * n).map(|_| rng.normal(0.0, 1.0)).collect();
-    let (mut c, mut r) = (c0.clone(), c0);
-    crate::backend::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut c);
-    crate::backend::reference::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut r);
-    c.iter().zip(&r).map(|(x, y)| ((x - y).abs() / ((k as f32).sqrt() * (1.0 + y.abs()))) as f64).fold(0.0, f64::max)
-}
-
 /// `performance.now()` in milliseconds, in the page and in Node alike (both have the global).
 fn now_ms() -> Result<f64, JsError> {
     let perf = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).map_err(|e| JsError::new(&describe(&e)))?;

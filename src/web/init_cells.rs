@@ -15,10 +15,10 @@
 
 use super::api::{init_from, sizes_from};
 use super::notebook::{run_spec, MnistData, TrainSession};
-use crate::lab::pretrain;
 use super::{canvas, js_err, seed_from};
 use crate::data::Dataset;
 use crate::init::WeightsFile;
+use crate::lab::pretrain;
 use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
 use crate::plot::layers::{self, LayerLine};
 use crate::plot::unit_weights;

@@ -7,6 +7,7 @@
 
 mod adaptive;
 mod api;
+#[cfg(feature = "bench")]
 mod bench;
 pub(crate) mod canvas;
 mod cells;

@@ -53,7 +53,7 @@ fn setup(optimizer: &str, options: &Value) -> (Mlp, Arc<Dataset>, Arc<Dataset>, 
     let (train, validation) = (dataset(150, 12, 4, 1), dataset(60, 12, 4, 2));
     let spec = MlpSpec { batch_norm: vec![true], ..MlpSpec::new(&[12, 24, 4], Activation::Relu) };
     let model = Mlp::new(spec, 5).unwrap();
-    let cfg = TrainConfig { batch_size: 16, epochs: 2, reduction: Reduction::Mean, drop_last: false, penalty: Penalty::default(), seed: 9 };
+    let cfg = TrainConfig { batch_size: 16, epochs: 2, reduction: Reduction::Mean, seed: 9, ..TrainConfig::default() };
     let mut trainer =
         Trainer::new(model.clone(), descent::optim::build(optimizer, options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
     trainer.run().unwrap();
@@ -73,6 +73,29 @@ fn assert_same_record(what: &str, s: &Trainer, t: &Trainer) {
     let want = t.model().parameters();
     let rms = (want.iter().map(|v| v * v).sum::<f32>() / want.len() as f32).sqrt();
     assert_close(&format!("{what}: parameters"), s.model().parameters(), want, |i| 1e-4 * want[i].abs().max(rms));
+}
+
+/// Checks inside epochs hold the GPU run at each check step: the checks land at the same
+/// steps with the same numbers as on the CPU, and the training itself is unchanged.
+#[wasm_bindgen_test]
+async fn validation_checks_inside_epochs_are_the_cpus_on_the_gpu() {
+    let Some(ctx) = gpu("GPU checks").await else { return };
+    let options = json!({"lr": 0.05});
+    let (model, train, validation, cfg, _) = setup("adam", &options);
+    let cfg = TrainConfig { checks_per_epoch: 3, ..cfg };
+    let mut cpu =
+        Trainer::new(model.clone(), descent::optim::build("adam", &options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    cpu.run().unwrap();
+    let engine = GpuEngine::new(ctx, model, "adam", &options, &cfg).unwrap();
+    let mut t = Trainer::with_engine(Box::new(engine), train, validation, cfg).unwrap();
+    finish(&mut t, None).await;
+    assert_same_record("adam, 3 checks an epoch", &t, &cpu);
+    let (g, c) = (&t.history().checks, &cpu.history().checks);
+    assert_eq!(c.iter().map(|k| k.step).collect::<Vec<_>>(), [3, 7, 10, 13, 17, 20], "the CPU's check steps");
+    assert_eq!(g.iter().map(|k| k.step).collect::<Vec<_>>(), c.iter().map(|k| k.step).collect::<Vec<_>>(), "the same steps on the GPU");
+    for (a, b) in g.iter().zip(c) {
+        assert!((a.val_loss - b.val_loss).abs() < 1e-4 && (a.val_error - b.val_error).abs() < 0.02, "{a:?} vs {b:?}");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -21,7 +21,7 @@ pub fn run(args: &[String]) -> Result<()> {
         let verb = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
         env::run(Command::new("npm").args([verb, "--no-audit", "--no-fund", "--ignore-scripts"]).current_dir(&dir))?;
     }
-    let dist = crate::build::run(&[])?;
+    let dist = crate::build::run(&["--bench".into()])?;
     let mut cmd = Command::new(node);
     // relaxed SIMD is behind a flag in Node 20 (Chromium has it on by default). --no-liftoff:
     // every wasm function is compiled by V8's optimizing tier on its first call, so no timing

@@ -17,13 +17,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Build the site; returns the path of `dist/`.
+/// Build the site; returns the path of `dist/`. `--bench` builds the benchmark's site instead
+/// (the same page with the bench-only exports, the `bench` feature) into `target/bench/site`.
 pub fn run(args: &[String]) -> Result<PathBuf> {
     let release = !args.iter().any(|a| a == "--debug");
+    let bench = args.iter().any(|a| a == "--bench");
+    let features: &[&str] = if bench { &["--features", "bench"] } else { &[] };
     env::ensure_wasm_target()?;
     let root = env::root();
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.current_dir(&root).args(["build", "--package", "descent", "--lib", "--target", env::WASM_TARGET]);
+    cargo.current_dir(&root).args(["build", "--package", "descent", "--lib", "--target", env::WASM_TARGET]).args(features);
     if release {
         cargo.arg("--release");
     }
@@ -32,7 +35,8 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let wasm = target_dir.join(env::WASM_TARGET).join(profile).join("descent.wasm");
     // DESCENT_DIST lets parallel work build into separate folders; dist/ is the default.
-    let dist = std::env::var_os("DESCENT_DIST").map(PathBuf::from).unwrap_or_else(|| root.join("dist"));
+    let dist =
+        if bench { target_dir.join("bench/site") } else { std::env::var_os("DESCENT_DIST").map(PathBuf::from).unwrap_or_else(|| root.join("dist")) };
     if dist.exists() {
         fs::remove_dir_all(&dist).map_err(|e| format!("cannot clear {}: {e}", dist.display()))?;
     }
@@ -76,7 +80,7 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
         }
     }
     if release {
-        build_relaxed(&root, &target_dir, &pkg)?;
+        build_relaxed(&root, &target_dir, &pkg, features)?;
     }
     copy_file(&root.join("index.html"), &dist.join("index.html"))?;
     copy_file(&root.join("www/favicon.svg"), &dist.join("favicon.svg"))?;
@@ -90,12 +94,13 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
 /// The relaxed-SIMD twin of the module: the same crate with `+relaxed-simd`, in its own
 /// target folder so the two builds never invalidate each other. Its glue must equal the plain
 /// build's (same exports, same imports), so one `descent.js` loads either.
-fn build_relaxed(root: &Path, target_dir: &Path, pkg: &Path) -> Result<()> {
+fn build_relaxed(root: &Path, target_dir: &Path, pkg: &Path, features: &[&str]) -> Result<()> {
     let relaxed_target = target_dir.join("relaxed");
     env::run(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(root)
             .args(["build", "--package", "descent", "--lib", "--target", env::WASM_TARGET, "--release"])
+            .args(features)
             .env("CARGO_TARGET_DIR", &relaxed_target)
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-C target-feature=+simd128,+relaxed-simd --cfg=web_sys_unstable_apis"),
     )?;

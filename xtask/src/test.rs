@@ -1,5 +1,7 @@
-//! `cargo xtask test`: every test, in three layers.
+//! `cargo xtask test`: the house's habits, then every test, in three layers.
 //!
+//! 0. habits: `cargo fmt --check`, and `cargo clippy -D warnings` natively (every target) and
+//!    for wasm32 (the library and the browser test suites);
 //! 1. native: `cargo test` of the core (no browser);
 //! 2. wasm: `wasm-bindgen-test` in headless Chromium through ChromeDriver (`tests/web.rs`),
 //!    then the WebGPU kernels on Chromium's SwiftShader adapter (`tests/web_gpu.rs`);
@@ -40,6 +42,29 @@ pub fn run(args: &[String]) -> Result<()> {
     let skip_wasm = args.iter().any(|a| a == "--skip-wasm");
     let root = env::root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+
+    eprintln!("== formatting and lints");
+    env::run(Command::new(&cargo).current_dir(&root).args(["fmt", "--all", "--check"]))
+        .map_err(|e| format!("{e}\nrun `cargo fmt --all` to format the code"))?;
+    env::run(Command::new(&cargo).current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    if !skip_wasm {
+        env::ensure_wasm_target()?;
+        env::run(Command::new(&cargo).current_dir(&root).args([
+            "clippy",
+            "--package",
+            "descent",
+            "--target",
+            env::WASM_TARGET,
+            "--lib",
+            "--test",
+            "web",
+            "--test",
+            "web_gpu",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
 
     eprintln!("== native tests");
     env::run(Command::new(&cargo).current_dir(&root).args(["test", "--package", "descent"]))?;
