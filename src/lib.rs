@@ -3,12 +3,14 @@
 //! The core (everything but `web`) is plain Rust that builds and tests natively; `web` is
 //! the only module that touches wasm-bindgen, js-sys or web-sys.
 //!
-//! Data flows one way: `data` → `nn` (through `backend` kernels) → `optim` → `train`
-//! → `lab` (the notebook's experiments) → `web` → page.
+//! Data flows one way, and the module graph has no cycles: `rng` ← `backend` kernels ← `nn` ←
+//! `optim` ← `gpu` (the WGSL training step, described in plain Rust) ← `train` ← `lab` (the
+//! notebook's experiments) ← `web` → page.
 
 pub mod backend;
 pub mod data;
 mod error;
+pub mod gpu;
 pub mod init;
 pub mod lab;
 pub mod landscape;

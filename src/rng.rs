@@ -7,8 +7,9 @@
 //! (native, wasm32), which is what makes a run replay exactly after a reload or in Node.
 //!
 //! Dropout is the one exception: its masks are a counter-based hash of the same seed
-//! (`nn::dropout`), because the GPU must draw the very same masks without a generator's
-//! state. They replay from the seed just as well.
+//! ([`dropout_key`], [`uniform01`] below, used by `nn::dropout`), because the GPU
+//! (`gpu/rng.wgsl`, the same functions in WGSL) must draw the very same masks without a
+//! generator's state. They replay from the seed just as well.
 //!
 //! We do not try to reproduce PyTorch's Mersenne-Twister/Philox streams: reference tests
 //! feed both sides the same explicit numbers instead.
@@ -106,6 +107,30 @@ impl Rng {
     pub fn next_u64(&mut self) -> u64 {
         self.inner.random()
     }
+}
+
+/// The "lowbias32" integer hash (C. Wellons: two multiply–xorshift rounds, every input bit
+/// affecting every output bit) that the counter-based draws chain over their counter words.
+pub fn mix32(mut x: u32) -> u32 {
+    x ^= x >> 16;
+    x = x.wrapping_mul(0x7feb_352d);
+    x ^= x >> 15;
+    x = x.wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    x
+}
+
+/// The key of layer `layer` of a model seeded with `seed`: mixed once, so each draw costs
+/// only two hashes.
+pub fn dropout_key(seed: u64, layer: u32) -> u32 {
+    mix32(mix32(mix32(seed as u32 ^ 0x9e37_79b9) ^ (seed >> 32) as u32) ^ layer)
+}
+
+/// A uniform number in [0, 1) for (key, step, index), a pure function of the three: 24 bits
+/// of the hash, so the value is exact in f32 and the CPU and the GPU compare it alike.
+pub fn uniform01(key: u32, step: u32, index: u32) -> f32 {
+    let h = mix32(mix32(key ^ step) ^ index);
+    (h >> 8) as f32 * (1.0 / 16_777_216.0)
 }
 
 #[cfg(test)]

@@ -339,21 +339,23 @@ fn mlp_gradients_match_finite_differences() {
         // Parameters on the 2⁻¹⁰ grid; weights at least 0.08 from 0 (L1's kink), γ ≈ 1,
         // β and biases ≈ 0 but not equal to them.
         let mut params: Vec<f32> = mlp.parameters().iter().map(|&v| q(v)).collect();
-        let mut at = 0;
-        for l in 0..mlp.num_layers() {
-            let (fan_in, fan_out) = mlp.layer_shape(l);
-            for w in &mut params[at..at + fan_in * fan_out] {
+        let mut covered = 0;
+        for layer in mlp.layout() {
+            for w in &mut params[layer.w.clone()] {
                 *w = q(w.signum() * w.abs().max(0.08));
             }
-            at += fan_in * fan_out;
-            let groups = if mlp.running_stats(l).is_some() { 3 } else { 1 }; // b, [γ, β]
-            for g in 0..groups {
-                let mean = if g == 1 { 1.0 } else { 0.0 }; // b, then γ, then β
-                params[at..at + fan_out].copy_from_slice(&normal(&mut rng, fan_out, mean, 0.3));
-                at += fan_out;
+            // b, then [γ, β]: biases and β near 0, γ near 1
+            let mut groups = vec![(layer.b.clone(), 0.0)];
+            if let Some((gamma, beta)) = &layer.bn {
+                groups.extend([(gamma.clone(), 1.0), (beta.clone(), 0.0)]);
+            }
+            covered += layer.w.len();
+            for (range, mean) in groups {
+                covered += range.len();
+                params[range].copy_from_slice(&normal(&mut rng, layer.fan_out, mean, 0.3));
             }
         }
-        assert_eq!(at, params.len(), "layout walk covers every parameter");
+        assert_eq!(covered, params.len(), "the layout covers every parameter");
         mlp.set_parameters(&params).unwrap();
         let x = normal(&mut rng, row.batch * row.sizes[0], 0.0, 1.0);
         let classes = *row.sizes.last().unwrap();

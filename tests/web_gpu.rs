@@ -21,8 +21,8 @@ mod state;
 mod train;
 
 use common::{assert_close, assert_rel, gpu, normal};
-use descent::backend::webgpu::{self, PointwiseUniform, ACT_IDENTITY};
 use descent::backend::{reference, Op};
+use descent::gpu::{self as webgpu, PointwiseUniform, ACT_IDENTITY};
 use descent::nn::loss::{argmax_rows, cross_entropy};
 use descent::nn::{dropout, Activation, BatchNorm1d, Reduction};
 use descent::web::gpu::mlp::act_code;

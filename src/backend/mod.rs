@@ -5,23 +5,21 @@
 //! the browser, and ndarray's (`matrixmultiply`, AVX/FMA where the CPU has them) in native
 //! builds, where it is the faster of the two; `reference` holds the scalar oracle every
 //! faster kernel is tested against; `peak` measures the multiply-add ceiling of the wasm build,
-//! the yardstick `cargo xtask bench` reports the kernels against. `webgpu` describes the GPU path (WGSL kernels, dispatch sizes, uniform
-//! layouts) in plain Rust; `web::gpu` runs it in the browser, where a whole training step is
-//! one submit. The GPU trains a session as a unit (see `web::gpu::session`) rather than
-//! behind the per-call `gemm` below: one call per product would cost a readback each.
+//! the yardstick `cargo xtask bench` reports the kernels against. The GPU path is not here: a
+//! GPU step is a whole training step (layers, loss, penalty, optimizer update) in one submit,
+//! so its description (`crate::gpu`) sits above `nn` and `optim`, and `web::gpu` runs it.
 
 pub mod cpu;
 pub mod packed;
 pub mod peak;
 pub mod reference;
-pub mod webgpu;
 
 /// Which compute path runs the kernels; shown to the student in `#backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
     /// ndarray / matrixmultiply on the CPU, built with wasm simd128 in the browser.
     Cpu,
-    /// WGSL compute shaders through the browser's WebGPU (`webgpu`, driven by `web::gpu`).
+    /// WGSL compute shaders through the browser's WebGPU (`crate::gpu`, driven by `web::gpu`).
     WebGpu,
 }
 

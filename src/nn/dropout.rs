@@ -10,11 +10,9 @@
 //! A counter-based generator: whether element `i` of a layer's output is dropped at training
 //! step `t` is a pure function of (key, t, i), where the key mixes the model's seed with the
 //! layer index. So a run replays from its seed with no generator state to carry, and the CPU
-//! here and the GPU (`backend/webgpu/rng.wgsl`, the same function in WGSL) draw the very same
-//! masks: a run with dropout gives the same numbers on both paths. The hash is "lowbias32"
-//! (C. Wellons: two multiply–xorshift rounds, every input bit affecting every output bit),
-//! chained over the counter words; 24 of its bits make a uniform number that is exact in f32,
-//! so both sides compare it to p alike. PyTorch draws its masks from its own generator, so
+//! here and the GPU (`gpu/rng.wgsl`, the same function in WGSL) draw the very same
+//! masks: a run with dropout gives the same numbers on both paths. The generator lives in
+//! `rng` with the seed's other streams ([`crate::rng::uniform01`]). PyTorch draws its masks from its own generator, so
 //! masks (not their statistics) differ from PyTorch's.
 
 use crate::{ensure, Result};
@@ -26,27 +24,7 @@ pub fn check_p(p: f32) -> Result<()> {
     Ok(())
 }
 
-/// The "lowbias32" integer hash.
-pub fn mix32(mut x: u32) -> u32 {
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^= x >> 16;
-    x
-}
-
-/// The key of layer `layer` of a model seeded with `seed`: mixed once, so each element costs
-/// only two hashes.
-pub fn key(seed: u64, layer: u32) -> u32 {
-    mix32(mix32(mix32(seed as u32 ^ 0x9e37_79b9) ^ (seed >> 32) as u32) ^ layer)
-}
-
-/// A uniform number in [0, 1) with 24 random bits for (key, step, index).
-pub fn uniform01(key: u32, step: u32, index: u32) -> f32 {
-    let h = mix32(mix32(key ^ step) ^ index);
-    (h >> 8) as f32 * (1.0 / 16_777_216.0)
-}
+pub use crate::rng::{dropout_key as key, mix32, uniform01};
 
 /// The mask of `n` elements at `step`: 0 where dropped (probability p), else 1/(1 − p).
 pub fn mask(key: u32, step: u32, n: usize, p: f32) -> Vec<f32> {

@@ -109,6 +109,44 @@ impl MlpSpec {
     }
 }
 
+/// Where one layer's parameters live in the flat vector: the one source of the layout, for
+/// the CPU network, the GPU's copy of it and the tests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slices {
+    pub fan_in: usize,
+    pub fan_out: usize,
+    /// W (fan_out × fan_in, row-major) and b.
+    pub w: Range<usize>,
+    pub b: Range<usize>,
+    /// (γ, β) when the layer has batch-norm.
+    pub bn: Option<(Range<usize>, Range<usize>)>,
+    /// The layer's dropout probability (0 for none; always 0 for the output layer).
+    pub dropout: f32,
+}
+
+impl MlpSpec {
+    /// Every layer's slices of the flat parameter vector, in PyTorch's `parameters()` order:
+    /// W1, b1, [γ1, β1], W2, b2, … .
+    pub fn layout(&self) -> Vec<Slices> {
+        let mut at = 0;
+        let mut take = |n: usize| {
+            at += n;
+            at - n..at
+        };
+        let n_layers = self.sizes.len().saturating_sub(1);
+        (0..n_layers)
+            .map(|l| {
+                let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+                let last = l + 1 == n_layers;
+                let (w, b) = (take(fan_in * fan_out), take(fan_out));
+                let bn = (!last && MlpSpec::per_layer(&self.batch_norm, l, false)).then(|| (take(fan_out), take(fan_out)));
+                let dropout = if last { 0.0 } else { MlpSpec::per_layer(&self.dropout, l, 0.0) };
+                Slices { fan_in, fan_out, w, b, bn, dropout }
+            })
+            .collect()
+    }
+}
+
 /// Where one layer's pieces live in the flat vector, plus its running state.
 #[derive(Clone, Debug)]
 struct Layer {
@@ -151,26 +189,17 @@ impl Mlp {
     /// Build and initialize from the seed's `"init"` stream.
     pub fn new(spec: MlpSpec, seed: u64) -> Result<Mlp> {
         spec.validate()?;
+        let slices = spec.layout();
+        let at = slices.last().map_or(0, |s| s.bn.as_ref().map_or(s.b.end, |(_, beta)| beta.end));
+        let n_layers = slices.len();
         let mut layers = Vec::new();
-        let mut at = 0;
-        let mut take = |n: usize| {
-            at += n;
-            at - n..at
-        };
-        let n_layers = spec.sizes.len() - 1;
-        for l in 0..n_layers {
-            let (fan_in, fan_out) = (spec.sizes[l], spec.sizes[l + 1]);
-            let w = take(fan_in * fan_out);
-            let b = take(fan_out);
-            let last = l + 1 == n_layers;
-            let bn = if !last && MlpSpec::per_layer(&spec.batch_norm, l, false) {
-                Some((take(fan_out), take(fan_out), BatchNormState::new(fan_out, spec.bn_eps, Some(spec.bn_momentum))?))
-            } else {
-                None
+        for (l, s) in slices.into_iter().enumerate() {
+            let bn = match s.bn {
+                Some((g, b)) => Some((g, b, BatchNormState::new(s.fan_out, spec.bn_eps, Some(spec.bn_momentum))?)),
+                None => None,
             };
-            let activation = if last { Activation::Identity } else { spec.activation };
-            let dropout = if last { 0.0 } else { MlpSpec::per_layer(&spec.dropout, l, 0.0) };
-            layers.push(Layer { fan_in, fan_out, w, b, bn, activation, dropout });
+            let activation = if l + 1 == n_layers { Activation::Identity } else { spec.activation };
+            layers.push(Layer { fan_in: s.fan_in, fan_out: s.fan_out, w: s.w, b: s.b, bn, activation, dropout: s.dropout });
         }
         let mut mlp = Mlp {
             caches: vec![Cache::default(); layers.len()],
@@ -209,6 +238,20 @@ impl Mlp {
 
     pub fn spec(&self) -> &MlpSpec {
         &self.spec
+    }
+    /// Where each layer's parameters live in [`Mlp::parameters`] (and the gradients).
+    pub fn layout(&self) -> Vec<Slices> {
+        self.layers
+            .iter()
+            .map(|l| Slices {
+                fan_in: l.fan_in,
+                fan_out: l.fan_out,
+                w: l.w.clone(),
+                b: l.b.clone(),
+                bn: l.bn.as_ref().map(|(g, b, _)| (g.clone(), b.clone())),
+                dropout: l.dropout,
+            })
+            .collect()
     }
     pub fn seed(&self) -> u64 {
         self.seed

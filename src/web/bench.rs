@@ -2,8 +2,8 @@
 //! GEMM kernels, the build's multiply-add peak (`backend::peak`) and the WebGPU product.
 
 use super::gpu::{self, context::describe, kernels};
-use crate::backend::webgpu::{MatmulPlan, ACT_IDENTITY};
 use crate::backend::{cpu, packed, peak, Op};
+use crate::gpu::{MatmulPlan, ACT_IDENTITY};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

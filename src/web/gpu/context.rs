@@ -2,7 +2,7 @@
 //! kernel and cached), storage and uniform buffers, bind groups, one-pass submission and
 //! asynchronous readback.
 
-use crate::backend::webgpu::{Kernel, Module};
+use crate::gpu::{Kernel, Module};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;

@@ -4,7 +4,7 @@
 //! operations of `ops.rs` and the training step of `mlp.rs` are made of these.
 
 use super::context::{Dispatch, GpuContext};
-use crate::backend::webgpu::{
+use crate::gpu::{
     grid_1d, grid_bn, AdamUniform, BatchNormUniform, Kernel, LossUniform, MatmulPlan, MatmulUniform, PenaltyUniform, PointwiseUniform,
     RmsPropUniform, RpropUniform, SgdUniform, MM_PARTIAL,
 };

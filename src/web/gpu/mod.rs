@@ -1,4 +1,4 @@
-//! The WebGPU driver: the browser side of `crate::backend::webgpu`.
+//! The WebGPU driver: the browser side of `crate::gpu`.
 //!
 //! - `context`: adapter and device, pipeline cache, buffers, submission, readback;
 //! - `kernels`: one dispatch builder per WGSL kernel (uniform block + bind group + grid);
@@ -16,7 +16,6 @@ pub mod kernels;
 pub mod mlp;
 pub mod ops;
 pub mod optim;
-mod plan;
 
 pub use context::GpuContext;
 pub use engine::GpuEngine;

@@ -6,7 +6,7 @@
 
 use super::context::GpuContext;
 use super::kernels::{self, at, BnBuffers, LossBuffers, MatmulCall};
-use crate::backend::webgpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PointwiseUniform};
+use crate::gpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PointwiseUniform};
 
 /// `act(op(A)·op(B) + bias + beta·C)` for row-major A (m × k, or k × m with `trans_a`) and B
 /// (k × n, or n × k with `trans_b`); `c` is C's initial value (read only when beta ≠ 0).

@@ -11,7 +11,7 @@
 
 use super::context::{f32_bytes, Dispatch, GpuContext};
 use super::kernels::{self, OptimBuffers};
-use crate::backend::webgpu::{AdamUniform, RmsPropUniform, RpropUniform, SgdUniform};
+use crate::gpu::{AdamUniform, RmsPropUniform, RpropUniform, SgdUniform};
 use crate::optim::{Adam, AdamConfig, AdamWConfig, RmsProp, RmsPropConfig, Rprop, RpropConfig, Sgd, SgdConfig};
 use serde_json::Value;
 use web_sys::GpuBuffer;

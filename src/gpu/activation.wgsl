@@ -1,7 +1,7 @@
 // Element-wise non-linearities shared by several kernels (Rust prepends this file to the
 // modules that use it, so every kernel agrees on the same formulas).
 //
-// Codes, as `ACT_*` in src/backend/webgpu/mod.rs:
+// Codes, as `ACT_*` in src/gpu/mod.rs:
 //   0 identity, 1 relu, 2 leaky_relu (slope 0.01), 3 tanh, 4 sigmoid.
 // The derivative is written from the forward *output* y, exactly as src/nn/activation.rs
 // does, so backward never needs the pre-activation.

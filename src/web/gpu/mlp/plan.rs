@@ -2,11 +2,11 @@
 //! forward pass, the loss, the backward pass, in order, with their uniforms and bind groups
 //! created once and reused for every later step of that size.
 
-use super::context::Dispatch;
-use super::kernels::{self, at, At, BnBuffers, LossBuffers, MatmulCall};
-use super::mlp::{BnLayer, GpuMlp, Layer};
-use crate::backend::webgpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PenaltyUniform, PointwiseUniform, ACT_IDENTITY};
+use super::{BnLayer, GpuMlp, Layer};
+use crate::gpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PenaltyUniform, PointwiseUniform, ACT_IDENTITY};
 use crate::nn::Reduction;
+use crate::web::gpu::context::Dispatch;
+use crate::web::gpu::kernels::{self, at, At, BnBuffers, LossBuffers, MatmulCall};
 use web_sys::GpuBuffer;
 
 /// The recorded work of one step for one batch size.

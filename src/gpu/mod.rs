@@ -378,7 +378,7 @@ mod penalty;
 pub use penalty::*;
 
 /// The dropout key of one layer (the CPU's dropout draws the same masks: see `nn::dropout`).
-pub use crate::nn::dropout::key as dropout_key;
+pub use crate::rng::dropout_key;
 
 #[cfg(test)]
 mod tests;

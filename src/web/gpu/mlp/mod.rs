@@ -16,6 +16,8 @@
 //! function the CPU's layers use (`nn::dropout`), so both paths compute the same numbers up to
 //! f32 rounding, dropout included.
 
+mod plan;
+
 use super::context::GpuContext;
 
 /// What one readback brings (see [`GpuMlp::snapshot`]).
@@ -34,7 +36,7 @@ pub struct Snapshot {
     pub steps: u32,
 }
 use super::optim::GpuOptimizer;
-use crate::backend::webgpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
+use crate::gpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
 use crate::nn::{Activation, Mlp, Penalty, Reduction};
 use crate::optim::Optimizer;
 use serde_json::Value;
@@ -69,68 +71,68 @@ pub struct GpuTrainConfig {
     pub readback_every: usize,
 }
 
-pub(super) struct BnLayer {
-    pub(super) gamma_off: usize,
-    pub(super) beta_off: usize,
+struct BnLayer {
+    gamma_off: usize,
+    beta_off: usize,
     /// Linear output before normalization.
-    pub(super) z: GpuBuffer,
-    pub(super) x_hat: GpuBuffer,
+    z: GpuBuffer,
+    x_hat: GpuBuffer,
     /// running_mean | running_var | inv_std.
-    pub(super) stats: GpuBuffer,
+    stats: GpuBuffer,
     /// Gradient w.r.t. the Linear output.
-    pub(super) dz: GpuBuffer,
+    dz: GpuBuffer,
 }
 
-pub(super) struct Layer {
-    pub(super) fan_in: usize,
-    pub(super) fan_out: usize,
-    pub(super) w_off: usize,
-    pub(super) b_off: usize,
-    pub(super) bn: Option<BnLayer>,
-    pub(super) act: u32,
-    pub(super) dropout: f32,
-    pub(super) key: u32,
+struct Layer {
+    fan_in: usize,
+    fan_out: usize,
+    w_off: usize,
+    b_off: usize,
+    bn: Option<BnLayer>,
+    act: u32,
+    dropout: f32,
+    key: u32,
     /// Activation output (the logits for the last layer).
-    pub(super) out: GpuBuffer,
+    out: GpuBuffer,
     /// Output after dropout, when the layer has dropout.
-    pub(super) dropped: Option<GpuBuffer>,
+    dropped: Option<GpuBuffer>,
     /// Gradient w.r.t. this layer's output (after dropout).
-    pub(super) grad: GpuBuffer,
+    grad: GpuBuffer,
 }
 
 impl Layer {
     /// What the next layer reads.
-    pub(super) fn output(&self) -> &GpuBuffer {
+    fn output(&self) -> &GpuBuffer {
         self.dropped.as_ref().unwrap_or(&self.out)
     }
 }
 
 /// An MLP training on the GPU.
 pub struct GpuMlp {
-    pub(super) ctx: Rc<GpuContext>,
-    pub(super) sizes: Vec<usize>,
-    pub(super) layers: Vec<Layer>,
-    pub(super) n_params: usize,
-    pub(super) params: GpuBuffer,
-    pub(super) grads: GpuBuffer,
-    pub(super) optimizer: GpuOptimizer,
-    pub(super) x: GpuBuffer,
-    pub(super) labels: GpuBuffer,
-    pub(super) row_loss: GpuBuffer,
-    pub(super) ring: GpuBuffer,
-    pub(super) ring_staging: GpuBuffer,
-    pub(super) dummy: GpuBuffer,
-    pub(super) reduction: Reduction,
-    pub(super) penalty: Penalty,
-    pub(super) max_batch: usize,
-    pub(super) ring_len: usize,
+    ctx: Rc<GpuContext>,
+    sizes: Vec<usize>,
+    layers: Vec<Layer>,
+    n_params: usize,
+    params: GpuBuffer,
+    grads: GpuBuffer,
+    optimizer: GpuOptimizer,
+    x: GpuBuffer,
+    labels: GpuBuffer,
+    row_loss: GpuBuffer,
+    ring: GpuBuffer,
+    ring_staging: GpuBuffer,
+    dummy: GpuBuffer,
+    reduction: Reduction,
+    penalty: Penalty,
+    max_batch: usize,
+    ring_len: usize,
     /// Steps recorded in the ring since the last readback.
-    pub(super) pending: usize,
+    pending: usize,
     /// Steps taken (the dropout counter).
-    pub(super) steps: u32,
-    pub(super) bn_eps: f32,
-    pub(super) bn_momentum: f32,
-    pub(super) plans: HashMap<usize, super::plan::StepPlan>,
+    steps: u32,
+    bn_eps: f32,
+    bn_momentum: f32,
+    plans: HashMap<usize, plan::StepPlan>,
 }
 
 impl GpuMlp {
@@ -140,28 +142,14 @@ impl GpuMlp {
             return Err("the batch size and the readback interval must be at least 1".into());
         }
         cfg.penalty.validate().map_err(|e| e.message().to_string())?;
-        let spec = mlp.spec();
-        let per_layer = |list: &[bool], i: usize| match list.len() {
-            0 => false,
-            1 => list[0],
-            _ => list[i],
-        };
-        let per_layer_p = |list: &[f32], i: usize| match list.len() {
-            0 => 0.0,
-            1 => list[0],
-            _ => list[i],
-        };
         let (m, n_layers) = (cfg.max_batch, mlp.num_layers());
         let mut layers = Vec::new();
-        let mut at_ = 0;
-        for l in 0..n_layers {
-            let (fan_in, fan_out) = mlp.layer_shape(l);
+        for (l, slices) in mlp.layout().into_iter().enumerate() {
+            let (fan_in, fan_out) = (slices.fan_in, slices.fan_out);
             let last = l + 1 == n_layers;
-            let (w_off, b_off) = (at_, at_ + fan_in * fan_out);
-            at_ = b_off + fan_out;
-            let bn = if !last && per_layer(&spec.batch_norm, l) {
-                let (gamma_off, beta_off) = (at_, at_ + fan_out);
-                at_ += 2 * fan_out;
+            let (w_off, b_off) = (slices.w.start, slices.b.start);
+            let bn = if let Some((gamma, beta)) = &slices.bn {
+                let (gamma_off, beta_off) = (gamma.start, beta.start);
                 let (mean, var) = mlp.running_stats(l).ok_or("batch-norm layer without running statistics")?;
                 let mut stats = mean.to_vec();
                 stats.extend_from_slice(var);
@@ -177,14 +165,14 @@ impl GpuMlp {
             } else {
                 None
             };
-            let dropout = if last { 0.0 } else { per_layer_p(&spec.dropout, l) };
+            let dropout = slices.dropout;
             layers.push(Layer {
                 fan_in,
                 fan_out,
                 w_off,
                 b_off,
                 bn,
-                act: if last { ACT_IDENTITY } else { act_code(spec.activation) },
+                act: if last { ACT_IDENTITY } else { act_code(mlp.spec().activation) },
                 dropout,
                 key: dropout_key(mlp.seed(), l as u32),
                 out: ctx.storage("layer output", m * fan_out)?,
@@ -193,9 +181,6 @@ impl GpuMlp {
             });
         }
         let n_params = mlp.parameters().len();
-        if at_ != n_params {
-            return Err(format!("parameter layout mismatch: {at_} laid out, the network has {n_params}"));
-        }
         let params = ctx.storage_from("parameters", mlp.parameters())?;
         let grads = ctx.storage("gradients", n_params)?;
         let dummy = ctx.storage("unused", 4)?;
@@ -221,8 +206,8 @@ impl GpuMlp {
             ring_len: cfg.readback_every,
             pending: 0,
             steps: mlp.dropout_step(), // the dropout masks go on from where the CPU model is
-            bn_eps: spec.bn_eps,
-            bn_momentum: spec.bn_momentum,
+            bn_eps: mlp.spec().bn_eps,
+            bn_momentum: mlp.spec().bn_momentum,
             plans: HashMap::new(),
         })
     }
