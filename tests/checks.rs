@@ -10,7 +10,11 @@ use std::sync::Arc;
 fn data(n: usize, seed: u64) -> Arc<Dataset> {
     let mut rng = descent::Rng::new(seed);
     let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let x = labels.iter().flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 })).map(|v: f32| v + rng.normal(0.0, 0.7)).collect();
+    let x = labels
+        .iter()
+        .flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 }))
+        .map(|v: f32| v + rng.normal(0.0, 0.7))
+        .collect();
     Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
 }
 

@@ -21,13 +21,7 @@ fn cell(seed: u64) -> (Compare, usize, usize, usize) {
     let subset: usize = page::number_of(&html, "rprop-n");
     let batch: usize = page::number_of(&html, "rprop-batch");
     let epochs: usize = page::number_of(&html, "rprop-epochs");
-    let base = RunSpec {
-        hidden: vec![page::number_of(&html, "rprop-hidden")],
-        seed,
-        epochs,
-        train_subset: Some(subset),
-        ..RunSpec::default()
-    };
+    let base = RunSpec { hidden: vec![page::number_of(&html, "rprop-hidden")], seed, epochs, train_subset: Some(subset), ..RunSpec::default() };
     let rprop = json!({ "lr": page::number_of::<f64>(&html, "rprop-lr") });
     let rms = json!({ "lr": page::number_of::<f64>(&html, "rprop-rms-lr") });
     let entry = |label: &str, optimizer: &str, options: &serde_json::Value, batch_size: usize| Entry {

@@ -22,7 +22,8 @@ pub struct Delayed {
     lost: bool,
     /// The model as of the last readback (what a lost device leaves).
     synced: Mlp,
-    pub busy_calls: usize,
+    /// How often `ready()` said no (shared, so a test can read it once the engine is boxed).
+    pub busy_calls: std::rc::Rc<std::cell::Cell<usize>>,
 }
 
 impl Delayed {
@@ -39,7 +40,7 @@ impl Delayed {
             lose_at,
             lost: false,
             synced,
-            busy_calls: 0,
+            busy_calls: Default::default(),
         }
     }
     fn start_readback(&mut self) {
@@ -68,7 +69,7 @@ impl Engine for Delayed {
         self.poll();
         let ok = self.in_flight.is_none();
         if !ok {
-            self.busy_calls += 1;
+            self.busy_calls.set(self.busy_calls.get() + 1);
         }
         ok
     }
@@ -123,4 +124,3 @@ impl Engine for Delayed {
         Some(self.synced.gradients())
     }
 }
-
