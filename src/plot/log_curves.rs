@@ -68,6 +68,8 @@ pub fn draw_log_curves<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(15.0, scale))
         .margin(8.0 * scale)
+        // room for the last x tick's label, which is centred on the right edge
+        .margin_right(18.0 * scale)
         .x_label_area_size(32.0 * scale)
         .y_label_area_size(52.0 * scale)
         .build_cartesian_2d(0f64..x_hi, (lo..hi).log_scale())

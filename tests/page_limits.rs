@@ -1,0 +1,46 @@
+//! The page's inputs carry their limits as attributes (`www/cell.js` reads them once); the core
+//! checks its own (`lab::run`). They must agree: an input that allows what the core refuses
+//! turns a slider's end into an error message, and one that refuses what the core allows
+//! hides a setting. Checked here for every cell's epochs, and for the defaults themselves.
+
+#[path = "common/page.rs"]
+mod page;
+
+use descent::lab::run::{MAX_EPOCHS, MAX_WIDTH};
+
+/// Every `<input>` tag whose id ends with `suffix`.
+fn inputs<'a>(html: &'a str, suffix: &str) -> Vec<(String, &'a str)> {
+    html.match_indices("<input")
+        .map(|(at, _)| page::tag_at(html, at + 1))
+        .filter_map(|tag| page::attr(tag, "id").filter(|id| id.ends_with(suffix)).map(|id| (id, tag)))
+        .collect()
+}
+
+#[test]
+fn every_epochs_input_stays_within_the_cores_limit() {
+    let html = page::html();
+    let found = inputs(&html, "epochs");
+    assert!(found.len() >= 6, "the training cells' epochs inputs: {:?}", found.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for (id, tag) in found {
+        let max: usize = page::attr(tag, "max").unwrap_or_else(|| panic!("#{id} has no max")).parse().unwrap();
+        let min: usize = page::attr(tag, "min").unwrap_or_else(|| panic!("#{id} has no min")).parse().unwrap();
+        let value: usize = page::attr(tag, "value").unwrap().parse().unwrap();
+        assert!(min >= 1 && max <= MAX_EPOCHS, "#{id}: {min}..{max} must lie within 1..{MAX_EPOCHS}");
+        assert!((min..=max).contains(&value), "#{id}: the default {value} is outside its own limits {min}..{max}");
+    }
+}
+
+#[test]
+fn default_hidden_sizes_are_trainable() {
+    let html = page::html();
+    for (id, tag) in inputs(&html, "hidden") {
+        let Some(value) = page::attr(tag, "value") else { continue };
+        for part in value.split(',') {
+            let w: usize = part.trim().parse().unwrap_or_else(|_| panic!("#{id}: {value:?}"));
+            assert!((1..=MAX_WIDTH).contains(&w), "#{id}: a default width {w} the core refuses");
+        }
+        if let Some(max) = page::attr(tag, "max") {
+            assert!(max.parse::<usize>().unwrap() <= MAX_WIDTH, "#{id}: max {max} above the core's {MAX_WIDTH}");
+        }
+    }
+}
