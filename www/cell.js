@@ -235,6 +235,7 @@ export function defineCell(id, spec, ctx) {
     add('settings and results (JSON)', () => {
       const all = { cell: id, url: location.href, seed: ctx.seed(), settings, report: exp.report(), charts: {} };
       for (const name of Object.keys(charts)) all.charts[name] = exp.chart(name);
+      if (exp.history) all.history = exp.history(); // every run's full record, where the experiment keeps one
       download(`${id}.json`, new Blob([JSON.stringify(all, null, 2)], { type: 'application/json' }));
     });
     for (const [name, c] of Object.entries(charts)) {

@@ -86,6 +86,11 @@ test('Export gives the settings and results as JSON, each curve as CSV and each 
   assert.equal(all.report.runs[0].last.epoch, 1);
   assert.deepEqual(Object.keys(all.charts), ['loss', 'error']);
   assert.equal(all.charts.loss.series[0].y.length, all.report.runs[0].steps, 'every step of the loss curve');
+  const h = all.history[0];
+  assert.equal(h.label, 'SGD lr 0.3, mean');
+  assert.equal(h.history.step_loss.length, all.report.runs[0].steps, 'the full record: every step');
+  assert.equal(h.history.epochs[0].val_error, all.report.runs[0].last.val_error);
+  assert.equal(h.history.checks.length, 1, 'one check an epoch');
 
   const csv = await exportItem(page, 'sgd', 'loss (CSV)');
   assert.equal(csv.name, 'sgd-loss.csv');
