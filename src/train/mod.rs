@@ -1,5 +1,6 @@
 //! Training: the mini-batch loop and what it records.
 
+pub mod early_stopping;
 pub mod engine;
 pub mod history;
 pub mod trainer;

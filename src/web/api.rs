@@ -232,3 +232,15 @@ pub fn gemm_max_error(m: usize, k: usize, n: usize, ta: bool, tb: bool) -> f64 {
     crate::backend::reference::gemm(m, k, n, &a, op(ta), &b, op(tb), 0.5, &mut r);
     c.iter().zip(&r).map(|(x, y)| ((x - y).abs() / ((k as f32).sqrt() * (1.0 + y.abs()))) as f64).fold(0.0, f64::max)
 }
+
+/// Where a stopping rule would stop a recorded curve (`train::early_stopping`):
+/// `earlyStopping(values, { criterion: "patience" | "gl" | "pq" | "up" | "cumulative", mode?,
+/// minDelta?, patience?, warmup?, alpha?, strip?, strips?, window?, stoppingThreshold?,
+/// divergenceThreshold? }, trainErrors?)` → `{ stop, best, reason }`, 1-based check numbers
+/// (null when the rule never fires / no check counted).
+#[wasm_bindgen(js_name = earlyStopping)]
+pub fn early_stopping(values: &[f64], rule: JsValue, train_errors: Option<Vec<f64>>) -> Result<JsValue, JsError> {
+    let rule: crate::train::early_stopping::Rule = super::spec_from(&rule, "stopping rule")?;
+    let out = crate::train::early_stopping::evaluate(values, &rule, train_errors.as_deref()).map_err(js_err)?;
+    super::to_js(&out)
+}

@@ -131,3 +131,20 @@ test('negative counts are refused by name, not wrapped to 2^32 − 1', () => {
   assert.throws(() => mlp.forward(new Float32Array(4), -1), /invalid batch size: -1/);
   assert.throws(() => new BatchNorm(-3), /invalid number of features: -3/);
 });
+
+test('earlyStopping: where a rule stops a recorded curve, 1-based, and bad rules are named', () => {
+  const curve = Float32Array.from([1.0, 0.9, 0.8, 0.85, 0.86, 0.87]);
+  assert.deepEqual(descent.earlyStopping(curve, { criterion: 'patience', patience: 3 }),
+    { stop: 6, best: 3, reason: 'no improvement by more than 0 for 3 checks since check 3' });
+  const never = descent.earlyStopping(curve, { criterion: 'patience' });
+  assert.equal(never.stop, null, 'patience 5 never fires here');
+  assert.equal(never.best, 3);
+  const gl = descent.earlyStopping([1.0, 0.8, 0.81, 0.9], { criterion: 'gl' });
+  assert.equal(gl.stop, 4);
+  const pq = descent.earlyStopping([1.0, 0.8, 0.8, 0.9], { criterion: 'pq', strip: 2 }, Float64Array.from([0.5, 0.4, 0.3, 0.3]));
+  assert.equal(pq.stop, 4);
+  assert.throws(() => descent.earlyStopping(curve, { criterion: 'magic' }), /stopping rule: unknown variant `magic`/);
+  assert.throws(() => descent.earlyStopping(curve, { criterion: 'patience', patience: -1 }), /patience must be a whole number ≥ 0, got -1/);
+  assert.throws(() => descent.earlyStopping(curve, { criterion: 'pq' }), /needs the training errors/);
+  assert.throws(() => descent.earlyStopping(curve, { criterion: 'gl' }, [0.1]), /1 training errors for 6 validation values/);
+});
