@@ -202,3 +202,66 @@ fn bad_rules_are_named() {
     let err = evaluate(&[1.0, 2.0], &Rule::new(Criterion::Gl), Some(&[0.1])).unwrap_err();
     assert!(err.message().contains("1 training errors for 2 validation values"), "{}", err.message());
 }
+
+#[path = "common/page.rs"]
+mod page;
+
+/// Online: a run that overfits stops by its rule, and with restoreBest it ends with exactly the
+/// weights of the same seed trained for the best check's epochs without early stopping.
+#[test]
+fn a_stopped_run_restores_exactly_the_best_epochs_weights() {
+    use descent::data::Split;
+    use descent::lab::{Data, RunSpec};
+    use descent::train::Status;
+    use std::sync::Arc;
+    let split = Split::mnist_default(&page::mnist(), 4).unwrap();
+    let data = Data { train: Arc::new(split.train), validation: Arc::new(split.validation) };
+    // 300 digits, a wide layer and Adam: the validation loss turns up within a few epochs
+    let spec: RunSpec = serde_json::from_value(serde_json::json!({
+        "hidden": [128], "seed": 4, "optimizer": "adam", "options": { "lr": 0.01 }, "batchSize": 30, "epochs": 40,
+        "trainSubset": 300, "earlyStopping": { "monitor": "val_loss", "criterion": "patience", "patience": 3 }
+    }))
+    .unwrap();
+    let mut stopped = spec.build(&data, None).unwrap();
+    stopped.run().unwrap();
+    let Status::Stopped(reason) = stopped.status().clone() else { panic!("the run should stop early: {:?}", stopped.status()) };
+    assert!(reason.starts_with("early stopping: no improvement"), "{reason}");
+    let (best, params) = stopped.best().map(|(c, p)| (*c, p.to_vec())).unwrap();
+    let last = stopped.history().checks.last().unwrap();
+    assert_eq!(last.step - best.step, 3 * stopped.steps_per_epoch(), "stopped 3 checks after the best");
+    assert_eq!(stopped.model().parameters(), &params[..], "the model is the best checkpoint's");
+    assert!(stopped.epoch() < 40, "stopped early, after {} epochs", stopped.epoch());
+    assert_eq!(stopped.stopped_at(), Some(stopped.history().checks.len()));
+    assert_eq!(stopped.best_check(), Some(best.epoch as usize), "one check an epoch: the best check is its epoch");
+
+    let epochs = best.epoch as usize;
+    let mut plain = RunSpec { epochs, early_stopping: None, ..spec.clone() }.build(&data, None).unwrap();
+    plain.run().unwrap();
+    assert_eq!(plain.model().parameters(), &params[..], "the same as training for the best's {epochs} epochs");
+
+    // without restoreBest the model is the last one
+    let mut last_kept = RunSpec { restore_best: false, ..spec }.build(&data, None).unwrap();
+    last_kept.run().unwrap();
+    assert_ne!(last_kept.model().parameters(), &params[..]);
+    assert_eq!(last_kept.best().unwrap().1, &params[..], "the best is still kept");
+}
+
+#[test]
+fn online_rules_are_checked_when_the_run_is_built() {
+    use descent::lab::RunSpec;
+    let bad = [
+        (serde_json::json!({ "hidden": [4], "earlyStopping": { "criterion": "patience", "patince": 3 } }), "unknown field `patince`"),
+        (serde_json::json!({ "hidden": [4], "earlyStopping": { "criterion": "gl", "monitor": "val_acc" } }), "val_acc"),
+    ];
+    for (json, want) in bad {
+        let err = RunSpec::from_json(&json).unwrap_err();
+        assert!(err.message().contains(want), "{json}: {}", err.message());
+    }
+    let spec =
+        RunSpec::from_json(&serde_json::json!({ "hidden": [4], "earlyStopping": { "criterion": "pq", "strip": 2 }, "checksPerEpoch": 2 })).unwrap();
+    let m = page::mnist();
+    let split = descent::data::Split::mnist_default(&m, 1).unwrap();
+    let data = descent::lab::Data { train: std::sync::Arc::new(split.train), validation: std::sync::Arc::new(split.validation) };
+    let Err(err) = spec.build(&data, None) else { panic!("pq with two checks an epoch must be refused") };
+    assert!(err.message().contains("use one check per epoch"), "{}", err.message());
+}

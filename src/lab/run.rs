@@ -13,6 +13,7 @@
 use crate::data::Dataset;
 use crate::init::Init;
 use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use crate::train::early_stopping::EarlyStopping;
 use crate::train::{TrainConfig, Trainer};
 use crate::{ensure, Result};
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,16 @@ pub struct RunSpec {
     /// Keep the parameters of the check with the lowest validation loss (default false).
     #[serde(default)]
     pub keep_best: bool,
+    /// `{ monitor: "val_loss" | "val_error", criterion, …rule }` (see `train::early_stopping`).
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    /// When a run that keeps its best ends, restore the best checkpoint (default true).
+    #[serde(default = "yes")]
+    pub restore_best: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn relu() -> String {
@@ -122,6 +133,8 @@ impl Default for RunSpec {
             train_subset: None,
             checks_per_epoch: one(),
             keep_best: false,
+            early_stopping: None,
+            restore_best: true,
         }
     }
 }
@@ -180,6 +193,8 @@ impl RunSpec {
             seed: self.seed,
             checks_per_epoch: self.checks_per_epoch,
             keep_best: self.keep_best,
+            early_stopping: self.early_stopping.clone(),
+            restore_best: self.restore_best,
         })
     }
 

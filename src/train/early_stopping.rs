@@ -148,6 +148,70 @@ impl Rule {
     }
 }
 
+/// Which recorded value a rule watches during training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    #[default]
+    ValLoss,
+    ValError,
+}
+
+/// A rule applied while a run trains: after every validation check the trainer asks it
+/// whether to stop (`TrainConfig::early_stopping`).
+/// As JSON, the rule's fields beside `monitor` (`{ monitor, criterion, patience, … }`); read
+/// through a map so that a misspelt option is still refused by name (serde ignores
+/// `deny_unknown_fields` under `flatten`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "serde_json::Value")]
+pub struct EarlyStopping {
+    #[serde(default)]
+    pub monitor: Monitor,
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+impl TryFrom<serde_json::Value> for EarlyStopping {
+    type Error = String;
+    fn try_from(mut v: serde_json::Value) -> std::result::Result<Self, String> {
+        let Some(map) = v.as_object_mut() else {
+            return Err(format!("early stopping must be an object like {{ \"criterion\": \"patience\" }}, got {v}"));
+        };
+        let monitor = match map.remove("monitor") {
+            Some(m) => serde_json::from_value(m).map_err(|e| format!("monitor: {e}"))?,
+            None => Monitor::default(),
+        };
+        let rule = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        Ok(EarlyStopping { monitor, rule })
+    }
+}
+
+impl EarlyStopping {
+    /// The trainer's stopping hook: the rule over the checks so far, firing at the newest one.
+    /// `pq` reads each epoch's training error, so it needs one check per epoch.
+    pub fn stopper(&self, checks_per_epoch: usize) -> Result<super::Stopper> {
+        self.rule.validate()?;
+        ensure!(
+            self.rule.criterion != Criterion::Pq || checks_per_epoch == 1,
+            "the pq rule compares validation with each epoch's training error: use one check per epoch (got {checks_per_epoch})"
+        );
+        let (monitor, rule) = (self.monitor, self.rule.clone());
+        Ok(Box::new(move |h: &super::History| {
+            let values: Vec<f64> = h
+                .checks
+                .iter()
+                .map(|c| match monitor {
+                    Monitor::ValLoss => c.val_loss as f64,
+                    Monitor::ValError => c.val_error as f64,
+                })
+                .collect();
+            let train: Option<Vec<f64>> = (rule.criterion == Criterion::Pq).then(|| h.epochs.iter().map(|e| e.train_error as f64).collect());
+            let out = evaluate(&values, &rule, train.as_deref()).ok()?;
+            (out.stop == Some(values.len())).then(|| format!("early stopping: {}", out.reason))
+        }))
+    }
+}
+
 /// Where a rule stops a recorded run (1-based check numbers) and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {

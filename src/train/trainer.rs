@@ -25,6 +25,7 @@
 //!
 //! Nothing here knows which device computes: see `train::engine` for the contract.
 
+use super::early_stopping::EarlyStopping;
 use super::engine::{CpuEngine, Engine};
 use super::history::{Check, EpochRecord, History};
 use crate::data::Dataset;
@@ -80,9 +81,21 @@ pub struct TrainConfig {
     #[serde(default = "default_checks")]
     pub checks_per_epoch: usize,
     /// Keep a copy of the parameters at the check with the lowest validation loss (default
-    /// false).
+    /// false; implied by `early_stopping`).
     #[serde(default)]
     pub keep_best: bool,
+    /// A rule asked after every check whether to stop (default none).
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    /// When a run that keeps its best ends (finished, or stopped by its rule), put the best
+    /// checkpoint's weights and batch-norm statistics back into the model (default true; the
+    /// student's Stop leaves the model as it is).
+    #[serde(default = "yes")]
+    pub restore_best: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_batch() -> usize {
@@ -106,6 +119,8 @@ impl Default for TrainConfig {
             seed: 0,
             checks_per_epoch: 1,
             keep_best: false,
+            early_stopping: None,
+            restore_best: true,
         }
     }
 }
@@ -138,6 +153,14 @@ impl Status {
             _ => None,
         }
     }
+}
+
+/// A kept checkpoint: the check, the parameters, and each batch-norm layer's running (mean,
+/// var).
+struct Best {
+    check: Check,
+    params: Vec<f32>,
+    stats: Vec<(usize, Vec<f32>, Vec<f32>)>,
 }
 
 /// A stopping rule, asked after every check with the record so far: `Some(reason)` ends the
@@ -191,7 +214,8 @@ pub struct Trainer {
     mid_checks: Vec<usize>,
     next_mid: usize,
     stopper: Option<Stopper>,
-    best: Option<(Check, Vec<f32>)>,
+    /// The best check so far with the parameters and batch-norm running statistics then.
+    best: Option<Best>,
     waiting: bool,
     /// Submit no step past this many (see `hold_after`).
     hold: Option<usize>,
@@ -231,6 +255,7 @@ impl Trainer {
         let (n, m) = (train.len(), config.batch_size);
         let spe = if config.drop_last { n / m } else { n.div_ceil(m) };
         let mid_checks = mid_epoch_checks(spe, config.epochs, config.checks_per_epoch);
+        let stopper = config.early_stopping.as_ref().map(|r| r.stopper(config.checks_per_epoch)).transpose()?;
         let mut shuffle = Rng::stream(config.seed, "shuffle");
         let order = shuffle.permutation(train.len());
         Ok(Trainer {
@@ -252,7 +277,7 @@ impl Trainer {
             evaluating: None,
             mid_checks,
             next_mid: 0,
-            stopper: None,
+            stopper,
             best: None,
             waiting: false,
             hold: None,
@@ -486,6 +511,7 @@ impl Trainer {
         }
         if self.epoch >= self.config.epochs {
             self.status = Status::Finished;
+            self.restore_best();
         } else {
             self.order = self.shuffle.permutation(self.train.len());
         }
@@ -504,12 +530,32 @@ impl Trainer {
             ));
             return;
         }
-        if self.config.keep_best && self.best.as_ref().is_none_or(|(b, _)| val_loss < b.val_loss) {
+        let keep = self.config.keep_best || self.config.early_stopping.is_some();
+        if keep && self.best.as_ref().is_none_or(|b| val_loss < b.check.val_loss) {
             // the check was taken on the synced model, so this is that step's
-            self.best = Some((check, self.engine.model().parameters().to_vec()));
+            let m = self.engine.model();
+            let stats = (0..m.num_layers()).filter_map(|l| m.running_stats(l).map(|(mean, var)| (l, mean.to_vec(), var.to_vec()))).collect();
+            self.best = Some(Best { check, params: m.parameters().to_vec(), stats });
         }
         if let Some(reason) = self.stopper.as_mut().and_then(|rule| rule(&self.history)) {
             self.status = Status::Stopped(reason);
+            self.submitted.clear(); // steps queued past the check are not booked
+        }
+        if self.status != Status::Running {
+            // record_check runs on the synced model, so it can be replaced now
+            self.restore_best();
+        }
+    }
+
+    /// With `restore_best`, put the best checkpoint back into the model once the run ends.
+    fn restore_best(&mut self) {
+        let Some(best) = self.best.as_ref().filter(|_| self.config.restore_best) else { return };
+        if let Ok(Some(m)) = self.engine.synced_model() {
+            // the same shapes as when it was taken, so neither call can fail
+            let _ = m.set_parameters(&best.params);
+            for (l, mean, var) in &best.stats {
+                let _ = m.set_running_stats(*l, mean, var);
+            }
         }
     }
 
@@ -531,7 +577,19 @@ impl Trainer {
     /// With `keep_best`: the check with the lowest validation loss so far and the parameters
     /// the model had then.
     pub fn best(&self) -> Option<(&Check, &[f32])> {
-        self.best.as_ref().map(|(c, p)| (c, p.as_slice()))
+        self.best.as_ref().map(|b| (&b.check, b.params.as_slice()))
+    }
+
+    /// The check (1-based) at which a stopping rule ended the run.
+    pub fn stopped_at(&self) -> Option<usize> {
+        let by_rule = matches!(&self.status, Status::Stopped(m) if m.starts_with("early stopping"));
+        by_rule.then_some(self.history.checks.len())
+    }
+
+    /// The best checkpoint's check number (1-based), with `keep_best` or early stopping.
+    pub fn best_check(&self) -> Option<usize> {
+        let best = self.best.as_ref()?;
+        self.history.checks.iter().position(|c| c.step == best.check.step).map(|i| i + 1)
     }
 
     /// Whether the next step to book closes an epoch, so that booking it starts the epoch's

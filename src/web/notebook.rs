@@ -264,6 +264,18 @@ impl TrainSession {
         self.trainer.status().message().map(String::from)
     }
 
+    /// The check (1-based) at which the `earlyStopping` rule ended the run, or undefined.
+    #[wasm_bindgen(getter, js_name = stoppedAt)]
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.trainer.stopped_at()
+    }
+
+    /// The best checkpoint's check number (1-based; with `keepBest` or `earlyStopping`).
+    #[wasm_bindgen(getter, js_name = bestCheck)]
+    pub fn best_check(&self) -> Option<usize> {
+        self.trainer.best_check()
+    }
+
     /// End the run now; it keeps what it recorded.
     pub fn stop(&mut self) {
         self.trainer.stop(lab::STOPPED_BY_STUDENT);
