@@ -114,3 +114,28 @@ fn stop_is_final() {
     t.stop("again");
     assert_eq!(t.status().message(), Some("stopped"), "a second stop keeps the first reason");
 }
+
+#[test]
+fn the_full_training_pass_is_the_epochs_final_weights_on_the_training_set() {
+    let cfg = TrainConfig { batch_size: 20, epochs: 2, seed: 1, full_train_error: true, ..TrainConfig::default() };
+    let mut t = trainer(cfg.clone(), 0.1);
+    let train = data(200, 1);
+    let mut last_epoch = 0;
+    while *t.step().unwrap() == Status::Running {
+        if t.epoch() > last_epoch {
+            last_epoch = t.epoch();
+            let r = t.history().epochs.last().unwrap().clone();
+            let (l, e) = t.engine_mut().synced_model().unwrap().unwrap().evaluate(&train.x, &train.labels).unwrap();
+            assert!((r.full_train_loss.unwrap() - l).abs() < 1e-5, "epoch {}: {r:?} vs {l}", r.epoch);
+            assert_eq!(r.full_train_error, Some(e));
+        }
+    }
+    let h = t.history();
+    assert_eq!(h.epochs.len(), 2);
+    assert!(h.epochs.iter().all(|r| r.full_train_error.is_some()));
+    // the pass only reads: the training is the same without it
+    let mut plain = trainer(TrainConfig { full_train_error: false, ..cfg }, 0.1);
+    plain.run().unwrap();
+    assert_eq!(plain.history().step_loss, h.step_loss);
+    assert!(plain.history().epochs.iter().all(|r| r.full_train_error.is_none()), "no pass unless asked");
+}

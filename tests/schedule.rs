@@ -145,3 +145,23 @@ fn stop_ends_every_run_and_progress_counts_them_done() {
     assert_eq!(steps, runs.iter().map(|t| t.steps()).collect::<Vec<_>>(), "no step after Stop");
     assert!(runs.iter().all(|t| matches!(t.status(), Status::Stopped(_))));
 }
+
+#[test]
+fn each_kind_of_work_is_priced_apart() {
+    let cfg = |full| TrainConfig { batch_size: 20, epochs: 2, seed: 5, checks_per_epoch: 2, full_train_error: full, ..TrainConfig::default() };
+    let run = |full| {
+        let t = Trainer::with_engine(Box::new(cpu()), data(200, 1), data(60, 2), cfg(full)).unwrap();
+        let mut runs = Runs::new(vec![t]);
+        // every reading moves the clock by 1 ms: a unit costs 1 ms between its two readings
+        let clock = StepClock::new(1.0);
+        drive(&mut runs, 50.0, &clock, |_| {});
+        runs.cost(0)
+    };
+    let (plain, full) = (run(false), run(true));
+    // 20 steps; 4 checks of 60 examples (one chunk each); 2 passes over 200 training examples (one chunk each)
+    assert_eq!(plain.steps_ms, full.steps_ms, "the same steps either way");
+    assert_eq!(plain.validation_ms, 4.0, "one unit per check");
+    assert_eq!(plain.train_pass_ms, 0.0, "no training pass unless asked");
+    assert_eq!(full.train_pass_ms, 2.0, "one unit per epoch's training pass");
+    assert!(plain.steps_ms >= 20.0, "{plain:?}");
+}

@@ -4,7 +4,7 @@
 //! loss and error curves can.
 
 use super::run::{Data, Device, RunSpec};
-use super::schedule::{Clock, Runs};
+use super::schedule::{Clock, Cost, Runs};
 use super::{Progress, STOPPED_BY_STUDENT};
 use crate::plot::{Chart, Series};
 use crate::train::{EpochRecord, Status};
@@ -50,6 +50,8 @@ pub struct RunReport {
     /// The last epoch's record.
     pub last: Option<EpochRecord>,
     pub backend: &'static str,
+    /// What its steps, checks and training passes have cost (measured).
+    pub cost: Cost,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,7 +103,8 @@ impl Compare {
             .runs
             .iter()
             .zip(self.runs.iter())
-            .map(|(e, t)| RunReport {
+            .enumerate()
+            .map(|(i, (e, t))| RunReport {
                 label: e.label.clone(),
                 color: e.color,
                 status: t.status().word(),
@@ -112,6 +115,7 @@ impl Compare {
                 epochs: t.config().epochs,
                 last: t.history().epochs.last().cloned(),
                 backend: t.engine().label(),
+                cost: self.runs.cost(i),
             })
             .collect();
         CompareReport { status: self.status(), progress: Progress::of(&self.runs), runs }

@@ -23,7 +23,7 @@ pub mod schedule;
 pub use compare::{Compare, CompareSpec};
 pub use race::{Race, RaceSpec};
 pub use run::{Cpu, Data, Device, RunSpec};
-pub use schedule::{Clock, Runs};
+pub use schedule::{Clock, Cost, Runs};
 
 use serde::Serialize;
 

@@ -86,6 +86,9 @@ pub struct RunSpec {
     /// Keep the parameters of the check with the lowest validation loss (default false).
     #[serde(default)]
     pub keep_best: bool,
+    /// Also evaluate the whole training set at each epoch's end (default false).
+    #[serde(default)]
+    pub full_train_error: bool,
     /// `{ monitor: "val_loss" | "val_error", criterion, …rule }` (see `train::early_stopping`).
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
@@ -133,6 +136,7 @@ impl Default for RunSpec {
             train_subset: None,
             checks_per_epoch: one(),
             keep_best: false,
+            full_train_error: false,
             early_stopping: None,
             restore_best: true,
         }
@@ -193,6 +197,7 @@ impl RunSpec {
             seed: self.seed,
             checks_per_epoch: self.checks_per_epoch,
             keep_best: self.keep_best,
+            full_train_error: self.full_train_error,
             early_stopping: self.early_stopping.clone(),
             restore_best: self.restore_best,
         })

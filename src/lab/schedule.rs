@@ -14,25 +14,42 @@
 //!
 //! Time comes from a [`Clock`], so tests drive the scheduler with a step clock.
 
-use crate::train::{Status, Trainer};
+use crate::train::{Status, Trainer, Unit};
 use crate::Result;
+use serde::Serialize;
 
 /// Milliseconds, from any fixed origin.
 pub trait Clock {
     fn now_ms(&self) -> f64;
 }
 
+/// What one run's work has cost so far, by kind, in milliseconds: the price of each metric,
+/// measured (the mini-batch loss and the on-the-fly training error come with the steps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    pub steps_ms: f64,
+    pub validation_ms: f64,
+    pub train_pass_ms: f64,
+}
+
+impl Cost {
+    pub fn total_ms(&self) -> f64 {
+        self.steps_ms + self.validation_ms + self.train_pass_ms
+    }
+}
+
 /// The runs of one experiment.
 pub struct Runs {
     trainers: Vec<Trainer>,
-    /// Milliseconds each run has spent in its own units of work.
-    compute_ms: Vec<f64>,
+    /// What each run's own units of work have cost.
+    cost: Vec<Cost>,
 }
 
 impl Runs {
     pub fn new(trainers: Vec<Trainer>) -> Runs {
         let n = trainers.len();
-        Runs { trainers, compute_ms: vec![0.0; n] }
+        Runs { trainers, cost: vec![Cost::default(); n] }
     }
 
     pub fn len(&self) -> usize {
@@ -52,7 +69,11 @@ impl Runs {
     }
     /// Milliseconds run `i` has computed so far.
     pub fn compute_ms(&self, i: usize) -> f64 {
-        self.compute_ms[i]
+        self.cost[i].total_ms()
+    }
+    /// Run `i`'s cost by kind of work.
+    pub fn cost(&self, i: usize) -> Cost {
+        self.cost[i]
     }
 
     /// Whether any run still has work to do.
@@ -96,7 +117,14 @@ impl Runs {
             }
             let t0 = clock.now_ms();
             self.trainers[i].step()?;
-            self.compute_ms[i] += clock.now_ms() - t0;
+            let ms = clock.now_ms() - t0;
+            let cost = &mut self.cost[i];
+            match self.trainers[i].last_unit() {
+                Unit::Validation => cost.validation_ms += ms,
+                Unit::TrainPass => cost.train_pass_ms += ms,
+                // waiting for a readback is the steps' cost on a GPU
+                Unit::Step | Unit::Idle => cost.steps_ms += ms,
+            }
             sitting_out[i] = self.trainers[i].waiting(); // rule 2
             first = false;
             if clock.now_ms() - start >= budget_ms {

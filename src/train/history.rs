@@ -22,6 +22,10 @@ pub struct EpochRecord {
     pub train_error: f32,
     pub val_loss: f32,
     pub val_error: f32,
+    /// With `full_train_error`: the training set's loss and error in evaluation mode, with the
+    /// epoch's final weights (what the on-the-fly `train_error` only approximates).
+    pub full_train_loss: Option<f32>,
+    pub full_train_error: Option<f32>,
 }
 
 /// One validation check: the whole validation set evaluated on the model as of `step`.
@@ -65,14 +69,26 @@ impl History {
     /// The training curves as CSV (a header row, then one row per step): step, loss, and the
     /// epoch summary and check columns filled in on the steps they were taken.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("step,loss,epoch,train_loss,train_error,val_loss,val_error,check_val_loss,check_val_error\n");
+        let mut out = String::from(
+            "step,loss,epoch,train_loss,train_error,val_loss,val_error,full_train_loss,full_train_error,check_val_loss,check_val_error\n",
+        );
+        let opt = |v: Option<f32>| v.map_or(String::new(), |v| v.to_string());
         let (mut e, mut c) = (self.epochs.iter().peekable(), self.checks.iter().peekable());
         for (i, loss) in self.step_loss.iter().enumerate() {
             let step = i + 1;
             out.push_str(&format!("{step},{loss}"));
             match e.next_if(|r| r.step == step) {
-                Some(r) => out.push_str(&format!(",{},{},{},{},{}", r.epoch, r.train_loss, r.train_error, r.val_loss, r.val_error)),
-                None => out.push_str(",,,,,"),
+                Some(r) => out.push_str(&format!(
+                    ",{},{},{},{},{},{},{}",
+                    r.epoch,
+                    r.train_loss,
+                    r.train_error,
+                    r.val_loss,
+                    r.val_error,
+                    opt(r.full_train_loss),
+                    opt(r.full_train_error)
+                )),
+                None => out.push_str(",,,,,,,"),
             }
             match c.next_if(|k| k.step == step) {
                 Some(k) => out.push_str(&format!(",{},{}\n", k.val_loss, k.val_error)),
@@ -124,7 +140,16 @@ mod tests {
     fn csv_has_a_header_and_a_row_per_step() {
         let h = History {
             step_loss: vec![2.0, 1.5, 1.0],
-            epochs: vec![EpochRecord { epoch: 1, step: 3, train_loss: 1.5, train_error: 0.5, val_loss: 1.2, val_error: 0.4 }],
+            epochs: vec![EpochRecord {
+                epoch: 1,
+                step: 3,
+                train_loss: 1.5,
+                train_error: 0.5,
+                val_loss: 1.2,
+                val_error: 0.4,
+                full_train_loss: None,
+                full_train_error: None,
+            }],
             checks: vec![
                 Check { step: 2, epoch: 2.0 / 3.0, val_loss: 1.3, val_error: 0.45 },
                 Check { step: 3, epoch: 1.0, val_loss: 1.2, val_error: 0.4 },
@@ -135,9 +160,9 @@ mod tests {
         let rows: Vec<&str> = csv.lines().collect();
         assert_eq!(rows.len(), 4);
         assert!(rows[0].starts_with("step,loss,"));
-        assert_eq!(rows[1], "1,2,,,,,,,");
-        assert_eq!(rows[2], "2,1.5,,,,,,1.3,0.45");
-        assert_eq!(rows[3], "3,1,1,1.5,0.5,1.2,0.4,1.2,0.4");
-        assert!(rows.iter().all(|r| r.split(',').count() == 9), "every row has every column");
+        assert_eq!(rows[1], "1,2,,,,,,,,,");
+        assert_eq!(rows[2], "2,1.5,,,,,,,,1.3,0.45");
+        assert_eq!(rows[3], "3,1,1,1.5,0.5,1.2,0.4,,,1.2,0.4");
+        assert!(rows.iter().all(|r| r.split(',').count() == 11), "every row has every column");
     }
 }

@@ -7,4 +7,4 @@ pub mod trainer;
 
 pub use engine::{CpuEngine, Engine, Finished};
 pub use history::{smoothed, Check, EpochRecord, History};
-pub use trainer::{Status, Stopper, TrainConfig, Trainer, MAX_CHECKS_PER_EPOCH};
+pub use trainer::{Status, Stopper, TrainConfig, Trainer, Unit, MAX_CHECKS_PER_EPOCH};

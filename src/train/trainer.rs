@@ -84,6 +84,11 @@ pub struct TrainConfig {
     /// false; implied by `early_stopping`).
     #[serde(default)]
     pub keep_best: bool,
+    /// At each epoch's end, also evaluate the whole training set in evaluation mode (default
+    /// false): the training error of the epoch's final weights, beside the cheap one counted
+    /// on the fly from the mini-batches while the weights moved.
+    #[serde(default)]
+    pub full_train_error: bool,
     /// A rule asked after every check whether to stop (default none).
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
@@ -119,6 +124,7 @@ impl Default for TrainConfig {
             seed: 0,
             checks_per_epoch: 1,
             keep_best: false,
+            full_train_error: false,
             early_stopping: None,
             restore_best: true,
         }
@@ -175,6 +181,22 @@ struct Eval {
     loss: f64,
     wrong: usize,
     epoch_end: bool,
+    /// The training set (the full pass at an epoch's end) instead of the validation set.
+    train_set: bool,
+}
+
+/// What the last call of [`Trainer::step`] did, so a scheduler can put a price on each metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Unit {
+    /// A mini-batch step (its loss and on-the-fly error come free with it).
+    Step,
+    /// A chunk of a validation check.
+    Validation,
+    /// A chunk of the full evaluation-mode pass over the training set.
+    TrainPass,
+    /// Nothing: the run was waiting, held, or over.
+    Idle,
 }
 
 /// A submitted step not yet booked: its slice of the epoch's order, and whether it closes the
@@ -214,6 +236,9 @@ pub struct Trainer {
     mid_checks: Vec<usize>,
     next_mid: usize,
     stopper: Option<Stopper>,
+    /// The epoch's validation result while its full training pass runs.
+    pending_val: Option<(f32, f32)>,
+    last_unit: Unit,
     /// The best check so far with the parameters and batch-norm running statistics then.
     best: Option<Best>,
     waiting: bool,
@@ -278,6 +303,8 @@ impl Trainer {
             mid_checks,
             next_mid: 0,
             stopper,
+            pending_val: None,
+            last_unit: Unit::Idle,
             best: None,
             waiting: false,
             hold: None,
@@ -378,6 +405,7 @@ impl Trainer {
     /// Take one mini-batch step (and close the epoch when it ends). Returns the status after.
     pub fn step(&mut self) -> Result<&Status> {
         self.waiting = false;
+        self.last_unit = Unit::Idle;
         if self.status != Status::Running {
             return Ok(&self.status);
         }
@@ -390,19 +418,29 @@ impl Trainer {
                 self.waiting = true;
                 return Ok(&self.status);
             };
-            let (n, f) = (self.validation.len(), self.validation.features);
+            let set = if ev.train_set { &self.train } else { &self.validation };
+            let (n, f) = (set.len(), set.features);
             let end = (ev.at + EVAL_CHUNK).min(n);
-            let (l, w) = model.evaluate_sum(&self.validation.x[ev.at * f..end * f], &self.validation.labels[ev.at..end])?;
+            let (l, w) = model.evaluate_sum(&set.x[ev.at * f..end * f], &set.labels[ev.at..end])?;
+            self.last_unit = if ev.train_set { Unit::TrainPass } else { Unit::Validation };
             let ev = Eval { at: end, loss: ev.loss + l, wrong: ev.wrong + w, ..ev };
             if end < n {
                 self.evaluating = Some(ev);
-            } else {
-                self.evaluating = None;
-                let (val_loss, val_error) = ((ev.loss / n as f64) as f32, ev.wrong as f32 / n as f32);
-                if ev.epoch_end {
-                    self.end_epoch(val_loss, val_error);
-                } else {
-                    self.record_check(val_loss, val_error);
+                return Ok(&self.status);
+            }
+            self.evaluating = None;
+            let (loss, error) = ((ev.loss / n as f64) as f32, ev.wrong as f32 / n as f32);
+            match (ev.epoch_end, ev.train_set) {
+                (false, _) => self.record_check(loss, error),
+                (true, false) if self.config.full_train_error => {
+                    // the validation pass is done; the training set's comes next, on the same model
+                    self.pending_val = Some((loss, error));
+                    self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, train_set: true });
+                }
+                (true, false) => self.end_epoch(loss, error, None),
+                (true, true) => {
+                    let (val_loss, val_error) = self.pending_val.take().expect("the validation pass came first");
+                    self.end_epoch(val_loss, val_error, Some((loss, error)));
                 }
             }
             return Ok(&self.status);
@@ -429,6 +467,7 @@ impl Trainer {
         self.train.gather(&self.order[self.pos..end], &mut self.x_buf, &mut self.y_buf);
         let max_loss = self.first_loss.map_or(f32::INFINITY, |f| EXPLODE_FACTOR * f.max(0.01));
         self.engine.submit(&self.x_buf, &self.y_buf, self.config.reduction, self.config.penalty, max_loss)?;
+        self.last_unit = Unit::Step;
         let remaining = self.order.len() - end;
         let closes_epoch = remaining == 0 || (self.config.drop_last && remaining < m);
         self.submitted.push_back(Submitted { start: self.pos, end, closes_epoch });
@@ -448,10 +487,10 @@ impl Trainer {
                 return Ok(());
             }
             if sub.closes_epoch {
-                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true });
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, train_set: false });
             } else if self.mid_checks.get(self.next_mid) == Some(&self.step) {
                 self.next_mid += 1;
-                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false });
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false, train_set: false });
             }
         }
         if finished.lost {
@@ -490,7 +529,7 @@ impl Trainer {
         self.epoch_seen += rows;
     }
 
-    fn end_epoch(&mut self, val_loss: f32, val_error: f32) {
+    fn end_epoch(&mut self, val_loss: f32, val_error: f32, full: Option<(f32, f32)>) {
         self.epoch += 1;
         self.history.epochs.push(EpochRecord {
             epoch: self.epoch,
@@ -499,6 +538,8 @@ impl Trainer {
             train_error: self.epoch_wrong as f32 / self.epoch_seen.max(1) as f32,
             val_loss,
             val_error,
+            full_train_loss: full.map(|f| f.0),
+            full_train_error: full.map(|f| f.1),
         });
         self.epoch_loss = 0.0;
         self.epoch_batches = 0;
@@ -596,6 +637,11 @@ impl Trainer {
     /// validation pass (a scheduler takes at most one of those per frame).
     pub fn next_step_ends_epoch(&self) -> bool {
         self.evaluating.is_none() && (self.step + 1).is_multiple_of(self.steps_per_epoch())
+    }
+
+    /// What the last `step()` did.
+    pub fn last_unit(&self) -> Unit {
+        self.last_unit
     }
 
     /// Whether a validation check is under way.
