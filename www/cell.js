@@ -40,7 +40,7 @@ function readControl(c, ctx) {
   if (c.kind === 'sizes') {
     const parts = el.value.split(/[,\s]+/).filter((s) => s.length > 0);
     const sizes = parts.map(Number);
-    const [lo, hi] = [c.min ?? 1, c.max ?? 4096];
+    const [lo, hi] = [c.min, c.max];
     if (sizes.some((v) => !Number.isInteger(v) || v < lo || v > hi)) {
       throw new Error(`${c.label}: "${el.value}" should be whole numbers from ${lo} to ${hi}, separated by commas`);
     }
@@ -77,12 +77,13 @@ function download(name, blob) {
 }
 
 export function defineCell(id, spec, ctx) {
-  const { build, readout, charts = {}, budgetMs = BUDGET_MS, update } = spec;
+  // instant: the experiment is computed at once (no Stop, no elapsed time worth showing)
+  const { build, readout, charts = {}, budgetMs = BUDGET_MS, update, instant = false } = spec;
   const root = $(id);
   const status = $(spec.status ?? `${id}-status`);
   const errBox = $(spec.error ?? `${id}-error-msg`);
-  const runBtn = $(spec.run ?? `${id}-run`);
-  const stopBtn = $(spec.stop ?? `${id}-stop`);
+  const runBtn = $(spec.run ?? `${id}-run`); // may be absent for a cell that recomputes on change
+  const stopBtn = instant ? null : $(spec.stop ?? `${id}-stop`);
 
   // Controls: element, URL key and limits, read once.
   const controls = {};
@@ -91,7 +92,9 @@ export function defineCell(id, spec, ctx) {
     if (!el) throw new Error(`cell ${id}: no control #${c.el ?? `${id}-${name}`}`);
     bind(el, c.key ?? `${id}.${name}`);
     const kind = c.kind ?? kindOf(el);
-    controls[name] = { label: name, ...c, el, kind, min: c.min ?? attrNumber(el, 'min', -Infinity), max: c.max ?? attrNumber(el, 'max', Infinity) };
+    // limits: the spec's, else the element's attributes, else (sizes) the core's widths
+    const [lo, hi] = kind === 'sizes' ? [1, 4096] : [-Infinity, Infinity];
+    controls[name] = { label: name, ...c, el, kind, min: c.min ?? attrNumber(el, 'min', lo), max: c.max ?? attrNumber(el, 'max', hi) };
   }
   const values = () => Object.fromEntries(Object.entries(controls).map(([n, c]) => [n, readControl(c, ctx)]));
   /** The values that parse (for drawing empty axes), the others left out. */
@@ -130,6 +133,7 @@ export function defineCell(id, spec, ctx) {
   }
 
   function tail(phase) {
+    if (instant) return '';
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     if (phase === 'running') return ` · ${secs} s`;
     if (phase === 'stopped') return ` · stopped after ${secs} s`;
@@ -158,8 +162,8 @@ export function defineCell(id, spec, ctx) {
 
   function finish(phase) {
     running = false;
-    runBtn.disabled = false;
-    stopBtn.disabled = true;
+    if (runBtn) runBtn.disabled = false;
+    if (stopBtn) stopBtn.disabled = true;
     if (phase === 'stopped') exp.stop();
     draw();
     if (phase === 'error') {
@@ -208,8 +212,8 @@ export function defineCell(id, spec, ctx) {
     exp = next;
     running = true;
     started = performance.now();
-    runBtn.disabled = true;
-    stopBtn.disabled = false;
+    if (runBtn) runBtn.disabled = !instant;
+    if (stopBtn) stopBtn.disabled = false;
     show('running');
     fillExport();
     requestAnimationFrame(frame);
@@ -258,8 +262,8 @@ export function defineCell(id, spec, ctx) {
     });
   }
 
-  runBtn.addEventListener('click', start);
-  stopBtn.addEventListener('click', () => {
+  runBtn?.addEventListener('click', start);
+  stopBtn?.addEventListener('click', () => {
     if (running) finish('stopped');
   });
   fillExport();
