@@ -69,3 +69,5 @@ experiment!(
     crate::lab::CompareSpec,
     "settings"
 );
+
+mod batch;
