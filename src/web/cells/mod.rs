@@ -70,4 +70,5 @@ experiment!(
     "settings"
 );
 
+mod adaptive;
 mod batch;
