@@ -16,10 +16,11 @@
 //! How the runs advance: every run stops at exactly `steps`, and an Adam run must be synced at
 //! every step before its next one is submitted (its gradients and moments are read each step —
 //! on the GPU a readback per step). So the runs go in rounds through one [`Runs`]: each round
-//! holds every run at the next step ([`Trainer::hold_after`]), `Runs::run_for` takes that step
-//! of each (the furthest behind first, sitting out a run that waits on its device), and once an
-//! Adam run is synced there ([`Trainer::step_to`]) its trace is recorded and the next round's
-//! hold set. The four curves grow together, as the race's do.
+//! holds the Adam runs at their next step ([`Trainer::hold_after`]) and SGD and RMSprop a few
+//! steps ahead ([`LEAD`]), `Runs::run_for` advances them up to those holds (the furthest
+//! behind first, sitting out a run that waits on its device), and once an Adam run is synced
+//! at its step ([`Trainer::step_to`]) its trace is recorded and the next round's holds set. The
+//! four curves grow together, as the race's do.
 
 use super::run::{Data, Device, RunSpec};
 use super::schedule::{Clock, Runs};
@@ -40,6 +41,9 @@ pub const NAMES: [&str; 4] = ["SGD", "RMSprop", "Adam", "Adam, no bias correctio
 pub const MAX_STEPS: usize = 3000;
 /// Smoothing of the loss curves (about the last 10 steps).
 pub const LOSS_BETA: f64 = 0.9;
+/// How many steps SGD and RMSprop may run ahead of the Adam runs. They are not traced, so they
+/// need no sync at every step: on a GPU a lead lets them book several steps per readback.
+pub const LEAD: usize = 8;
 
 /// The cell's settings. RMSprop and Adam keep PyTorch's other defaults (alpha 0.99, betas
 /// (0.9, 0.999), eps 1e-8).
@@ -264,13 +268,14 @@ impl Adaptive {
         Ok(())
     }
 
-    /// Every run may take the step after the last one both Adam runs have traced (up to the
-    /// step count): the round in progress.
+    /// The round in progress: the Adam runs may take the step after the last one both have
+    /// traced, SGD and RMSprop up to [`LEAD`] steps past that (never past the step count).
     fn set_holds(&mut self) {
         let target = self.spec.steps;
         let traced = (ADAM..=ADAM_RAW).filter(|&i| *self.runs.get(i).status() == Status::Running).map(|i| self.traced[i - ADAM].trace.len()).min();
-        let hold = traced.map_or(target, |r| (r + 1).min(target));
         for i in 0..self.runs.len() {
+            let lead = if i == ADAM || i == ADAM_RAW { 1 } else { LEAD };
+            let hold = traced.map_or(target, |r| (r + lead).min(target));
             self.runs.get_mut(i).hold_after(Some(hold));
         }
     }
