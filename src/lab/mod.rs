@@ -14,6 +14,8 @@
 //! `run` builds a training run from a [`RunSpec`](run::RunSpec); `schedule` advances several;
 //! then one file per experiment.
 
+pub mod adaptive;
+pub mod batch;
 pub mod compare;
 pub mod pretrain;
 pub mod race;

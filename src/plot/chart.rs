@@ -67,6 +67,17 @@ pub enum Body {
         #[serde(default)]
         lines: Vec<RefLine>,
     },
+    /// Images in a grid of `columns`, each captioned "prediction (label)", green when they
+    /// agree and red when not (the captions say what the grid is: the title is not drawn).
+    #[serde(rename_all = "camelCase")]
+    Digits {
+        /// One image after another, each `size.0` rows × `size.1` columns of values in [0, 1].
+        images: Vec<f32>,
+        size: (usize, usize),
+        labels: Vec<u8>,
+        predictions: Vec<usize>,
+        columns: usize,
+    },
 }
 
 fn default_floor() -> f64 {
@@ -116,7 +127,7 @@ impl Chart {
 
     /// The plotted data as CSV with a header row, in long form (one row per point), so
     /// series of different lengths fit one table: `series,x,y` for lines, `row,col,value` for
-    /// a heatmap, `group,value` for histograms.
+    /// a heatmap, `group,value` for histograms, `digit,label,prediction` for digits.
     pub fn to_csv(&self) -> String {
         let quote = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
         let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
@@ -144,6 +155,12 @@ impl Chart {
                     }
                 }
             }
+            Body::Digits { labels, predictions, .. } => {
+                out.push_str("digit,label,prediction\n");
+                for (i, (l, p)) in labels.iter().zip(predictions).enumerate() {
+                    out.push_str(&format!("{i},{l},{p}\n"));
+                }
+            }
         }
         out
     }
@@ -157,6 +174,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, sc
         Body::LogY { series, x_max, y_floor } => super::draw_log_curves(area, series, t, xl, yl, *x_max, *y_floor, scale),
         Body::Heatmap { values, rows, cols, range } => super::draw_heatmap(area, values, *rows, *cols, *range, t, xl, yl, scale),
         Body::LogHistogram { groups, lines } => super::draw_log_histogram(area, groups, lines, t, xl, scale),
+        Body::Digits { images, size, labels, predictions, columns } => super::draw_digits(area, images, *size, labels, predictions, *columns, scale),
     }
 }
 
@@ -187,6 +205,20 @@ mod tests {
     }
 
     #[test]
+    fn digits_read_from_json_and_write_one_csv_row_per_digit() {
+        let c: Chart =
+            serde_json::from_str(r#"{ "kind": "digits", "images": [0, 1, 1, 0], "size": [2, 2], "labels": [7], "predictions": [1], "columns": 1 }"#)
+                .unwrap();
+        assert_eq!(c.to_csv(), "digit,label,prediction\n0,7,1\n");
+        let short = Chart {
+            body: Body::Digits { images: vec![0.0; 3], size: (2, 2), labels: vec![7], predictions: vec![1], columns: 1 },
+            ..Chart::default()
+        };
+        let err = draw(&Counting::new(100, 100).into_drawing_area(), &short, 1.0).unwrap_err();
+        assert!(err.message().contains("need 4 pixel values, got 3"), "{}", err.message());
+    }
+
+    #[test]
     fn every_kind_draws() {
         let charts = [
             Chart::lines("lines", "x", "y", vec![Series::new("a", vec![(1.0, 2.0), (2.0, 1.0)], 1)]).x_max(3.0).y_range(0.0, 3.0),
@@ -200,6 +232,10 @@ mod tests {
                     groups: vec![Group { name: "g".into(), values: vec![1e-3, 1e-2, 2e-2], color: 0 }],
                     lines: vec![RefLine { name: "SGD".into(), x: 1e-2, color: 1 }],
                 },
+                ..Chart::default()
+            },
+            Chart {
+                body: Body::Digits { images: vec![0.8; 2 * 28 * 28], size: (28, 28), labels: vec![3, 4], predictions: vec![3, 5], columns: 2 },
                 ..Chart::default()
             },
         ];

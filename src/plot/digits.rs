@@ -2,7 +2,7 @@
 //! red when not.
 
 use super::{err, font};
-use crate::Result;
+use crate::{ensure, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,9 +21,10 @@ pub fn draw_digits<DB: DrawingBackend>(
     if n == 0 || columns == 0 {
         return Ok(());
     }
+    let px = rows * cols;
+    ensure!(images.len() >= n * px, "{n} digits of {rows}×{cols} need {} pixel values, got {}", n * px, images.len());
     let grid_rows = n.div_ceil(columns);
     let cells = area.split_evenly((grid_rows, columns));
-    let px = rows * cols;
     for (i, cell) in cells.iter().enumerate().take(n) {
         let (w, h) = cell.dim_in_pixel();
         let caption_h = (16.0 * scale) as i32;

@@ -5,7 +5,6 @@
 //! `cells` wraps the lab's experiments (one class each); `page` gives them the page's clock
 //! and device; `canvas` turns a `<canvas>` into a plotters drawing area.
 
-mod adaptive;
 mod api;
 #[cfg(feature = "bench")]
 mod bench;

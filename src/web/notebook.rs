@@ -1,15 +1,12 @@
-//! What the notebook's cells call: MNIST loading and splitting, the batch-dimension demo,
-//! training sessions that advance in time slices, and chart drawing.
+//! What the notebook's cells call: MNIST loading and splitting, training sessions that advance
+//! in time slices, and chart drawing.
 
-use super::api::sizes_from;
 use super::page::{Live, PageDevice};
 use super::{canvas, js_err, options_json, seed_from};
-use crate::data::{synthetic, Dataset, Mnist, Split};
+use crate::data::{Dataset, Mnist, Split};
 use crate::lab::{self, RunSpec};
-use crate::nn::{loss::softmax, Activation, Mlp, MlpSpec};
 use crate::plot::{self, Chart};
 use crate::train::{Status, Trainer};
-use serde::Serialize;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
@@ -64,96 +61,6 @@ impl MnistData {
     pub fn seed(&self) -> f64 {
         self.seed as f64
     }
-}
-
-/// What the batch-dimension cell reports.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct BatchReport {
-    /// (rows, cols) after every layer, input first: the "type check".
-    shapes: Vec<[usize; 2]>,
-    noise_output: [usize; 2],
-    digits_output: [usize; 2],
-    predictions: Vec<usize>,
-    labels: Vec<u8>,
-    rows_shown: usize,
-    digits_shown: usize,
-    parameters: usize,
-}
-
-const MAX_BATCH_DEMO: usize = 1024;
-
-/// The batch-dimension demo: feed `m` noise images and `m` validation digits through a fresh
-/// network; draw the softmax rows of both batches and the digits with their predictions.
-#[wasm_bindgen(js_name = batchDemo)]
-#[allow(clippy::too_many_arguments)]
-pub fn batch_demo(
-    data: &MnistData,
-    hidden: &[u32],
-    activation: &str,
-    seed: f64,
-    m: usize,
-    noise_canvas: HtmlCanvasElement,
-    digits_heat_canvas: HtmlCanvasElement,
-    digits_canvas: HtmlCanvasElement,
-    dpr: f64,
-) -> Result<JsValue, JsError> {
-    if m == 0 || m > MAX_BATCH_DEMO {
-        return Err(JsError::new(&format!("batch size {m} is out of range: pick 1 to {MAX_BATCH_DEMO}")));
-    }
-    let seed = seed_from(seed)?;
-    let features = data.validation.features;
-    let mut sizes = vec![features];
-    sizes.extend(sizes_from(hidden));
-    sizes.push(10);
-    let spec = MlpSpec::new(&sizes, Activation::parse(activation).map_err(js_err)?);
-    let mut mlp = Mlp::new(spec, seed).map_err(js_err)?;
-
-    let noise = synthetic::gaussian_noise(m, features, seed);
-    let noise_logits = mlp.forward(&noise, m, false).map_err(js_err)?;
-    let mut shapes = vec![[m, features]];
-    shapes.extend((0..mlp.num_layers()).map(|l| [m, mlp.layer_shape(l).1]));
-
-    let pick: Vec<usize> = crate::Rng::stream(seed, "pick").permutation(data.validation.len()).into_iter().take(m).collect();
-    let digits = data.validation.select(&pick);
-    let digit_logits = mlp.forward(&digits.x, m, false).map_err(js_err)?;
-    let predictions = crate::nn::loss::argmax_rows(&digit_logits, 10);
-
-    let rows_shown = m.min(24);
-    let digits_shown = m.min(16);
-    let c = 10;
-    let noise_p = softmax(&noise_logits[..rows_shown * c], c);
-    let digit_p = softmax(&digit_logits[..rows_shown * c], c);
-    // Colour from 0 to the largest probability shown, so an untrained net's near-uniform rows
-    // still show their structure; the title states the scale.
-    let top = |p: &[f32]| p.iter().copied().fold(0.0f32, f32::max).max(1e-3);
-    let title = |what: &str, hi: f32| format!("softmax of {what} ({rows_shown} of {m} rows, 0–{hi:.2})");
-    let (noise_hi, digit_hi) = (top(&noise_p), top(&digit_p));
-    plot::draw_heatmap(&canvas::area(noise_canvas)?, &noise_p, rows_shown, c, (0.0, noise_hi), &title("noise", noise_hi), "class", "row", dpr)
-        .map_err(js_err)?;
-    plot::draw_heatmap(&canvas::area(digits_heat_canvas)?, &digit_p, rows_shown, c, (0.0, digit_hi), &title("digits", digit_hi), "class", "row", dpr)
-        .map_err(js_err)?;
-    plot::draw_digits(
-        &canvas::area(digits_canvas)?,
-        &digits.x[..digits_shown * features],
-        (28, 28),
-        &digits.labels[..digits_shown],
-        &predictions[..digits_shown],
-        4,
-        dpr,
-    )
-    .map_err(js_err)?;
-    let report = BatchReport {
-        noise_output: [m, c],
-        digits_output: [m, c],
-        shapes,
-        predictions: predictions[..digits_shown].to_vec(),
-        labels: digits.labels[..digits_shown].to_vec(),
-        rows_shown,
-        digits_shown,
-        parameters: mlp.parameters().len(),
-    };
-    serde_wasm_bindgen::to_value(&report).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// A training run on MNIST that the page advances a few milliseconds at a time, on the

@@ -26,6 +26,10 @@ async function colourPixels(page, selector, [r, g, b]) {
   }, [r, g, b]);
 }
 
+/** The adaptive read-out's lines as text, without the elapsed-time tail. */
+const readoutLines = (page) => page.$eval('#adaptive-status', (el) =>
+  el.innerHTML.split('<br>').map((l) => l.replace(/<[^>]+>/g, '').replace(/ · (done in|stopped after) [\d.]+ s$/, '')));
+
 // The plots' palette (src/plot/mod.rs), by the entrants' data-color.
 const PALETTE = [[0, 114, 178], [213, 94, 0], [0, 158, 115], [204, 121, 167], [230, 159, 0], [86, 180, 233], [120, 120, 120]];
 
@@ -42,6 +46,16 @@ test('RMSprop and Adam: every plot is drawn before and after a run, the readout 
   await page.waitForSelector('#adaptive-status[data-state="finished"]', { timeout: 120_000 });
   const text = await page.textContent('#adaptive-status');
   assert.match(text, /step 200\/200/);
+  // Seed 1, the defaults: the read-out the cell showed before it moved onto lab::adaptive and
+  // defineCell (recorded from the build of commit 21480a3 in this Chromium).
+  assert.deepEqual(await readoutLines(page), [
+    'step 200/200',
+    'smoothed loss: SGD 0.329 · RMSprop 0.305 · Adam 0.362 · Adam, no bias correction 0.230',
+    "RMSprop: median rate 1.44 (4.81× SGD's), 80% of weights between 0.4 and 62.7 (2.2 decades); 20,304 weights without a gradient yet left out",
+    "Adam: median rate 1.11 (3.71× SGD's), 80% of weights between 0.335 and 30 (2.0 decades); 17,978 weights without a gradient yet left out",
+    'mean |Δw| of the first steps: Adam 5.4e-4, 4.2e-4, 3.6e-4; without correction 0.0017, 0.00172, 0.0017',
+  ]);
+  assert.equal(await page.getAttribute('#adaptive-status', 'data-steps'), '200');
   assert.match(text, /RMSprop: median rate [\d.e-]+ \(/);
   assert.match(text, /Adam: median rate [\d.e-]+ \(/);
   assert.match(text, /weights without a gradient yet left out/, 'blank-pixel weights are reported');
@@ -67,9 +81,16 @@ test('RMSprop and Adam: every plot is drawn before and after a run, the readout 
 
   // The second layer has no blank inputs, and its histogram still draws.
   await page.selectOption('#adaptive-layer', '2');
-  await page.click('#adaptive .presets button[data-adam-lr="0.02"]');
+  await page.click(`#adaptive .presets button[data-preset='{"adam-lr": 0.02}']`);
   await page.waitForSelector('#adaptive-status[data-state="finished"]', { timeout: 120_000 });
-  assert.match(await page.textContent('#adaptive-status'), /Adam: median rate/);
+  assert.deepEqual(await readoutLines(page), [
+    'step 200/200',
+    'smoothed loss: SGD 0.329 · RMSprop 0.305 · Adam 0.214 · Adam, no bias correction 0.569',
+    "RMSprop: median rate 0.0578 (0.193× SGD's), 80% of weights between 0.03 and 4.62 (2.2 decades)",
+    "Adam: median rate 1.74 (5.78× SGD's), 80% of weights between 0.451 and 86.4 (2.3 decades)",
+    'mean |Δw| of the first steps: Adam 0.0198, 0.0137, 0.0103; without correction 0.0627, 0.059, 0.053',
+  ], 'layer 2, Adam lr 0.02: as recorded');
+  assert.match(page.url(), /adaptive\.layer=2&adaptive\.adamLr=0\.02/, 'the layer and the preset are in the URL');
   assert.ok(await inkedPixels(page, '#adaptive-rates') > 2000);
   await screenshot(await page.$('#adaptive'), 'cell-adaptive-layer2-lr002');
   assert.deepEqual(errors, []);

@@ -41,6 +41,12 @@ test('page loads with no console errors, no 404s, and every canvas drawn', async
 test('batch cell: a new batch size changes the output shape to m × 10', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '16x10');
+  // Seed 1, the defaults: the read-out as recorded before the cell moved onto lab::batch and
+  // defineCell (commit 21480a3), with no elapsed time (the computation is instant).
+  await page.waitForSelector('#batch-shape[data-state="finished"]');
+  assert.equal((await page.textContent('#batch-shape')).replace(/\u00a0/g, ' '),
+    'noise in: 16 × 784 → out: 16 × 10  ·  digits out: 16 × 10layer by layer: 16 × 784 → 16 × 128 → 16 × 64 → 16 × 10  ·  109,386 parameters');
+  for (const c of ['#batch-noise-heat', '#batch-digit-heat', '#batch-digits']) assert.ok(await inkedPixels(page, c) > 2000, `${c} drawn`);
   await page.fill('#batch-m', '37');
   await page.click('#batch-run');
   await page.waitForSelector('#batch-shape .shape[data-shape="37x10"]');

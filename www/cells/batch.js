@@ -1,32 +1,38 @@
-// Cell "From GD to SGD: the batch dimension": noise and real digits through a fresh MLP.
-import { batchDemo } from '../../pkg/descent.js';
-import { bind } from '../state.js';
-import { sizeCanvas, parseSizes, readNumber, showError } from '../ui.js';
+// Cell "From GD to SGD: the batch dimension" (lab::batch): noise and real digits through a fresh
+// MLP. Nothing trains, so an experiment is finished as soon as it is built: Run, a new seed and
+// a resize all recompute it (render is start).
+import { Batch } from '../../pkg/descent.js';
+import { defineCell } from '../cell.js';
 
 const $ = (id) => document.getElementById(id);
 
-export function setup(ctx) {
-  const m = bind($('batch-m'), 'batch.m');
-  const hidden = bind($('batch-hidden'), 'batch.hidden');
-  const act = bind($('batch-act'), 'batch.act');
-  const canvases = [$('batch-noise-heat'), $('batch-digit-heat'), $('batch-digits')];
+/** The shapes: both batches in and out, and the chain through every layer. */
+function shapes(r) {
+  const [m, features] = r.shapes[0];
+  const chain = r.shapes.map(([a, b]) => `${a} × ${b}`).join(' → ');
+  return `<b>noise in:</b> ${m} × ${features} → <b>out:</b> <span class="shape" data-shape="${r.noiseOutput.join('x')}">${r.noiseOutput[0]} × ${r.noiseOutput[1]}</span>` +
+    ` &nbsp;·&nbsp; <b>digits out:</b> ${r.digitsOutput[0]} × ${r.digitsOutput[1]}` +
+    `<br><span class="chain">layer by layer: ${chain}</span> &nbsp;·&nbsp; ${r.parameters.toLocaleString()} parameters`;
+}
 
-  function run() {
-    showError($('batch-error'), null);
-    try {
-      const batch = readNumber(m, 'batch size', { min: 1, max: 1024, integer: true });
-      const sizes = parseSizes(hidden.value);
-      const dpr = canvases.map(sizeCanvas)[0];
-      const r = batchDemo(ctx.data, sizes, act.value, ctx.seed(), batch, ...canvases, dpr);
-      const chain = r.shapes.map(([a, b]) => `${a} × ${b}`).join(' → ');
-      $('batch-shape').innerHTML =
-        `<b>noise in:</b> ${batch} × 784 → <b>out:</b> <span class="shape" data-shape="${r.noiseOutput.join('x')}">${r.noiseOutput[0]} × ${r.noiseOutput[1]}</span>` +
-        ` &nbsp;·&nbsp; <b>digits out:</b> ${r.digitsOutput[0]} × ${r.digitsOutput[1]}` +
-        `<br><span class="chain">layer by layer: ${chain}</span> &nbsp;·&nbsp; ${r.parameters.toLocaleString()} parameters`;
-    } catch (e) {
-      showError($('batch-error'), e);
-    }
-  }
-  $('batch-run').addEventListener('click', run);
-  return { render: run };
+export function setup(ctx) {
+  const cell = defineCell('batch', {
+    controls: {
+      m: { label: 'batch size' },
+      hidden: { label: 'hidden sizes', kind: 'sizes', min: 1, max: 4096 },
+      act: {},
+    },
+    status: 'batch-shape',
+    error: 'batch-error',
+    build: (v, c) => new Batch(c.data, { seed: c.seed(), hidden: v.hidden, activation: v.act, batchSize: v.m }),
+    charts: {
+      noiseSoftmax: { canvas: 'batch-noise-heat' },
+      digitSoftmax: { canvas: 'batch-digit-heat' },
+      digits: { canvas: 'batch-digits' },
+    },
+    readout: shapes,
+    // defineCell appends the elapsed time; an instant computation has none worth showing
+    update: (r) => { $('batch-shape').innerHTML = shapes(r); },
+  }, ctx);
+  return { ...cell, render: cell.start };
 }

@@ -70,4 +70,6 @@ experiment!(
     "settings"
 );
 
+mod adaptive;
+mod batch;
 mod history;
