@@ -165,3 +165,19 @@ fn each_kind_of_work_is_priced_apart() {
     assert_eq!(full.train_pass_ms, 2.0, "one unit per epoch's training pass");
     assert!(plain.steps_ms >= 20.0, "{plain:?}");
 }
+
+#[test]
+fn runs_of_different_lengths_grow_together() {
+    // full batch (one step an epoch) beside mini-batches of 20 (ten steps an epoch)
+    let full = TrainConfig { batch_size: 200, epochs: 3, seed: 5, ..TrainConfig::default() };
+    let mini = TrainConfig { batch_size: 20, epochs: 3, seed: 5, ..TrainConfig::default() };
+    let build = |cfg: TrainConfig| Trainer::with_engine(Box::new(cpu()), data(200, 1), data(60, 2), cfg).unwrap();
+    let mut runs = Runs::new(vec![build(full), build(mini)]);
+    let clock = StepClock::new(1.0);
+    drive(&mut runs, 5.0, &clock, |r| {
+        let shares: Vec<f64> = r.iter().map(|t| t.steps() as f64 / t.total_steps() as f64).collect();
+        // one full-batch step is a third of its run: the runs stay within one step's share
+        assert!((shares[0] - shares[1]).abs() <= 1.0 / 3.0 + 1e-9, "the runs drift apart: {shares:?}");
+    });
+    assert!(!runs.active());
+}

@@ -119,6 +119,8 @@ export function defineCell(id, spec, ctx) {
 
   let exp = null;
   let running = false;
+  // each start() begins a new frame loop; a loop from an earlier start ends at its next frame
+  let generation = 0;
   let started = 0;
   let settings = null;
   status.dataset.state = 'idle';
@@ -177,8 +179,8 @@ export function defineCell(id, spec, ctx) {
     fillExport();
   }
 
-  function frame() {
-    if (!running) return;
+  function frame(gen) {
+    if (!running || gen !== generation) return;
     const t0 = performance.now();
     let more;
     try {
@@ -195,7 +197,7 @@ export function defineCell(id, spec, ctx) {
     }
     show('running');
     window.__frameTimes?.push(performance.now() - t0); // set by the end-to-end tests
-    requestAnimationFrame(frame);
+    requestAnimationFrame(() => frame(gen));
   }
 
   function start() {
@@ -216,7 +218,8 @@ export function defineCell(id, spec, ctx) {
     if (stopBtn) stopBtn.disabled = false;
     show('running');
     fillExport();
-    requestAnimationFrame(frame);
+    const gen = ++generation;
+    requestAnimationFrame(() => frame(gen));
   }
 
   function fillExport() {

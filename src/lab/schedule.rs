@@ -2,7 +2,9 @@
 //! scheduler every cell that trains uses.
 //!
 //! The page gives a cell a few milliseconds per animation frame. Within them `Runs` always
-//! advances the active run that is furthest behind (fewest booked steps; ties to the first),
+//! advances the active run that is furthest behind (the smallest share of its own steps
+//! booked, so a full-batch run of one step an epoch keeps pace with mini-batch runs of many;
+//! ties to the first),
 //! one unit of work at a time — a training step, or a slice of a validation check — so the
 //! curves of side-by-side runs grow together. Two rules keep frames short and the loop honest:
 //!
@@ -104,12 +106,16 @@ impl Runs {
         let mut first = true;
         let mut sitting_out = vec![false; self.trainers.len()];
         loop {
+            let share = |t: &Trainer| t.steps() as f64 / t.total_steps().max(1) as f64;
             let next = self
                 .trainers
                 .iter()
                 .enumerate()
                 .filter(|(i, t)| !sitting_out[*i] && *t.status() == Status::Running)
-                .min_by_key(|(_, t)| t.steps())
+                .fold(None, |best: Option<(usize, f64)>, (i, t)| match best {
+                    Some((_, b)) if b <= share(t) => best,
+                    _ => Some((i, share(t))),
+                })
                 .map(|(i, _)| i);
             let Some(i) = next else { break };
             if !first && self.trainers[i].next_step_ends_epoch() {
