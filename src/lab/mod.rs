@@ -15,8 +15,11 @@
 //! then one file per experiment.
 
 pub mod compare;
+pub mod landscape;
 pub mod pretrain;
 pub mod race;
+pub mod rprop;
+pub mod rprop_thought;
 pub mod run;
 pub mod schedule;
 
