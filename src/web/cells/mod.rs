@@ -69,3 +69,7 @@ experiment!(
     crate::lab::CompareSpec,
     "settings"
 );
+
+mod frames;
+mod landscape;
+mod rprop;
