@@ -69,7 +69,6 @@ experiment!(
     crate::lab::CompareSpec,
     "settings"
 );
-
 mod frames;
 mod landscape;
 mod rprop;
