@@ -21,9 +21,13 @@
 //! its current point, as a two-weight model: parameters `[x, y]` in `f32`, the gradient
 //! worked out in `f64` and rounded to `f32`. Both reset the optimizer first, so every run
 //! starts fresh.
+//!
+//! A [`Surface`] names an objective as plain data (`{ "kind": "quadratic", "kappa": 50 }`),
+//! so a spec or a chart can carry it and build the objective where it is needed.
 
 use crate::optim::{Num, Optimizer};
 use crate::{ensure, Result};
+use serde::{Deserialize, Serialize};
 
 /// A smooth function of two variables with a known minimum.
 pub trait Objective {
@@ -140,6 +144,42 @@ impl Objective for Rosenbrock {
 
     fn minimum(&self) -> (f64, f64) {
         (self.a, self.a * self.a)
+    }
+}
+
+/// An objective as plain data: which surface and its shape.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Surface {
+    /// [`Quadratic`] with condition number `kappa`, its long axis turned by `degrees`.
+    Quadratic {
+        kappa: f64,
+        #[serde(default)]
+        degrees: f64,
+    },
+    /// [`Rosenbrock`] with its `a` and `b` (default 1 and 100).
+    Rosenbrock {
+        #[serde(default = "rosenbrock_a")]
+        a: f64,
+        #[serde(default = "rosenbrock_b")]
+        b: f64,
+    },
+}
+
+fn rosenbrock_a() -> f64 {
+    1.0
+}
+fn rosenbrock_b() -> f64 {
+    100.0
+}
+
+impl Surface {
+    /// The objective this names, with its own checks of the shape.
+    pub fn objective(&self) -> Result<Box<dyn Objective>> {
+        Ok(match *self {
+            Surface::Quadratic { kappa, degrees } => Box::new(Quadratic::rotated(kappa, degrees.to_radians())?),
+            Surface::Rosenbrock { a, b } => Box::new(Rosenbrock::new(a, b)?),
+        })
     }
 }
 
@@ -265,6 +305,25 @@ mod tests {
             let err = err.unwrap_or_else(|| panic!("{reason}: accepted"));
             assert!(err.message().starts_with(want), "{reason}: {err}");
         }
+    }
+
+    #[test]
+    fn a_surface_names_its_objective() {
+        // (JSON, a point, the value there, reason)
+        let rows = [
+            (r#"{ "kind": "quadratic", "kappa": 4 }"#, (1.0, 1.0), 2.5, "½(1 + 4·1) with no tilt"),
+            (r#"{ "kind": "quadratic", "kappa": 4, "degrees": 90 }"#, (1.0, 0.0), 2.0, "turned a quarter: x lies across the valley"),
+            (r#"{ "kind": "rosenbrock" }"#, (1.0, 1.0), 0.0, "the classic a = 1, b = 100 has its minimum at (1, 1)"),
+            (r#"{ "kind": "rosenbrock", "a": 0, "b": 1 }"#, (0.0, 1.0), 1.0, "b·(y − x²)² with a = 0, b = 1"),
+        ];
+        for (json, (x, y), want, reason) in rows {
+            let s: Surface = serde_json::from_str(json).unwrap();
+            let v = s.objective().unwrap().value(x, y);
+            assert!((v - want).abs() < 1e-12, "{reason}: {v}");
+        }
+        let bad: Surface = serde_json::from_str(r#"{ "kind": "quadratic", "kappa": 0.5 }"#).unwrap();
+        assert!(bad.objective().err().unwrap().message().contains("0.5"), "the objective's own checks apply");
+        assert!(serde_json::from_str::<Surface>(r#"{ "kind": "himmelblau" }"#).is_err());
     }
 
     #[test]

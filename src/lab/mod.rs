@@ -17,8 +17,11 @@
 pub mod adaptive;
 pub mod batch;
 pub mod compare;
+pub mod landscape;
 pub mod pretrain;
 pub mod race;
+pub mod rprop;
+pub mod rprop_thought;
 pub mod run;
 pub mod schedule;
 

@@ -4,15 +4,23 @@
 //! Experiments return `Chart`s; the page draws them with the `drawChart` export (or an
 //! experiment's own `draw(name, canvas, dpr)`), and the Export menu writes them as JSON and
 //! CSV. A new kind of plot is a new [`Body`] variant drawn by its own `draw_*` function, not a
-//! new export with nine arguments. JSON is camelCase with a `kind` tag:
+//! new export with nine arguments.
+//!
+//! Kinds that animate over a slow-to-draw frame (`contour`, `convergence`) draw in two passes,
+//! [`draw_still`] then [`draw_moving`]; [`Chart::still_key`] says when the still part changes,
+//! so the page can keep a copy of it and draw only the moving part each frame. JSON is
+//! camelCase with a `kind` tag:
 //!
 //! ```json
 //! { "kind": "lines", "title": "training loss", "xLabel": "step", "yLabel": "cross-entropy",
 //!   "xMax": 600, "yRange": [0, 2.5], "series": [{ "name": "SGD", "y": [2.3, 2.1], "color": 0 }] }
 //! ```
 
+use super::contour::{Path, View};
+use super::convergence::{self, LogAxes};
 use super::curves::Series;
 use super::rates::{Group, RefLine};
+use crate::landscape::Surface;
 use crate::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -78,10 +86,44 @@ pub enum Body {
         predictions: Vec<usize>,
         columns: usize,
     },
+    /// A surface's contour map over the box `view` (widened to the canvas's aspect), levels
+    /// evenly spaced in log f (`per_decade` a decade, from `decades` below the highest value in
+    /// view), with `paths` over it. Two passes: the map is still, the paths move.
+    #[serde(rename_all = "camelCase")]
+    Contour {
+        surface: Surface,
+        view: View,
+        #[serde(default)]
+        paths: Vec<Path>,
+        #[serde(default = "default_decades")]
+        decades: f64,
+        #[serde(default = "default_per_decade")]
+        per_decade: usize,
+    },
+    /// Line series on a log10 y axis over `y_range` (else whole decades around the data), x
+    /// up to `x_max` (else the data's), with an optional dashed threshold `hline: [y, label]`.
+    /// Two passes: the frame is still, the lines move.
+    #[serde(rename_all = "camelCase")]
+    Convergence {
+        #[serde(default)]
+        series: Vec<Series>,
+        #[serde(default)]
+        x_max: Option<f64>,
+        #[serde(default)]
+        y_range: Option<(f64, f64)>,
+        #[serde(default)]
+        hline: Option<(f64, String)>,
+    },
 }
 
 fn default_floor() -> f64 {
     1e-6
+}
+fn default_decades() -> f64 {
+    5.0
+}
+fn default_per_decade() -> usize {
+    3
 }
 
 impl Default for Body {
@@ -120,8 +162,39 @@ impl Chart {
     /// The chart's line series (none for other kinds).
     pub fn series(&self) -> &[Series] {
         match &self.body {
-            Body::Lines { series, .. } | Body::LogY { series, .. } => series,
+            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } => series,
             _ => &[],
+        }
+    }
+
+    /// For a kind drawn in two passes, a key that changes whenever [`draw_still`] would draw
+    /// something else on the same canvas; `None` for kinds drawn in one pass.
+    pub fn still_key(&self) -> Option<String> {
+        match &self.body {
+            Body::Contour { surface, view, decades, per_decade, .. } => {
+                Some(format!("contour {:?}", (&self.title, surface, view, decades, per_decade)))
+            }
+            Body::Convergence { series, .. } => {
+                let axes = self.log_axes().expect("a convergence chart has log axes");
+                Some(format!("convergence {:?} {:?}", axes, convergence::legend_of(series)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The fixed frame of a convergence chart.
+    fn log_axes(&self) -> Option<LogAxes<'_>> {
+        match &self.body {
+            Body::Convergence { series, x_max, y_range, hline } => Some(convergence::fit_axes(
+                series,
+                &self.title,
+                &self.x_label,
+                &self.y_label,
+                *x_max,
+                *y_range,
+                hline.as_ref().map(|(y, l)| (*y, l.as_str())),
+            )),
+            _ => None,
         }
     }
 
@@ -133,7 +206,7 @@ impl Chart {
         let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
         let mut out = String::new();
         match &self.body {
-            Body::Lines { series, .. } | Body::LogY { series, .. } => {
+            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } => {
                 out.push_str("series,x,y\n");
                 for s in series {
                     for &(x, y) in &s.points {
@@ -161,6 +234,14 @@ impl Chart {
                     out.push_str(&format!("{i},{l},{p}\n"));
                 }
             }
+            Body::Contour { paths, .. } => {
+                out.push_str("path,step,x,y\n");
+                for p in paths {
+                    for (k, &(x, y)) in p.points.iter().enumerate() {
+                        out.push_str(&format!("{},{k},{},{}\n", quote(&p.name), num(x), num(y)));
+                    }
+                }
+            }
         }
         out
     }
@@ -175,6 +256,37 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, sc
         Body::Heatmap { values, rows, cols, range } => super::draw_heatmap(area, values, *rows, *cols, *range, t, xl, yl, scale),
         Body::LogHistogram { groups, lines } => super::draw_log_histogram(area, groups, lines, t, xl, scale),
         Body::Digits { images, size, labels, predictions, columns } => super::draw_digits(area, images, *size, labels, predictions, *columns, scale),
+        Body::Contour { .. } | Body::Convergence { .. } => {
+            draw_still(area, chart, scale)?;
+            draw_moving(area, chart, scale)
+        }
+    }
+}
+
+/// The still pass of a two-pass kind (the whole chart for other kinds).
+pub fn draw_still<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, scale: f64) -> Result<()> {
+    match &chart.body {
+        Body::Contour { surface, view, decades, per_decade, .. } => {
+            super::surface::draw_map(area, surface, *view, *decades, *per_decade, &chart.title, scale).map(|_| ())
+        }
+        Body::Convergence { series, .. } => {
+            let axes = chart.log_axes().expect("a convergence chart has log axes");
+            convergence::draw_log_axes(area, &axes, &convergence::legend_of(series), scale)
+        }
+        _ => draw(area, chart, scale),
+    }
+}
+
+/// The moving pass of a two-pass kind, over a copy of what [`draw_still`] drew on an area of
+/// the same size (nothing for other kinds).
+pub fn draw_moving<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, scale: f64) -> Result<()> {
+    match &chart.body {
+        Body::Contour { surface, view, paths, .. } => super::surface::draw_map_paths(area, surface, *view, paths, scale),
+        Body::Convergence { series, .. } => {
+            let axes = chart.log_axes().expect("a convergence chart has log axes");
+            convergence::draw_log_series(area, &axes, series, scale)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -196,6 +308,43 @@ mod tests {
         let back: Chart = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back.series()[1], c.series()[1], "a chart round-trips through JSON");
         assert!(serde_json::from_str::<Chart>(r#"{ "kind": "pie" }"#).unwrap_err().to_string().contains("pie"));
+    }
+
+    #[test]
+    fn two_pass_kinds_read_from_json_and_key_their_still_part() {
+        let map = r#"{ "kind": "contour", "title": "bowl", "surface": { "kind": "quadratic", "kappa": 50 },
+                       "view": { "x": [-5, 5], "y": [-3, 3] }, "paths": [{ "name": "SGD", "points": [[-4, 1.5], [-3, 1]], "color": 0 }] }"#;
+        let c: Chart = serde_json::from_str(map).unwrap();
+        let Body::Contour { decades, per_decade, paths, .. } = &c.body else { panic!("{c:?}") };
+        assert_eq!((*decades, *per_decade, paths[0].points[1]), (5.0, 3, (-3.0, 1.0)), "defaults: 5 decades, 3 levels each");
+        assert_eq!(c.to_csv(), "path,step,x,y\nSGD,0,-4,1.5\nSGD,1,-3,1\n");
+        let mut moved = c.clone();
+        if let Body::Contour { paths, .. } = &mut moved.body {
+            paths[0].points.push((-2.0, 0.5));
+        }
+        assert_eq!(moved.still_key(), c.still_key(), "a path that grows leaves the map as it was");
+        let mut other = c.clone();
+        other.title = "another bowl".into();
+        assert_ne!(other.still_key(), c.still_key(), "a new title is a new map");
+
+        let log = |ys: &[f64]| Chart {
+            body: Body::Convergence {
+                series: vec![Series::new("a", ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(), 0)],
+                x_max: Some(30.0),
+                y_range: None,
+                hline: None,
+            },
+            ..Chart::default()
+        };
+        // (earlier points, later points, same frame?, reason)
+        let rows = [
+            (vec![5.0, 2.0], vec![5.0, 2.0, 1.5], true, "a new point within the fitted decade (1 to 10)"),
+            (vec![5.0, 2.0], vec![5.0, 2.0, 0.5], false, "a point below the lowest decade widens the axis"),
+        ];
+        for (a, b, same, reason) in rows {
+            assert_eq!(log(&a).still_key() == log(&b).still_key(), same, "{reason}");
+        }
+        assert_eq!(Chart::lines("t", "x", "y", vec![]).still_key(), None, "lines draw in one pass");
     }
 
     #[test]
@@ -236,6 +385,25 @@ mod tests {
             },
             Chart {
                 body: Body::Digits { images: vec![0.8; 2 * 28 * 28], size: (28, 28), labels: vec![3, 4], predictions: vec![3, 5], columns: 2 },
+                ..Chart::default()
+            },
+            Chart {
+                body: Body::Contour {
+                    surface: Surface::Quadratic { kappa: 10.0, degrees: 30.0 },
+                    view: View { x: (-5.0, 5.0), y: (-3.0, 3.0) },
+                    paths: vec![Path { name: "SGD".into(), points: vec![(-4.0, 1.5), (-3.0, 0.5)], color: 0 }],
+                    decades: 5.0,
+                    per_decade: 3,
+                },
+                ..Chart::default()
+            },
+            Chart {
+                body: Body::Convergence {
+                    series: vec![Series::new("a", vec![(0.0, 1.0), (5.0, 1e-3)], 0)],
+                    x_max: Some(10.0),
+                    y_range: Some((1e-5, 10.0)),
+                    hline: Some((1e-3, "tolerance".into())),
+                },
                 ..Chart::default()
             },
         ];

@@ -18,11 +18,11 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The rectangle of data space shown: x from `x.0` to `x.1`, y from `y.0` to `y.1`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct View {
     pub x: (f64, f64),
     pub y: (f64, f64),
@@ -79,6 +79,37 @@ pub fn plot_size(size: (u32, u32), scale: f64) -> (f64, f64) {
     let w = size.0 as f64 - (2.0 * MARGIN + Y_LABELS) * scale;
     let h = size.1 as f64 - (MARGIN + TITLE + X_LABELS) * scale;
     (w.max(1.0), h.max(1.0))
+}
+
+/// Where [`draw_contour_map`] puts the plotting area on an area of `size` pixels showing
+/// `view`, worked out without drawing (plotters truncates each margin to whole pixels), so a
+/// click can be turned into a point before or between draws.
+pub fn plot_frame(size: (u32, u32), scale: f64, view: View) -> PixelFrame {
+    let px = |v: f64| (v * scale) as i64 as f64;
+    let (margin, top) = (px(MARGIN), px(TITLE));
+    let (left, bottom) = (margin + px(Y_LABELS), margin + px(X_LABELS));
+    PixelFrame {
+        left,
+        top,
+        width: (size.0 as f64 - left - margin).max(0.0),
+        height: (size.1 as f64 - top - bottom).max(0.0),
+        x0: view.x.0,
+        x1: view.x.1,
+        y0: view.y.0,
+        y1: view.y.1,
+    }
+}
+
+impl PixelFrame {
+    /// The point of data space under pixel (`px`, `py`) of the canvas, if it lies on the
+    /// plotting area.
+    pub fn point_at(&self, px: f64, py: f64) -> Option<(f64, f64)> {
+        let (u, v) = (px - self.left, py - self.top);
+        if !(u >= 0.0 && v >= 0.0 && u <= self.width && v <= self.height) || self.width <= 0.0 || self.height <= 0.0 {
+            return None;
+        }
+        Some((self.x0 + u / self.width * (self.x1 - self.x0), self.y1 - v / self.height * (self.y1 - self.y0)))
+    }
 }
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -379,8 +410,8 @@ pub fn draw_contour_map<DB: DrawingBackend>(
 }
 
 /// One optimizer's path: its points in order (the start first) and its colour (index into
-/// [`PALETTE`]).
-#[derive(Clone, Debug)]
+/// [`PALETTE`]). As JSON: `{ name, points: [[x, y], …], color }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Path {
     pub name: String,
     pub points: Vec<(f64, f64)>,
@@ -596,6 +627,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_frame_worked_out_ahead_is_where_the_map_lands() {
+        use crate::plot::testing::Counting;
+        let view = View { x: (-5.0, 5.0), y: (-3.0, 3.0) };
+        // (canvas size, device-pixel ratio, reason)
+        let rows = [((640, 480), 1.0, "a plain screen"), ((1280, 960), 2.0, "HiDPI"), ((963, 701), 1.5, "margins that do not come out whole")];
+        for (size, scale, reason) in rows {
+            let area = Counting::new(size.0, size.1).into_drawing_area();
+            let drawn = draw_contour_map(&area, &|x, y| x * x + y * y, view, &[1.0, 4.0], "t", scale).unwrap();
+            assert_eq!(plot_frame(size, scale, view), drawn, "{reason}");
+        }
+        let f = plot_frame((640, 480), 1.0, view);
+        assert_eq!(f.point_at(f.left, f.top), Some((-5.0, 3.0)), "the top-left corner");
+        assert_eq!(f.point_at(f.left + f.width, f.top + f.height), Some((5.0, -3.0)), "the bottom-right corner");
+        assert_eq!(f.point_at(f.left - 1.0, f.top), None, "left of the plot: the y labels");
     }
 
     #[test]

@@ -124,6 +124,31 @@ pub fn draw_log_series<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, axes: 
     Ok(())
 }
 
+/// The frame [`draw_convergence`] gives `series`: x from the smallest x (or 0) to `x_max`
+/// (else the largest x), y over `y_range` when it is positive and increasing (else whole
+/// decades around the data).
+#[allow(clippy::too_many_arguments)]
+pub fn fit_axes<'a>(
+    series: &[Series],
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    x_max: Option<f64>,
+    y_range: Option<(f64, f64)>,
+    hline: Option<(f64, &'a str)>,
+) -> LogAxes<'a> {
+    let y_range = y_range.filter(|(lo, hi)| *lo > 0.0 && hi > lo).unwrap_or_else(|| fit_decades(series));
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).filter(|x| x.is_finite());
+    let x_hi = x_max.unwrap_or_else(|| xs().fold(1.0, f64::max)).max(1e-9);
+    let x_lo = xs().fold(0.0, f64::min);
+    LogAxes { title, x_label, y_label, x_range: (x_lo, x_hi), y_range, hline }
+}
+
+/// The legend of `series`: (name, colour, dashed) of each named one.
+pub fn legend_of(series: &[Series]) -> Vec<(String, usize, bool)> {
+    series.iter().filter(|s| !s.name.is_empty()).map(|s| (s.name.clone(), s.color, s.dashed)).collect()
+}
+
 /// Both passes at once, for charts redrawn rarely. `x_max` fixes the right end (else it fits
 /// the data); `y_range` fixes the y axis (else whole decades around the data).
 #[allow(clippy::too_many_arguments)]
@@ -138,13 +163,8 @@ pub fn draw_convergence<DB: DrawingBackend>(
     hline: Option<(f64, &str)>,
     scale: f64,
 ) -> Result<()> {
-    let y_range = y_range.filter(|(lo, hi)| *lo > 0.0 && hi > lo).unwrap_or_else(|| fit_decades(series));
-    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).filter(|x| x.is_finite());
-    let x_hi = x_max.unwrap_or_else(|| xs().fold(1.0, f64::max)).max(1e-9);
-    let x_lo = xs().fold(0.0, f64::min);
-    let axes = LogAxes { title, x_label, y_label, x_range: (x_lo, x_hi), y_range, hline };
-    let legend: Vec<(String, usize, bool)> = series.iter().filter(|s| !s.name.is_empty()).map(|s| (s.name.clone(), s.color, s.dashed)).collect();
-    draw_log_axes(area, &axes, &legend, scale)?;
+    let axes = fit_axes(series, title, x_label, y_label, x_max, y_range, hline);
+    draw_log_axes(area, &axes, &legend_of(series), scale)?;
     draw_log_series(area, &axes, series, scale)
 }
 

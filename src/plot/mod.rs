@@ -14,9 +14,10 @@ pub mod layers;
 pub(crate) mod lines;
 pub mod log_curves;
 pub mod rates;
+pub mod surface;
 pub mod unit_weights;
 
-pub use chart::{draw, Body, Chart};
+pub use chart::{draw, draw_moving, draw_still, Body, Chart};
 pub use curves::{draw_curves, Series};
 pub use digits::draw_digits;
 pub use heatmap::draw_heatmap;

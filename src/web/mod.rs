@@ -12,7 +12,6 @@ pub(crate) mod canvas;
 mod cells;
 pub mod gpu;
 mod init_cells;
-mod landscape_cells;
 pub(crate) mod notebook;
 pub(crate) mod page;
 

@@ -35,7 +35,7 @@ test('momentum: contour map and distance plot drawn; momentum beats plain SGD on
   const distBefore = await fingerprint(page, '#momentum-distance');
   await watchResponsiveness(page);
   await page.click('#momentum-run');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   assert.notEqual(await fingerprint(page, '#momentum-map'), before, 'the paths were drawn');
   assert.notEqual(await fingerprint(page, '#momentum-distance'), distBefore, 'the distance curves were drawn');
   const sgd = Number(await reached(page, 'sgd'));
@@ -49,47 +49,47 @@ test('momentum: contour map and distance plot drawn; momentum beats plain SGD on
   await screenshot(await page.$('#momentum'), 'cell-momentum');
 
   // κ = 1: nothing for momentum to fix; plain SGD is fast and momentum overshoots.
-  await page.click('#momentum .presets button[data-preset="round"]');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.click('#momentum .presets button[data-name="round"]');
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   const roundSgd = Number(await reached(page, 'sgd'));
   const roundMom = Number(await reached(page, 'momentum'));
   assert.ok(roundSgd > 0 && roundSgd < 40, `on a round bowl plain SGD is quick too (${roundSgd} steps)`);
   assert.ok(roundMom > roundSgd, `and momentum only overshoots (${roundMom} steps)`);
 
   // Too large a learning rate for plain SGD: it diverges, heavy-ball momentum does not.
-  await page.click('#momentum .presets button[data-preset="too-big"]');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.click('#momentum .presets button[data-name="too-big"]');
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   assert.notEqual(await page.getAttribute('#momentum-status [data-run="sgd"]', 'data-diverged'), '');
   assert.match(await page.textContent('#momentum-status'), /diverged/);
   assert.ok(Number(await reached(page, 'momentum')) > 0, 'momentum still converges at lr 0.045');
   await screenshot(await page.$('#momentum'), 'cell-momentum-too-big');
 
   // Nesterov and a tilted bowl.
-  await page.click('#momentum .presets button[data-preset="nesterov"]');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.click('#momentum .presets button[data-name="nesterov"]');
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   assert.ok(Number(await reached(page, 'nesterov')) > 0, 'Nesterov converges at lr 0.02');
-  await page.click('#momentum .presets button[data-preset="tilted"]');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.click('#momentum .presets button[data-name="tilted"]');
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   await screenshot(await page.$('#momentum'), 'cell-momentum-tilted');
 
   // Rosenbrock: its own defaults, κ switched off, momentum gets there and SGD does not.
   await page.selectOption('#momentum-surface', 'rosenbrock');
   assert.ok(await page.isDisabled('#momentum-kappa'));
   assert.equal(await page.inputValue('#momentum-lr'), '0.001');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 60_000 });
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 60_000 });
   assert.equal(await reached(page, 'sgd'), '', 'plain SGD crawls along the valley floor');
   assert.ok(Number(await reached(page, 'momentum')) > 0, 'momentum reaches the minimum');
   await screenshot(await page.$('#momentum'), 'cell-momentum-rosenbrock');
 
   // A click on the map sets the start point and runs from there.
   await page.selectOption('#momentum-surface', 'quadratic');
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   const box = await page.$eval('#momentum-map', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
   await page.mouse.click(box.x + box.w * 0.75, box.y + box.h * 0.3);
   const x = Number(await page.inputValue('#momentum-x'));
   const y = Number(await page.inputValue('#momentum-y'));
   assert.ok(x > 0 && y > 0, `the click (upper right) set the start to (${x}, ${y})`);
-  await page.waitForSelector('#momentum-status[data-state="done"]', { timeout: 30_000 });
+  await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
   assert.match(page.url(), /momentum\.x=/, 'the start point is saved in the URL');
   assert.deepEqual(errors, []);
   await context.close();
@@ -118,7 +118,7 @@ test('rprop thought experiment: the weight drifts although the gradients cancel'
   assert.match(await page.textContent('#rprop-t-status'), /epoch 1, mini-batch 3: gradient \+0\.1/);
   assert.notEqual(await fingerprint(page, '#rprop-t-weight'), before, 'steps are drawn');
   await page.click('#rprop-t-play');
-  await page.waitForSelector('#rprop-t-status[data-state="done"]', { timeout: 30_000 });
+  await page.waitForSelector('#rprop-t-status[data-state="finished"]', { timeout: 30_000 });
   const w = (k) => page.getAttribute('#rprop-t-status', k).then(Number);
   const rprop = await w('data-rprop-weight');
   const sgd = await w('data-sgd-weight');

@@ -72,4 +72,7 @@ experiment!(
 
 mod adaptive;
 mod batch;
+mod frames;
 mod history;
+mod landscape;
+mod rprop;
