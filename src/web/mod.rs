@@ -10,10 +10,13 @@ mod api;
 mod bench;
 pub(crate) mod canvas;
 mod cells;
+mod charts;
 pub mod gpu;
 mod init_cells;
 pub(crate) mod notebook;
 pub(crate) mod page;
+mod session;
+mod session_record;
 
 use wasm_bindgen::prelude::*;
 

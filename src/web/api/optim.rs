@@ -1,0 +1,46 @@
+//! `Optimizer`: the optimizers of `torch.optim` from JS.
+
+use crate::web::{js_err, options_json};
+use wasm_bindgen::prelude::*;
+
+/// An optimizer from `torch.optim`: "sgd" | "rprop" | "rmsprop" | "adam" | "adamw", with
+/// PyTorch's option names (`lr`, `momentum`, `betas`, `etas`, …).
+#[wasm_bindgen(js_name = Optimizer)]
+pub struct JsOptimizer {
+    inner: Box<dyn crate::optim::Optimizer>,
+}
+
+#[wasm_bindgen(js_class = Optimizer)]
+impl JsOptimizer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(name: &str, options: JsValue) -> Result<JsOptimizer, JsError> {
+        Ok(JsOptimizer { inner: crate::optim::build(name, &options_json(&options)?).map_err(js_err)? })
+    }
+
+    /// Update `params` in place from `grads`.
+    pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), JsError> {
+        self.inner.step(params, grads).map_err(js_err)
+    }
+
+    /// Forget all state.
+    pub fn reset(&mut self) {
+        self.inner.reset()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    /// The learning rate, as the shortest decimal that names the f32 (0.001, not 0.0010000000475).
+    #[wasm_bindgen(getter)]
+    pub fn lr(&self) -> f64 {
+        let lr = self.inner.lr();
+        lr.to_string().parse().unwrap_or(lr as f64)
+    }
+
+    /// A named state buffer (e.g. "step_size", "exp_avg"), or undefined.
+    pub fn state(&self, key: &str) -> Option<Vec<f32>> {
+        self.inner.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    }
+}
