@@ -139,3 +139,31 @@ fn the_full_training_pass_is_the_epochs_final_weights_on_the_training_set() {
     assert_eq!(plain.history().step_loss, h.step_loss);
     assert!(plain.history().epochs.iter().all(|r| r.full_train_error.is_none()), "no pass unless asked");
 }
+
+#[test]
+fn a_test_set_is_evaluated_at_every_check_and_changes_nothing_else() {
+    let cfg = TrainConfig { batch_size: 20, epochs: 2, checks_per_epoch: 2, seed: 1, full_train_error: true, ..TrainConfig::default() };
+    let test = data(50, 9);
+    let mut with = trainer(cfg.clone(), 0.1);
+    with.set_test(test.clone()).unwrap();
+    let mut seen = 0;
+    while *with.step().unwrap() == Status::Running {
+        let checks = &with.history().checks;
+        if checks.len() > seen {
+            seen = checks.len();
+            let c = *checks.last().unwrap();
+            let (l, e) = with.engine_mut().synced_model().unwrap().unwrap().evaluate(&test.x, &test.labels).unwrap();
+            assert!((c.test_loss.unwrap() - l).abs() < 1e-5 && c.test_error == Some(e), "check {seen}: {c:?} vs ({l}, {e})");
+        }
+    }
+    assert_eq!(seen, 4);
+    let mut without = trainer(cfg, 0.1);
+    without.run().unwrap();
+    let strip = |h: &descent::train::History| h.checks.iter().map(|c| (c.step, c.val_loss, c.val_error)).collect::<Vec<_>>();
+    assert_eq!(strip(with.history()), strip(without.history()), "the validation checks are the same");
+    assert_eq!(with.history().epochs, without.history().epochs, "and so is every epoch's record, the full training pass included");
+    assert!(without.history().checks.iter().all(|c| c.test_error.is_none()));
+    let wide = Arc::new(Dataset::new(vec![0.0; 13], vec![0], 13, 4).unwrap());
+    let mut t = trainer(TrainConfig::default(), 0.1);
+    assert!(t.set_test(wide).unwrap_err().message().contains("13 features"));
+}

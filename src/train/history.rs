@@ -38,6 +38,9 @@ pub struct Check {
     pub epoch: f64,
     pub val_loss: f32,
     pub val_error: f32,
+    /// With a test set (`Trainer::set_test`): its loss and error on the same model.
+    pub test_loss: Option<f32>,
+    pub test_error: Option<f32>,
 }
 
 /// Everything a run has recorded so far.
@@ -151,8 +154,8 @@ mod tests {
                 full_train_error: None,
             }],
             checks: vec![
-                Check { step: 2, epoch: 2.0 / 3.0, val_loss: 1.3, val_error: 0.45 },
-                Check { step: 3, epoch: 1.0, val_loss: 1.2, val_error: 0.4 },
+                Check { step: 2, epoch: 2.0 / 3.0, val_loss: 1.3, val_error: 0.45, test_loss: None, test_error: None },
+                Check { step: 3, epoch: 1.0, val_loss: 1.2, val_error: 0.4, test_loss: None, test_error: None },
             ],
             marks: vec![],
         };

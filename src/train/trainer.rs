@@ -181,8 +181,16 @@ struct Eval {
     loss: f64,
     wrong: usize,
     epoch_end: bool,
-    /// The training set (the full pass at an epoch's end) instead of the validation set.
-    train_set: bool,
+    set: Set,
+}
+
+/// Which set a pass evaluates. A check is its validation pass, then (with a test set) its
+/// test pass, then (at an epoch's end, with `full_train_error`) the training set's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Set {
+    Validation,
+    Test,
+    Train,
 }
 
 /// What the last call of [`Trainer::step`] did, so a scheduler can put a price on each metric.
@@ -236,8 +244,12 @@ pub struct Trainer {
     mid_checks: Vec<usize>,
     next_mid: usize,
     stopper: Option<Stopper>,
-    /// The epoch's validation result while its full training pass runs.
+    /// A check's validation and test results while its later passes run.
     pending_val: Option<(f32, f32)>,
+    pending_test: Option<(f32, f32)>,
+    /// Evaluated at every check beside the validation set, for read-outs only: nothing the
+    /// trainer decides (stopping rules, the best checkpoint) looks at it.
+    test: Option<Arc<Dataset>>,
     last_unit: Unit,
     /// The best check so far with the parameters and batch-norm running statistics then.
     best: Option<Best>,
@@ -304,6 +316,8 @@ impl Trainer {
             next_mid: 0,
             stopper,
             pending_val: None,
+            pending_test: None,
+            test: None,
             last_unit: Unit::Idle,
             best: None,
             waiting: false,
@@ -418,29 +432,39 @@ impl Trainer {
                 self.waiting = true;
                 return Ok(&self.status);
             };
-            let set = if ev.train_set { &self.train } else { &self.validation };
+            let set = match ev.set {
+                Set::Validation => &self.validation,
+                Set::Test => self.test.as_ref().expect("a test pass has a test set"),
+                Set::Train => &self.train,
+            };
             let (n, f) = (set.len(), set.features);
             let end = (ev.at + EVAL_CHUNK).min(n);
             let (l, w) = model.evaluate_sum(&set.x[ev.at * f..end * f], &set.labels[ev.at..end])?;
-            self.last_unit = if ev.train_set { Unit::TrainPass } else { Unit::Validation };
+            self.last_unit = if ev.set == Set::Train { Unit::TrainPass } else { Unit::Validation };
             let ev = Eval { at: end, loss: ev.loss + l, wrong: ev.wrong + w, ..ev };
             if end < n {
                 self.evaluating = Some(ev);
                 return Ok(&self.status);
             }
             self.evaluating = None;
-            let (loss, error) = ((ev.loss / n as f64) as f32, ev.wrong as f32 / n as f32);
-            match (ev.epoch_end, ev.train_set) {
-                (false, _) => self.record_check(loss, error),
-                (true, false) if self.config.full_train_error => {
-                    // the validation pass is done; the training set's comes next, on the same model
-                    self.pending_val = Some((loss, error));
-                    self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, train_set: true });
-                }
-                (true, false) => self.end_epoch(loss, error, None),
-                (true, true) => {
-                    let (val_loss, val_error) = self.pending_val.take().expect("the validation pass came first");
-                    self.end_epoch(val_loss, val_error, Some((loss, error)));
+            let result = ((ev.loss / n as f64) as f32, ev.wrong as f32 / n as f32);
+            let next = |set| Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: ev.epoch_end, set });
+            match ev.set {
+                Set::Validation => self.pending_val = Some(result),
+                Set::Test => self.pending_test = Some(result),
+                Set::Train => {}
+            }
+            if ev.set == Set::Validation && self.test.is_some() {
+                self.evaluating = next(Set::Test);
+            } else if ev.set != Set::Train && ev.epoch_end && self.config.full_train_error {
+                self.evaluating = next(Set::Train);
+            } else {
+                let (val_loss, val_error) = self.pending_val.take().expect("the validation pass comes first");
+                let full = (ev.set == Set::Train).then_some(result);
+                if ev.epoch_end {
+                    self.end_epoch(val_loss, val_error, full);
+                } else {
+                    self.record_check(val_loss, val_error);
                 }
             }
             return Ok(&self.status);
@@ -487,10 +511,10 @@ impl Trainer {
                 return Ok(());
             }
             if sub.closes_epoch {
-                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, train_set: false });
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, set: Set::Validation });
             } else if self.mid_checks.get(self.next_mid) == Some(&self.step) {
                 self.next_mid += 1;
-                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false, train_set: false });
+                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false, set: Set::Validation });
             }
         }
         if finished.lost {
@@ -561,7 +585,15 @@ impl Trainer {
     /// A finished validation pass into the record; then the divergence check, the best
     /// checkpoint and the stopping rule.
     fn record_check(&mut self, val_loss: f32, val_error: f32) {
-        let check = Check { step: self.step, epoch: self.step as f64 / self.steps_per_epoch() as f64, val_loss, val_error };
+        let test = self.pending_test.take();
+        let check = Check {
+            step: self.step,
+            epoch: self.step as f64 / self.steps_per_epoch() as f64,
+            val_loss,
+            val_error,
+            test_loss: test.map(|t| t.0),
+            test_error: test.map(|t| t.1),
+        };
         self.history.checks.push(check);
         if !val_loss.is_finite() {
             self.status = Status::Diverged(format!(
@@ -608,6 +640,16 @@ impl Trainer {
             self.submitted.clear();
             self.evaluating = None;
         }
+    }
+
+    /// Evaluate `test` too at every check (`Check::test_error`), for read-outs such as "the
+    /// test error of the restored best"; stopping rules and the best checkpoint never see it.
+    pub fn set_test(&mut self, test: Arc<Dataset>) -> Result<()> {
+        ensure!(test.features == self.model().inputs(), "the test set has {} features, the network takes {}", test.features, self.model().inputs());
+        ensure!(!test.is_empty(), "the test set is empty");
+        ensure!(self.step == 0, "a run's test set is set before its first step");
+        self.test = Some(test);
+        Ok(())
     }
 
     /// Ask `rule` after every validation check whether to stop (early stopping).
