@@ -15,13 +15,14 @@
 
 use super::api::{init_from, sizes_from};
 use super::notebook::{run_spec, MnistData, TrainSession};
-use crate::lab::pretrain;
 use super::{canvas, js_err, seed_from};
 use crate::data::Dataset;
 use crate::init::WeightsFile;
+use crate::lab::pretrain;
 use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
-use crate::plot::layers::{self, LayerLine};
+use crate::plot::layers;
 use crate::plot::unit_weights;
+use crate::plot::Series;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -143,14 +144,16 @@ impl LayerProbe {
     #[wasm_bindgen(js_name = drawActivations)]
     pub fn draw_activations(&self, canvas_el: HtmlCanvasElement, title: &str, color: usize, dpr: f64) -> Result<(), JsError> {
         let views: Vec<&[f32]> = self.activations.iter().map(|a| a.as_slice()).collect();
-        layers::draw_violins(&canvas::area(canvas_el)?, &views, true, title, "hidden layer", "activation", color, dpr).map_err(js_err)
+        let (range, violins) = layers::violins(&views, true);
+        layers::draw_violins(&canvas::area(canvas_el)?, range, &violins, title, "hidden layer", "activation", color, dpr).map_err(js_err)
     }
 
     /// Violins of the weight gradients, one per layer (exact zeros left out).
     #[wasm_bindgen(js_name = drawGradients)]
     pub fn draw_gradients(&self, canvas_el: HtmlCanvasElement, title: &str, color: usize, dpr: f64) -> Result<(), JsError> {
         let views: Vec<&[f32]> = self.gradients.iter().map(|g| g.as_slice()).collect();
-        layers::draw_violins(&canvas::area(canvas_el)?, &views, true, title, "weight layer", "∂loss/∂w", color, dpr).map_err(js_err)
+        let (range, violins) = layers::violins(&views, true);
+        layers::draw_violins(&canvas::area(canvas_el)?, range, &violins, title, "weight layer", "∂loss/∂w", color, dpr).map_err(js_err)
     }
 }
 
@@ -180,8 +183,19 @@ struct LayerSeries {
 #[wasm_bindgen(js_name = drawLayerStds)]
 pub fn draw_layer_stds(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
     let spec: LayerChart = serde_wasm_bindgen::from_value(chart).map_err(|e| JsError::new(&format!("chart: {e}")))?;
-    let lines: Vec<LayerLine> = spec.series.into_iter().map(|s| LayerLine { name: s.name, values: s.y, color: s.color, dashed: s.dashed }).collect();
-    layers::draw_layer_stds(&canvas::area(canvas_el)?, &lines, &spec.title, &spec.y_label, dpr).map_err(js_err)
+    let lines: Vec<Series> = spec
+        .series
+        .into_iter()
+        .map(|s| {
+            let line = Series::new(s.name, s.y.into_iter().enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(), s.color);
+            if s.dashed {
+                line.dashed()
+            } else {
+                line
+            }
+        })
+        .collect();
+    layers::draw_layer_stds(&canvas::area(canvas_el)?, &lines, &spec.title, "layer", &spec.y_label, dpr).map_err(js_err)
 }
 
 /// A weights file read and checked against MNIST.
