@@ -15,10 +15,14 @@
 //! then one file per experiment.
 
 pub mod compare;
+pub mod equal_start;
+pub mod init_runs;
 pub mod pretrain;
+pub mod probe;
 pub mod race;
 pub mod run;
 pub mod schedule;
+pub mod start;
 
 pub use compare::{Compare, CompareSpec};
 pub use race::{Race, RaceSpec};
