@@ -7,24 +7,30 @@ import { fmtLoss } from './init_schemes.js';
 
 /** The unit charts, in the order they take turns being redrawn while training. */
 const UNITS = ['equal', 'random'];
-/** While training, one unit picture is redrawn at most this often (see `throttled`). */
-const UNITS_EVERY_MS = 100;
-/** Training per frame: less than the usual 12 ms, since a frame may also redraw a picture (5–10 ms). */
-const BUDGET_MS = 6;
+/** While training, one unit picture is redrawn this often (see `throttled`). */
+const UNITS_EVERY_MS = 150;
+/** Training in a frame that redraws a picture: the picture (784 rectangles a unit) takes the rest. */
+const PICTURE_FRAME_MS = 1;
 
 /**
- * `exp` with its unit pictures redrawn at most every UNITS_EVERY_MS while it runs, one in
- * turn: they are the costly part of a frame (784 rectangles a unit), and defineCell redraws
- * every chart every frame. A picture whose canvas was resized (which blanks it) is drawn at
- * once; once the run ends, every chart is drawn again.
+ * `exp` with its unit pictures redrawn one at a time, in turn, every UNITS_EVERY_MS while it
+ * runs: a picture costs about as much as a frame's training, and defineCell redraws every
+ * chart every frame. A frame that redraws one trains only PICTURE_FRAME_MS, so each frame's
+ * own work stays about the same. A picture whose canvas was resized (which blanks it) is
+ * drawn at once; once the run ends, every chart is drawn again.
  */
 function throttled(exp) {
   let running = true;
   let last = -Infinity;
   let turn = 0;
+  let due = false; // this frame redraws UNITS[turn]
   const sizes = new Map(); // chart → its canvas size at the last call
   return {
-    runFor: (ms) => (running = exp.runFor(ms)),
+    runFor(ms) {
+      due = performance.now() - last >= UNITS_EVERY_MS;
+      running = exp.runFor(due ? PICTURE_FRAME_MS : ms);
+      return running;
+    },
     report: () => exp.report(),
     chart: (name) => exp.chart(name),
     stop: () => {
@@ -37,9 +43,9 @@ function throttled(exp) {
       const resized = sizes.has(name) && sizes.get(name) !== size;
       sizes.set(name, size);
       if (running && UNITS.includes(name) && !resized) {
-        const now = performance.now();
-        if (name !== UNITS[turn] || now - last < UNITS_EVERY_MS) return;
-        last = now;
+        if (!due || name !== UNITS[turn]) return;
+        due = false;
+        last = performance.now();
         turn = (turn + 1) % UNITS.length;
       }
       exp.draw(name, canvas, dpr);
@@ -70,7 +76,6 @@ export function setup(ctx) {
       steps: ctl('steps', { label: 'steps' }),
       lr: ctl('lr', { label: 'learning rate', max: 100 }),
     },
-    budgetMs: BUDGET_MS,
     run: 'equal-run',
     stop: 'equal-stop',
     status: 'equal-status',
