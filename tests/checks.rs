@@ -156,7 +156,11 @@ fn a_test_set_is_evaluated_at_every_check_and_changes_nothing_else() {
             assert!((c.test_loss.unwrap() - l).abs() < 1e-5 && c.test_error == Some(e), "check {seen}: {c:?} vs ({l}, {e})");
         }
     }
-    assert_eq!(seen, 4);
+    // the last check ends the run, so the loop above stops before it: it is the model now
+    assert_eq!((seen, with.history().checks.len()), (3, 4));
+    let c = *with.history().checks.last().unwrap();
+    let (l, e) = with.engine_mut().synced_model().unwrap().unwrap().evaluate(&test.x, &test.labels).unwrap();
+    assert!((c.test_loss.unwrap() - l).abs() < 1e-5 && c.test_error == Some(e), "the last check: {c:?} vs ({l}, {e})");
     let mut without = trainer(cfg, 0.1);
     without.run().unwrap();
     let strip = |h: &descent::train::History| h.checks.iter().map(|c| (c.step, c.val_loss, c.val_error)).collect::<Vec<_>>();

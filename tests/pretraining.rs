@@ -2,70 +2,98 @@
 //! a network pretrained on digits 0–4 and fine-tuned on 100 labelled digits 5–9 is ahead of
 //! the same network fine-tuned from a random start.
 //!
-//! The runs are the cell's: `lab::pretrain` gives the tasks and the hand-over (the same code
-//! `pretrainSession` / `finetuneSession` call), the settings are index.html's defaults and
-//! pretraining.js's fixed ones (momentum 0.9, batches of 32 and of 10).
+//! The experiment is the cell's own (`lab::pretrain::Pretrain`, what the page's `Pretrain`
+//! class wraps), built from index.html's defaults; its fixed settings (momentum 0.9, batches
+//! of 32 and of 10) are the lab's.
 
 #[path = "common/page.rs"]
 mod page;
 
 use descent::data::Split;
-use descent::lab::{pretrain, Data, RunSpec};
-use descent::train::{History, Status, Trainer};
+use descent::lab::pretrain::{Pretrain, PretrainSpec, FINETUNE_BATCH, MOMENTUM, PRETRAIN_BATCH};
+use descent::lab::{Cpu, Data, SystemClock};
+use descent::train::History;
 use std::sync::Arc;
 
-/// pretraining.js's fixed settings.
-const MOMENTUM: f64 = 0.9;
-const PRETRAIN_BATCH: usize = 32;
-const FINETUNE_BATCH: usize = 10;
-
-/// The cell's run settings, from the page: (pretraining, fine-tuning, labelled examples).
-fn specs(seed: u64, finetune_epochs: usize) -> (RunSpec, RunSpec, usize) {
+/// A change to a spec, a part of the message it must bring, and why.
+type Change<S> = (fn(&mut S), &'static str, &'static str);
+/// The cell's settings, from the page, with `finetune_epochs` of fine-tuning.
+fn spec(seed: u64, finetune_epochs: usize) -> PretrainSpec {
     let html = page::html();
-    let base = RunSpec {
+    PretrainSpec {
         hidden: page::sizes_of(&html, "pre-hidden"),
         seed,
-        optimizer: "sgd".into(),
-        options: serde_json::json!({ "lr": page::number_of::<f64>(&html, "pre-lr"), "momentum": MOMENTUM }),
-        ..RunSpec::default()
-    };
-    let pre = RunSpec { batch_size: PRETRAIN_BATCH, epochs: page::number_of(&html, "pre-epochs"), ..base.clone() };
-    let ft = RunSpec { batch_size: FINETUNE_BATCH, epochs: finetune_epochs, ..base };
-    (pre, ft, page::number_of(&html, "pre-labelled"))
+        lr: page::number_of(&html, "pre-lr"),
+        epochs: page::number_of(&html, "pre-epochs"),
+        finetune_epochs,
+        labelled: page::number_of(&html, "pre-labelled"),
+    }
 }
 
-fn run(t: &mut Trainer) -> History {
-    while *t.step().unwrap() == Status::Running {}
-    assert_eq!(*t.status(), Status::Finished);
-    t.history().clone()
+fn data(seed: u64) -> Data {
+    let split = Split::mnist_default(&page::mnist(), seed).unwrap();
+    Data { train: Arc::new(split.train), validation: Arc::new(split.validation) }
 }
 
 /// (pretrained, random) fine-tuning histories for one seed, and pretraining's final error.
 fn experiment(seed: u64, finetune_epochs: usize) -> (History, History, f32) {
-    let split = Split::mnist_default(&page::mnist(), seed).unwrap();
-    let data = Data { train: Arc::new(split.train), validation: Arc::new(split.validation) };
-    let (pre_spec, ft_spec, labelled) = specs(seed, finetune_epochs);
-    let mut pre = pre_spec.build(&pretrain::pretrain_data(&data), None).unwrap();
-    let pre_error = run(&mut pre).epochs.last().unwrap().val_error;
-
-    let ft = pretrain::finetune_data(&data, labelled).unwrap();
-    assert_eq!(ft.train.len(), labelled);
-    let start = pretrain::finetune_start(&ft_spec, &ft, pre.model().parameters()).unwrap();
-    let mut pretrained = ft_spec.build(&ft, Some(&start)).unwrap();
-    let mut random = ft_spec.build(&ft, None).unwrap();
-    // the two differ only in the hidden layers: the same output layer, the same batches
-    let head = 5 * (ft_spec.hidden.last().unwrap() + 1);
-    let n = start.len();
-    assert_eq!(pretrained.model().parameters()[n - head..], random.model().parameters()[n - head..]);
-    assert_ne!(pretrained.model().parameters()[..n - head], random.model().parameters()[..n - head]);
-    (run(&mut pretrained), run(&mut random), pre_error)
+    let s = spec(seed, finetune_epochs);
+    let mut p = Pretrain::new(&data(seed), s.clone(), &Cpu).unwrap();
+    let clock = SystemClock::default();
+    while p.finetuning().is_none() {
+        assert!(p.run_for(50.0, &clock).unwrap(), "seed {seed}: pretraining ended without handing over");
+    }
+    assert_eq!(p.report().phase, "fine-tuning");
+    let ft = p.finetuning().unwrap();
+    let (pre, rnd) = (ft.get(0).model().parameters(), ft.get(1).model().parameters());
+    assert_eq!(ft.get(0).steps(), 0, "the hand-over builds the runs; training starts on the next call");
+    // the two differ only in the hidden layers: the same fresh output layer, the same batches
+    let head = 5 * (s.hidden.last().unwrap() + 1);
+    let n = pre.len();
+    assert_eq!(pre[n - head..], rnd[n - head..]);
+    assert_ne!(pre[..n - head], rnd[..n - head]);
+    while p.run_for(50.0, &clock).unwrap() {}
+    let r = p.report();
+    assert_eq!(r.status, "finished", "seed {seed}");
+    assert_eq!(r.progress.done, r.progress.total, "seed {seed}: the bar ends full");
+    let ft = p.finetuning().unwrap();
+    assert_eq!(ft.get(0).steps(), finetune_epochs * s.labelled.div_ceil(FINETUNE_BATCH));
+    let early = r.early.unwrap();
+    assert_eq!(early.epochs, finetune_epochs.min(5));
+    assert_eq!(early.pretrained, ft.get(0).history().epochs[early.epochs - 1].val_error, "the read-out compares like with like");
+    let pre_error = p.pretraining().history().epochs.last().unwrap().val_error;
+    assert_eq!(r.pretrain.val_error, Some(pre_error));
+    (ft.get(0).history().clone(), ft.get(1).history().clone(), pre_error)
 }
 
 #[test]
 fn the_defaults_are_what_the_cell_says() {
-    let (pre, ft, labelled) = specs(1, 4);
-    assert_eq!((pre.hidden.as_slice(), pre.epochs, labelled), ([256, 256].as_slice(), 2, 100));
-    assert_eq!(ft.options["lr"], 0.01);
+    let s = spec(1, 4);
+    assert_eq!((s.hidden.as_slice(), s.epochs, s.labelled), ([256, 256].as_slice(), 2, 100));
+    assert_eq!(s.lr, 0.01);
+    let (pre, ft) = (s.pretrain_run(), s.finetune_run());
+    assert_eq!((pre.batch_size, ft.batch_size), (PRETRAIN_BATCH, FINETUNE_BATCH));
+    assert_eq!(ft.options["momentum"], MOMENTUM);
+    assert_eq!(pre.options, ft.options, "both phases: SGD with the same lr and momentum");
+}
+
+#[test]
+fn bad_settings_are_named() {
+    let d = data(1);
+    // (change, part of the message, reason)
+    let rows: [Change<PretrainSpec>; 5] = [
+        (|s| s.labelled = 5, "labelled examples: 5 is too few", "the cell's minimum is 10"),
+        (|s| s.labelled = 100_000, "labelled examples: 100000 is out of range", "more 5–9s than the split has"),
+        (|s| s.hidden.clear(), "give at least one hidden layer", "nothing to pretrain"),
+        (|s| s.finetune_epochs = 0, "fine-tuning epochs: 0", "no fine-tuning"),
+        (|s| s.lr = 20.0, "learning rate: 20", "above the cell's limit"),
+    ];
+    for (change, want, why) in rows {
+        let mut s = spec(1, 4);
+        change(&mut s);
+        let err = Pretrain::new(&d, s, &Cpu).err().unwrap_or_else(|| panic!("{why}: accepted"));
+        assert!(err.message().contains(want), "{why}: {}", err.message());
+    }
 }
 
 #[test]

@@ -17,13 +17,17 @@
 pub mod adaptive;
 pub mod batch;
 pub mod compare;
+pub mod equal_start;
+pub mod init_runs;
 pub mod landscape;
 pub mod pretrain;
+pub mod probe;
 pub mod race;
 pub mod rprop;
 pub mod rprop_thought;
 pub mod run;
 pub mod schedule;
+pub mod start;
 
 pub use compare::{Compare, CompareSpec};
 pub use race::{Race, RaceSpec};

@@ -19,6 +19,7 @@
 use super::contour::{Path, View};
 use super::convergence::{self, LogAxes};
 use super::curves::Series;
+use super::layers::Violin;
 use super::rates::{Group, RefLine};
 use crate::landscape::Surface;
 use crate::Result;
@@ -114,6 +115,23 @@ pub enum Body {
         #[serde(default)]
         hline: Option<(f64, String)>,
     },
+    /// One violin per layer (layer 1 first) on the shared value axis `range`, in palette
+    /// colour `color` (see `layers::violins`, which bins the values).
+    Violins {
+        range: (f64, f64),
+        violins: Vec<Violin>,
+        #[serde(default)]
+        color: usize,
+    },
+    /// Per-layer values (point i of a series is layer i + 1) on a log10 axis of whole
+    /// decades, with a marker at every layer and the legend above the plot.
+    LayerStds {
+        #[serde(default)]
+        series: Vec<Series>,
+    },
+    /// A layer's units as pictures: unit u's incoming weights `weights[u·rows·cols ..]` as a
+    /// rows × cols image, in a grid of `columns`, on one diverging colour scale.
+    UnitWeights { weights: Vec<f32>, units: usize, rows: usize, cols: usize, columns: usize },
 }
 
 fn default_floor() -> f64 {
@@ -133,6 +151,11 @@ impl Default for Body {
 }
 
 impl Chart {
+    /// Read a chart from JSON (see the module doc), with a message that names the problem.
+    pub fn from_json(v: serde_json::Value) -> Result<Chart> {
+        serde_json::from_value(v).map_err(|e| crate::Error::new(format!("chart: {e}")))
+    }
+
     /// A line chart.
     pub fn lines(title: impl Into<String>, x_label: &str, y_label: &str, series: Vec<Series>) -> Chart {
         Chart {
@@ -162,7 +185,7 @@ impl Chart {
     /// The chart's line series (none for other kinds).
     pub fn series(&self) -> &[Series] {
         match &self.body {
-            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } => series,
+            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } | Body::LayerStds { series } => series,
             _ => &[],
         }
     }
@@ -199,14 +222,16 @@ impl Chart {
     }
 
     /// The plotted data as CSV with a header row, in long form (one row per point), so
-    /// series of different lengths fit one table: `series,x,y` for lines, `row,col,value` for
-    /// a heatmap, `group,value` for histograms, `digit,label,prediction` for digits.
+    /// series of different lengths fit one table: `series,x,y` for lines (per-layer values
+    /// too), `row,col,value` for a heatmap, `group,value` for histograms, `digit,label,prediction`
+    /// for digits, `path,step,x,y` for contour paths, `layer,from,to,count` for violins (one row
+    /// per bin), `unit,row,col,weight` for unit pictures.
     pub fn to_csv(&self) -> String {
         let quote = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
         let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
         let mut out = String::new();
         match &self.body {
-            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } => {
+            Body::Lines { series, .. } | Body::LogY { series, .. } | Body::Convergence { series, .. } | Body::LayerStds { series } => {
                 out.push_str("series,x,y\n");
                 for s in series {
                     for &(x, y) in &s.points {
@@ -242,6 +267,23 @@ impl Chart {
                     }
                 }
             }
+            Body::Violins { range: (lo, hi), violins, .. } => {
+                out.push_str("layer,from,to,count\n");
+                for (l, v) in violins.iter().enumerate() {
+                    let bin = (hi - lo) / v.counts.len().max(1) as f64;
+                    for (b, c) in v.counts.iter().enumerate() {
+                        out.push_str(&format!("{},{},{},{c}\n", l + 1, num(lo + b as f64 * bin), num(lo + (b + 1) as f64 * bin)));
+                    }
+                }
+            }
+            Body::UnitWeights { weights, rows, cols, .. } => {
+                out.push_str("unit,row,col,weight\n");
+                let px = (rows * cols).max(1);
+                for (i, w) in weights.iter().enumerate() {
+                    let (u, p) = (i / px, i % px);
+                    out.push_str(&format!("{},{},{},{}\n", u + 1, p / cols.max(&1), p % cols.max(&1), num(*w as f64)));
+                }
+            }
         }
         out
     }
@@ -256,6 +298,11 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, sc
         Body::Heatmap { values, rows, cols, range } => super::draw_heatmap(area, values, *rows, *cols, *range, t, xl, yl, scale),
         Body::LogHistogram { groups, lines } => super::draw_log_histogram(area, groups, lines, t, xl, scale),
         Body::Digits { images, size, labels, predictions, columns } => super::draw_digits(area, images, *size, labels, predictions, *columns, scale),
+        Body::Violins { range, violins, color } => super::layers::draw_violins(area, *range, violins, t, xl, yl, *color, scale),
+        Body::LayerStds { series } => super::layers::draw_layer_stds(area, series, t, xl, yl, scale),
+        Body::UnitWeights { weights, units, rows, cols, columns } => {
+            super::unit_weights::draw_unit_weights(area, weights, *units, (*rows, *cols), *columns, t, scale)
+        }
         Body::Contour { .. } | Body::Convergence { .. } => {
             draw_still(area, chart, scale)?;
             draw_moving(area, chart, scale)
@@ -368,6 +415,24 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_has_a_csv() {
+        let (range, violins) = crate::plot::layers::violins(&[&[-1.0, 1.0]], false);
+        // (body, header, rows after the header, reason)
+        let rows = [
+            (Body::Violins { range, violins, color: 0 }, "layer,from,to,count", crate::plot::layers::BINS, "one row per bin"),
+            (Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.1)], 0)] }, "series,x,y", 2, "one row per layer"),
+            (Body::UnitWeights { weights: vec![0.0; 6], units: 2, rows: 1, cols: 3, columns: 2 }, "unit,row,col,weight", 6, "one row per weight"),
+        ];
+        for (body, header, n, why) in rows {
+            let csv = Chart { body, ..Chart::default() }.to_csv();
+            let lines: Vec<&str> = csv.lines().collect();
+            assert_eq!((lines[0], lines.len() - 1), (header, n), "{why}");
+        }
+        let c = Chart { body: Body::UnitWeights { weights: vec![0.0, 1.0, 2.0, 3.0], units: 2, rows: 1, cols: 2, columns: 2 }, ..Chart::default() };
+        assert_eq!(c.to_csv().lines().last(), Some("2,0,1,3"), "unit 2's second pixel");
+    }
+
+    #[test]
     fn every_kind_draws() {
         let charts = [
             Chart::lines("lines", "x", "y", vec![Series::new("a", vec![(1.0, 2.0), (2.0, 1.0)], 1)]).x_max(3.0).y_range(0.0, 3.0),
@@ -406,6 +471,12 @@ mod tests {
                 },
                 ..Chart::default()
             },
+            {
+                let (range, violins) = crate::plot::layers::violins(&[&[0.5, -0.5, 1.0], &[0.1, 0.2]], true);
+                Chart { body: Body::Violins { range, violins, color: 1 }, ..Chart::default() }
+            },
+            Chart { body: Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.05)], 0)] }, ..Chart::default() },
+            Chart { body: Body::UnitWeights { weights: vec![0.5, -0.5, 0.0, 1.0], units: 2, rows: 1, cols: 2, columns: 2 }, ..Chart::default() },
         ];
         for c in &charts {
             let backend = Counting::new(200, 150);

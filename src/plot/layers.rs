@@ -1,18 +1,20 @@
 //! Per-layer pictures of a deep network's signals, for the initialization cells:
 //!
 //! - [`draw_violins`]: one mirrored histogram ("violin") per layer on a shared value axis, so a
-//!   signal that fades layer after layer shrinks to a sliver and one that blows up stretches out;
+//!   signal that fades layer after layer shrinks to a sliver and one that blows up stretches out
+//!   ([`violins`] bins the values, so a chart carries counts rather than every activation);
 //! - [`draw_layer_stds`]: the standard deviation per layer on a log axis, which shows fading and
 //!   blowing up as straight lines (a constant factor per layer is a constant slope).
 
-use super::{err, font, PALETTE};
+use super::{err, font, Series, PALETTE};
 use crate::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
 
 /// Bins of each violin.
-const BINS: usize = 41;
+pub const BINS: usize = 41;
 
 /// An axis label that stays short over many decades: "0.5", "20", "1e-5", "3e+6".
 pub(crate) fn short(v: f64) -> String {
@@ -82,16 +84,40 @@ fn histogram(values: &[f32], (lo, hi): (f64, f64)) -> [usize; BINS] {
     counts
 }
 
-/// Draw one violin per layer: `layers[i]` holds layer i+1's values. Exact zeros are left out
-/// when `skip_zeros` (ReLU's switched-off units would otherwise hide the shape), and so are
-/// values that are not finite. The value axis is shared (see [`value_range`]), so sizes
+/// One layer's violin: its values binned on the shared axis, and their mean and standard
+/// deviation (the black bar).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Violin {
+    /// [`BINS`] counts over the chart's value range (all zero for a layer with no values).
+    pub counts: Vec<usize>,
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// Bin each layer's values for [`draw_violins`]: exact zeros are left out when `skip_zeros`
+/// (ReLU's switched-off units would otherwise hide the shape), and so are values that are not
+/// finite. Returns the shared value axis (see [`value_range`]) and one violin per layer.
+pub fn violins(layers: &[&[f32]], skip_zeros: bool) -> ((f64, f64), Vec<Violin>) {
+    let kept: Vec<Vec<f32>> = layers.iter().map(|l| l.iter().copied().filter(|v| v.is_finite() && !(skip_zeros && *v == 0.0)).collect()).collect();
+    let range = value_range(&kept);
+    let violins = kept
+        .iter()
+        .map(|values| {
+            let (mean, std) = mean_std(values);
+            Violin { counts: histogram(values, range).to_vec(), mean, std }
+        })
+        .collect();
+    (range, violins)
+}
+
+/// Draw one violin per layer (layer 1 first) on the shared value axis `(lo, hi)`, so sizes
 /// compare across layers; each violin's width is scaled to its own peak. A black bar marks
 /// mean ± one standard deviation.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_violins<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    layers: &[&[f32]],
-    skip_zeros: bool,
+    (lo, hi): (f64, f64),
+    violins: &[Violin],
     title: &str,
     x_label: &str,
     y_label: &str,
@@ -99,9 +125,7 @@ pub fn draw_violins<DB: DrawingBackend>(
     scale: f64,
 ) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
-    let kept: Vec<Vec<f32>> = layers.iter().map(|l| l.iter().copied().filter(|v| v.is_finite() && !(skip_zeros && *v == 0.0)).collect()).collect();
-    let n = kept.len().max(1);
-    let (lo, hi) = value_range(&kept);
+    let n = violins.len().max(1);
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(15.0, scale))
         .margin(8.0 * scale)
@@ -125,15 +149,12 @@ pub fn draw_violins<DB: DrawingBackend>(
         .map_err(err)?;
     let fill = PALETTE[color % PALETTE.len()];
     let bin = (hi - lo) / BINS as f64;
-    for (i, values) in kept.iter().enumerate() {
+    for (i, v) in violins.iter().enumerate() {
         let x = (i + 1) as f64;
-        if values.is_empty() {
-            continue;
-        }
-        let counts = histogram(values, (lo, hi));
-        let peak = *counts.iter().max().unwrap_or(&1) as f64;
+        let counts = &v.counts;
+        let peak = *counts.iter().max().unwrap_or(&0) as f64;
         if peak == 0.0 {
-            continue; // every value lies outside the shared range
+            continue; // no values, or every value lies outside the shared range
         }
         // a violin half-width of at most 0.42 of the column, bins as steps
         let half = |c: usize| 0.42 * c as f64 / peak;
@@ -152,34 +173,30 @@ pub fn draw_violins<DB: DrawingBackend>(
         let mut closed = outline;
         closed.push(closed[0]);
         chart.draw_series(std::iter::once(PathElement::new(closed, ShapeStyle::from(&fill).stroke_width((scale).max(1.0) as u32)))).map_err(err)?;
-        let (mean, std) = mean_std(values);
         let bar = ShapeStyle::from(&BLACK).stroke_width((2.0 * scale) as u32);
-        let (a, b) = ((mean - std).max(lo), (mean + std).min(hi));
+        let (a, b) = ((v.mean - v.std).max(lo), (v.mean + v.std).min(hi));
         chart.draw_series(std::iter::once(PathElement::new(vec![(x, a), (x, b)], bar))).map_err(err)?;
-        chart.draw_series(std::iter::once(Circle::new((x, mean.clamp(lo, hi)), (2.5 * scale) as i32, BLACK.filled()))).map_err(err)?;
+        chart.draw_series(std::iter::once(Circle::new((x, v.mean.clamp(lo, hi)), (2.5 * scale) as i32, BLACK.filled()))).map_err(err)?;
     }
     area.present().map_err(err)?;
     Ok(())
 }
 
-/// One line of per-layer values.
-#[derive(Clone, Debug)]
-pub struct LayerLine {
-    pub name: String,
-    /// Value of layer 1, 2, … (non-positive or non-finite values are left out).
-    pub values: Vec<f64>,
-    /// Index into [`PALETTE`].
-    pub color: usize,
-    pub dashed: bool,
-}
-
 /// Per-layer values (standard deviations) on a log10 axis spanning whole decades around the
-/// data, layers 1…n on the x axis, with a marker at every layer.
-pub fn draw_layer_stds<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[LayerLine], title: &str, y_label: &str, scale: f64) -> Result<()> {
+/// data, with a marker at every layer: each series' point i is layer i + 1 (non-positive or
+/// non-finite values are left out).
+pub fn draw_layer_stds<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lines: &[Series],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    scale: f64,
+) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
-    let ok = |v: &&f64| v.is_finite() && **v > 0.0;
-    let n = lines.iter().map(|l| l.values.len()).max().unwrap_or(1).max(1);
-    let ys: Vec<f64> = lines.iter().flat_map(|l| l.values.iter().filter(ok).copied()).collect();
+    let ok = |v: f64| v.is_finite() && v > 0.0;
+    let n = lines.iter().map(|l| l.points.len()).max().unwrap_or(1).max(1);
+    let ys: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|&v| ok(v)).collect();
     let (lo, hi) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
     let (lo, hi) = if lo.is_finite() {
         let lo = 10f64.powf(lo.log10().floor());
@@ -224,7 +241,7 @@ pub fn draw_layer_stds<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines:
     chart
         .configure_mesh()
         .x_labels(n.min(12))
-        .x_desc("layer")
+        .x_desc(if x_label.is_empty() { "layer" } else { x_label })
         .y_desc(y_label)
         .label_style(font(11.0, scale))
         .axis_desc_style(font(12.0, scale))
@@ -238,7 +255,7 @@ pub fn draw_layer_stds<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines:
     for line in lines {
         let color = PALETTE[line.color % PALETTE.len()];
         let style = ShapeStyle::from(&color).stroke_width(width);
-        let pts: Vec<(f64, f64)> = line.values.iter().enumerate().filter(|(_, v)| ok(v)).map(|(i, &v)| ((i + 1) as f64, v)).collect();
+        let pts: Vec<(f64, f64)> = line.points.iter().enumerate().filter(|(_, p)| ok(p.1)).map(|(i, p)| ((i + 1) as f64, p.1)).collect();
         if line.dashed {
             chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?;
         } else {

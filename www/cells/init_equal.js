@@ -1,159 +1,105 @@
-// Cell "Why not start equal?": the same small network started with every weight equal and
-// started at random, trained side by side from one seed; the hidden units drawn as pictures.
-import { TrainSession, drawCurves, drawUnitWeights, unitSpread } from '../../pkg/descent.js';
-import { bind } from '../state.js';
-import { sizeCanvas, readNumber, showError } from '../ui.js';
-import { BUDGET_MS, advance, smooth, fmtLoss } from './init_common.js';
+// Cell "Why not start equal?" (lab::equal_start): the same small network started with every
+// weight equal and started at random, trained side by side from one seed; the hidden units
+// drawn as pictures.
+import { EqualStart } from '../../pkg/descent.js';
+import { defineCell } from '../cell.js';
+import { fmtLoss } from './init_schemes.js';
 
-const $ = (id) => document.getElementById(id);
-const INPUTS = 784;
+/** The unit charts, in the order they take turns being redrawn while training. */
+const UNITS = ['equal', 'random'];
+/** While training, one unit picture is redrawn this often (see `throttled`). */
+const UNITS_EVERY_MS = 150;
+/** Training in a frame that redraws a picture: the picture (784 rectangles a unit) takes the rest. */
+const PICTURE_FRAME_MS = 1;
+
+/**
+ * `exp` with its unit pictures redrawn one at a time, in turn, every UNITS_EVERY_MS while it
+ * runs: a picture costs about as much as a frame's training, and defineCell redraws every
+ * chart every frame. A frame that redraws one trains only PICTURE_FRAME_MS, so each frame's
+ * own work stays about the same. A picture whose canvas was resized (which blanks it) is
+ * drawn at once; once the run ends, every chart is drawn again.
+ */
+function throttled(exp) {
+  let running = true;
+  let last = -Infinity;
+  let turn = 0;
+  let due = false; // this frame redraws UNITS[turn]
+  const sizes = new Map(); // chart → its canvas size at the last call
+  return {
+    runFor(ms) {
+      due = performance.now() - last >= UNITS_EVERY_MS;
+      running = exp.runFor(due ? PICTURE_FRAME_MS : ms);
+      return running;
+    },
+    report: () => exp.report(),
+    chart: (name) => exp.chart(name),
+    stop: () => {
+      running = false;
+      exp.stop();
+    },
+    free: () => exp.free(),
+    draw(name, canvas, dpr) {
+      const size = `${canvas.width}x${canvas.height}`;
+      const resized = sizes.has(name) && sizes.get(name) !== size;
+      sizes.set(name, size);
+      if (running && UNITS.includes(name) && !resized) {
+        if (!due || name !== UNITS[turn]) return;
+        due = false;
+        last = performance.now();
+        turn = (turn + 1) % UNITS.length;
+      }
+      exp.draw(name, canvas, dpr);
+    },
+  };
+}
 
 export function setup(ctx) {
-  const units = bind($('equal-hidden'), 'equal.hidden');
-  const value = bind($('equal-value'), 'equal.value');
-  const act = bind($('equal-act'), 'equal.act');
-  const steps = bind($('equal-steps'), 'equal.steps');
-  const lr = bind($('equal-lr'), 'equal.lr');
-  const runBtn = $('equal-run');
-  const stopBtn = $('equal-stop');
-  const status = $('equal-status');
-  const errBox = $('equal-error');
-  const canvases = { equal: $('equal-units-const'), random: $('equal-units-random'), loss: $('equal-loss') };
-  let runs = [];
-  let target = 0;
-  let stopped = true;
-  let hidden = 8;
-  let builtFor = null; // the MnistData the runs were built on (a new seed brings new data)
-
-  /** Both runs, untrained: same seed, so the same batch order; only the init differs. */
-  function build() {
-    hidden = readNumber(units, 'hidden units', { min: 2, max: 16, integer: true });
-    const c = readNumber(value, 'equal value c', { min: -10, max: 10 });
-    target = readNumber(steps, 'steps', { min: 1, max: 3000, integer: true });
-    const batchSize = 32;
-    const config = {
-      hidden: [hidden], activation: act.value, seed: ctx.seed(), optimizer: 'sgd',
-      options: { lr: readNumber(lr, 'learning rate', { min: 0, max: 100 }) }, batchSize,
-      epochs: Math.max(1, Math.ceil(target / Math.ceil(ctx.data.trainSize / batchSize))),
-    };
-    builtFor = ctx.data;
-    runs = [
-      { key: 'equal', label: `all weights = ${c}`, color: 1, session: new TrainSession(ctx.data, config, { scheme: 'constant', value: c }) },
-      { key: 'random', label: 'random (PyTorch default)', color: 0, session: new TrainSession(ctx.data, config, { scheme: 'default' }) },
-    ];
-    for (const r of runs) r.session.holdAfter(target); // exactly `target` steps, also on the GPU
-  }
-
-  let unitsDrawn = 0;
-  let turn = 0;
-
-  /**
-   * `all`: redraw both pictures of the units. While training they are the costly part, so they
-   * are redrawn at most every 100 ms, one run's picture at a time.
-   */
-  function draw(all = true) {
-    const dpr = sizeCanvas(canvases.loss);
-    const now = performance.now();
-    if (all) {
-      drawUnits(dpr, runs);
-    } else if (now - unitsDrawn > 100) {
-      unitsDrawn = now;
-      turn = (turn + 1) % runs.length;
-      drawUnits(dpr, [runs[turn]]);
-    }
-    drawCurves(canvases.loss, {
-      title: 'training loss (smoothed)', xLabel: 'step', yLabel: 'cross-entropy',
-      xMax: Math.max(target, 1), yRange: [0, 2.6],
-      series: runs.map((r) => ({ name: r.label, y: smooth(r.session.stepLoss()), color: r.color })),
-    }, dpr);
-  }
-
-  function drawUnits(dpr, which) {
-    for (const r of which) {
-      sizeCanvas(canvases[r.key]);
-      const s = r.session;
-      const when = s.steps === 0 ? 'before training' : `after ${s.steps} steps`;
-      drawUnitWeights(canvases[r.key], s.parameters(), INPUTS, hidden, `${r.key === 'equal' ? 'equal start' : 'random start'}, ${when}`, dpr);
-    }
-  }
-
-  function report(done) {
-    const parts = runs.map((r) => {
-      const s = r.session;
-      const spread = unitSpread(s.parameters(), INPUTS, hidden);
-      r.spread = spread;
-      const loss = s.stepLoss();
-      const recent = loss.length ? smooth(loss)[loss.length - 1] : NaN;
-      const same = spread === 0 ? ` (all ${hidden} units identical)` : '';
-      let text = `<b>${r.key === 'equal' ? 'equal start' : 'random start'}</b>: step ${s.steps}/${target} · ` +
-        `max difference between hidden units: <b class="spread">${spread === 0 ? '0' : spread.toPrecision(3)}</b>${same}`;
-      if (Number.isFinite(recent)) text += ` · loss ${fmtLoss(recent)}`;
-      if (s.status() === 'diverged') text += ` — <span class="bad">${s.message}</span>`;
-      return text;
-    });
-    status.innerHTML = parts.join('<br>');
-    status.dataset.spreadEqual = String(runs[0]?.spread ?? '');
-    status.dataset.spreadRandom = String(runs[1]?.spread ?? '');
-    status.dataset.state = done ?? 'running';
-  }
-
-  function finish(reason) {
-    stopped = true;
-    runBtn.disabled = false;
-    stopBtn.disabled = true;
-    draw();
-    report(reason);
-  }
-
-  function frame() {
-    if (stopped) return;
+  const spec = (v, c) => ({ hidden: v.hidden, value: v.value, activation: v.act, steps: v.steps, lr: v.lr, seed: c.seed() });
+  /** Before a run: the untrained units of both starts, from an experiment built for the picture. */
+  const untrained = (name) => (v, c) => {
+    let exp;
     try {
-      advance(runs.map((r) => r.session), BUDGET_MS, target);
-    } catch (e) {
-      showError(errBox, e);
-      finish('error');
-      return;
+      exp = new EqualStart(c.data, spec(v, c));
+      return exp.chart(name);
+    } catch {
+      return { kind: 'unitWeights', title: `${name} start`, weights: [], units: 0, rows: 28, cols: 28, columns: 1 };
+    } finally {
+      exp?.free();
     }
-    if (runs.every((r) => r.session.status() !== 'running' || r.session.steps >= target)) {
-      finish('finished');
-      return;
-    }
-    draw(false);
-    report(null);
-    requestAnimationFrame(frame);
-  }
-
-  function start() {
-    showError(errBox, null);
-    try {
-      build();
-    } catch (e) {
-      showError(errBox, e);
-      return;
-    }
-    stopped = false;
-    runBtn.disabled = true;
-    stopBtn.disabled = false;
-    report(null);
-    requestAnimationFrame(frame);
-  }
-
-  function render() {
-    if (!stopped) return draw();
-    try {
-      if (runs.length === 0 || runs[0].session.steps === 0 || builtFor !== ctx.data) {
-        build();
-        draw();
-        report('ready');
-      } else {
-        draw();
-      }
-    } catch (e) {
-      showError(errBox, e);
-    }
-  }
-
-  runBtn.addEventListener('click', start);
-  stopBtn.addEventListener('click', () => finish('stopped'));
-  return { render };
+  };
+  const ctl = (name, extra = {}) => ({ el: `equal-${name}`, key: `equal.${name}`, ...extra });
+  return defineCell('init-equal', {
+    controls: {
+      hidden: ctl('hidden', { label: 'hidden units' }),
+      value: ctl('value', { label: 'equal value c', min: -10, max: 10 }),
+      act: ctl('act'),
+      steps: ctl('steps', { label: 'steps' }),
+      lr: ctl('lr', { label: 'learning rate', max: 100 }),
+    },
+    run: 'equal-run',
+    stop: 'equal-stop',
+    status: 'equal-status',
+    error: 'equal-error',
+    // both runs share the seed, so the batch order; only the init differs
+    build: (v, c) => throttled(new EqualStart(c.data, spec(v, c))),
+    charts: {
+      equal: { canvas: 'equal-units-const', empty: untrained('equal') },
+      random: { canvas: 'equal-units-random', empty: untrained('random') },
+      loss: {
+        canvas: 'equal-loss',
+        empty: (v) => ({ title: 'training loss (smoothed)', xLabel: 'step', yLabel: 'cross-entropy', xMax: v.steps ?? 1, yRange: [0, 2.6], series: [] }),
+      },
+    },
+    readout(r) {
+      const lines = r.runs.map((run) => {
+        const same = run.spread === 0 ? ` (all ${r.hidden} units identical)` : '';
+        let text = `<b>${run.key} start</b>: step ${run.steps}/${r.target} · ` +
+          `max difference between hidden units: <b class="spread">${run.spread === 0 ? '0' : run.spread.toPrecision(3)}</b>${same}`;
+        if (run.loss != null) text += ` · loss ${fmtLoss(run.loss)}`;
+        if (run.status === 'diverged') text += ` — <span class="bad">${run.message}</span>`;
+        return text;
+      });
+      return { html: lines.join('<br>'), data: { spreadEqual: String(r.runs[0].spread), spreadRandom: String(r.runs[1].spread) } };
+    },
+  }, ctx);
 }

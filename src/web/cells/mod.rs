@@ -54,6 +54,10 @@ macro_rules! experiment {
     };
 }
 
+mod init;
+mod pretrain;
+mod probe;
+
 experiment!(
     /// The "Optimizer race" cell (`lab::race`).
     Race,
