@@ -43,3 +43,45 @@ macro_rules! ensure {
         }
     };
 }
+
+/// A number from JavaScript as a count (a batch size, a fan): a whole number from 0 to
+/// 2^32 − 1, so that -1 is refused by name instead of wrapping to 4294967295.
+pub fn count(v: f64, what: &str) -> Result<usize> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
+        Ok(v as usize)
+    } else {
+        Err(Error::new(format!("invalid {what}: {v} (use a whole number ≥ 0)")))
+    }
+}
+
+/// A number from JavaScript as a seed: a whole number from 0 to 2^53 (the integers a JS
+/// number holds exactly).
+pub fn seed(v: f64) -> Result<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
+        Ok(v as u64)
+    } else {
+        Err(Error::new(format!("invalid seed: {v} (use a whole number from 0 to 2^53)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_from_js_are_checked_by_name() {
+        // (value, accepted as a count, reason)
+        let rows = [
+            (0.0, true, "zero"),
+            (3.0, true, "whole"),
+            (-1.0, false, "negative"),
+            (1.5, false, "fractional"),
+            (f64::NAN, false, "NaN"),
+            (4294967296.0, false, "past 2^32 − 1"),
+        ];
+        for (v, ok, reason) in rows {
+            assert_eq!(super::count(v, "batch size").is_ok(), ok, "{reason}");
+        }
+        assert_eq!(super::count(-1.0, "batch size").unwrap_err().message(), "invalid batch size: -1 (use a whole number ≥ 0)");
+        assert_eq!(super::seed(9_007_199_254_740_992.0), Ok(1 << 53));
+        assert!(super::seed(-2.0).unwrap_err().message().contains("invalid seed: -2"));
+    }
+}

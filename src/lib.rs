@@ -23,5 +23,5 @@ pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{Error, Result};
+pub use error::{count, seed, Error, Result};
 pub use rng::Rng;

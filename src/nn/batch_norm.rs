@@ -206,6 +206,25 @@ impl BatchNorm1d {
     }
 }
 
+/// `{ eps = 1e-5, momentum = 0.1 }` as `BatchNorm1d::new` takes them (`momentum: null` is
+/// the cumulative average, as in PyTorch); an unknown or non-numeric option is named.
+pub fn options_from_json(o: &serde_json::Value) -> Result<(f32, Option<f32>)> {
+    let Some(obj) = o.as_object() else { crate::bail!("BatchNorm options must be an object") };
+    if let Some(k) = obj.keys().find(|k| *k != "eps" && *k != "momentum") {
+        crate::bail!("unknown BatchNorm option '{k}'; expected eps or momentum");
+    }
+    let num = |key: &str, default: f64| -> Result<Option<f64>> {
+        match obj.get(key) {
+            None => Ok(Some(default)),
+            Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or_else(|| crate::Error::new(format!("BatchNorm option {key} must be a number"))),
+        }
+    };
+    let eps = num("eps", 1e-5)?.unwrap_or(1e-5) as f32;
+    let momentum = num("momentum", 0.1)?.map(|m| m as f32);
+    Ok((eps, momentum))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ pub(crate) fn chart_from(v: &JsValue) -> Result<Chart, JsError> {
     if let Some(o) = json.as_object_mut() {
         o.entry("kind").or_insert_with(|| "lines".into());
     }
-    serde_json::from_value(json).map_err(|e| JsError::new(&format!("chart: {e}")))
+    serde_json::from_value(json).map_err(|e| js_err(crate::Error::new(format!("chart: {e}"))))
 }
 
 /// Draw any chart (see [`chart_from`]) on a canvas sized for `dpr`.

@@ -25,23 +25,14 @@ pub(crate) fn js_err(e: crate::Error) -> JsError {
     JsError::new(e.message())
 }
 
-/// A JS number as a seed: a non-negative integer no larger than 2^53.
+/// A JS number as a seed (`crate::seed`: a whole number from 0 to 2^53).
 pub(crate) fn seed_from(v: f64) -> Result<u64, JsError> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
-        Ok(v as u64)
-    } else {
-        Err(JsError::new(&format!("invalid seed: {v} (use a whole number from 0 to 2^53)")))
-    }
+    crate::seed(v).map_err(js_err)
 }
 
-/// A JS number as a count (a batch size, a fan): a whole number from 0 to 2^32 − 1, so that
-/// -1 is refused by name instead of wrapping to 4294967295.
+/// A JS number as a count (`crate::count`: -1 is refused by name, not wrapped).
 pub(crate) fn count_from(v: f64, what: &str) -> Result<usize, JsError> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
-        Ok(v as usize)
-    } else {
-        Err(JsError::new(&format!("invalid {what}: {v} (use a whole number ≥ 0)")))
-    }
+    crate::count(v, what).map_err(js_err)
 }
 
 /// A JS object (or undefined/null) as JSON, for option bags with PyTorch's names.
@@ -49,12 +40,12 @@ pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| JsError::new(&format!("options must be a plain object: {e}")))
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| js_err(crate::Error::new(format!("options must be a plain object: {e}"))))
 }
 
 /// A JS object as a lab spec, with a message that names the settings and the field.
 pub(crate) fn spec_from<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsError> {
-    serde_json::from_value(options_json(v)?).map_err(|e| JsError::new(&format!("{what}: {e}")))
+    serde_json::from_value(options_json(v)?).map_err(|e| js_err(crate::Error::new(format!("{what}: {e}"))))
 }
 
 /// A report or chart as a plain JS object (maps as objects, NaN as null).

@@ -16,20 +16,7 @@ impl JsBatchNorm {
     #[wasm_bindgen(constructor)]
     pub fn new(features: f64, options: JsValue) -> Result<JsBatchNorm, JsError> {
         let features = count_from(features, "number of features")?;
-        let o = options_json(&options)?;
-        let obj = o.as_object().ok_or_else(|| JsError::new("BatchNorm options must be an object"))?;
-        if let Some(k) = obj.keys().find(|k| *k != "eps" && *k != "momentum") {
-            return Err(JsError::new(&format!("unknown BatchNorm option '{k}'; expected eps or momentum")));
-        }
-        let num = |key: &str, default: f64| -> Result<Option<f64>, JsError> {
-            match obj.get(key) {
-                None => Ok(Some(default)),
-                Some(serde_json::Value::Null) => Ok(None),
-                Some(v) => v.as_f64().map(Some).ok_or_else(|| JsError::new(&format!("BatchNorm option {key} must be a number"))),
-            }
-        };
-        let eps = num("eps", 1e-5)?.unwrap_or(1e-5) as f32;
-        let momentum = num("momentum", 0.1)?.map(|m| m as f32);
+        let (eps, momentum) = nn::batch_norm::options_from_json(&options_json(&options)?).map_err(js_err)?;
         Ok(JsBatchNorm { inner: nn::BatchNorm1d::new(features, eps, momentum).map_err(js_err)? })
     }
 
