@@ -18,7 +18,9 @@
 //   diverged | error; the elapsed-time tail; a progress bar (done/total, time left) for any run
 //   longer than a second;
 // - an Export menu: settings, report and charts as JSON; each chart as CSV and PNG;
-// - redrawing on resize (main.js calls `render`).
+// - redrawing on resize (main.js calls `render`);
+// - live controls (`live: true`): a change calls `live(values, experiment)` and redraws, with
+//   no new run (a cell whose read-out is a function of what was recorded).
 import { drawChart, chartCsv } from '../pkg/descent.js';
 import { bind } from './state.js';
 import { sizeCanvas, showError } from './ui.js';
@@ -122,6 +124,7 @@ export function defineCell(id, spec, ctx) {
   // each start() begins a new frame loop; a loop from an earlier start ends at its next frame
   let generation = 0;
   let started = 0;
+  let ended = null;
   let settings = null;
   status.dataset.state = 'idle';
 
@@ -136,7 +139,7 @@ export function defineCell(id, spec, ctx) {
 
   function tail(phase) {
     if (instant) return '';
-    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    const secs = (((ended ?? performance.now()) - started) / 1000).toFixed(1);
     if (phase === 'running') return ` · ${secs} s`;
     if (phase === 'stopped') return ` · stopped after ${secs} s`;
     return ` · done in ${secs} s`;
@@ -164,6 +167,7 @@ export function defineCell(id, spec, ctx) {
 
   function finish(phase) {
     running = false;
+    ended = performance.now();
     if (runBtn) runBtn.disabled = false;
     if (stopBtn) stopBtn.disabled = true;
     if (phase === 'stopped') exp.stop();
@@ -214,6 +218,7 @@ export function defineCell(id, spec, ctx) {
     exp = next;
     running = true;
     started = performance.now();
+    ended = null;
     if (runBtn) runBtn.disabled = !instant;
     if (stopBtn) stopBtn.disabled = false;
     show('running');
@@ -265,10 +270,27 @@ export function defineCell(id, spec, ctx) {
     });
   }
 
+  // Live controls: re-read the recorded run, train nothing.
+  const liveNames = Object.keys(controls).filter((n) => controls[n].live);
+  const liveValues = () => Object.fromEntries(liveNames.map((n) => [n, readControl(controls[n], ctx)]));
+  for (const n of liveNames) {
+    controls[n].el.addEventListener('change', () => {
+      if (!exp || !spec.live) return;
+      try {
+        showError(errBox, null);
+        spec.live(liveValues(), exp);
+        draw();
+        show(running ? 'running' : status.dataset.state);
+      } catch (e) {
+        showError(errBox, e);
+      }
+    });
+  }
+
   runBtn?.addEventListener('click', start);
   stopBtn?.addEventListener('click', () => {
     if (running) finish('stopped');
   });
   fillExport();
-  return { render: draw, start, values, controls };
+  return { render: draw, start, values, liveValues, controls };
 }

@@ -12,6 +12,7 @@ import * as momentumCell from './cells/momentum.js';
 import * as rpropCell from './cells/rprop.js';
 import * as adaptiveCell from './cells/adaptive.js';
 import * as raceCell from './cells/race.js';
+import * as earlyStopCell from './cells/early_stop.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,7 +58,7 @@ async function main() {
       `MNIST: ${ctx.data.trainSize.toLocaleString()} train · ${ctx.data.validationSize.toLocaleString()} validation · ${ctx.data.testSize.toLocaleString()} test`;
   };
   loadData();
-  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx)];
+  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx)];
   const renderAll = () => cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {

@@ -33,11 +33,13 @@ pub struct Cost {
     pub steps_ms: f64,
     pub validation_ms: f64,
     pub train_pass_ms: f64,
+    /// Passes over a test set, for read-outs only.
+    pub test_ms: f64,
 }
 
 impl Cost {
     pub fn total_ms(&self) -> f64 {
-        self.steps_ms + self.validation_ms + self.train_pass_ms
+        self.steps_ms + self.validation_ms + self.train_pass_ms + self.test_ms
     }
 }
 
@@ -128,6 +130,7 @@ impl Runs {
             match self.trainers[i].last_unit() {
                 Unit::Validation => cost.validation_ms += ms,
                 Unit::TrainPass => cost.train_pass_ms += ms,
+                Unit::TestPass => cost.test_ms += ms,
                 // waiting for a readback is the steps' cost on a GPU
                 Unit::Step | Unit::Idle => cost.steps_ms += ms,
             }

@@ -18,7 +18,7 @@
 
 use super::contour::{Path, View};
 use super::convergence::{self, LogAxes};
-use super::curves::Series;
+use super::curves::{Band, Series};
 use super::layers::Violin;
 use super::rates::{Group, RefLine};
 use crate::landscape::Surface;
@@ -57,6 +57,9 @@ pub enum Body {
         y_range: Option<(f64, f64)>,
         #[serde(default)]
         marks: Vec<(f64, String)>,
+        /// Shaded regions under the lines.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        bands: Vec<Band>,
     },
     /// Line series on a log10 y axis of whole decades, no lower than `y_floor`.
     #[serde(rename_all = "camelCase")]
@@ -146,7 +149,7 @@ fn default_per_decade() -> usize {
 
 impl Default for Body {
     fn default() -> Self {
-        Body::Lines { series: Vec::new(), x_max: None, y_range: None, marks: Vec::new() }
+        Body::Lines { series: Vec::new(), x_max: None, y_range: None, marks: Vec::new(), bands: Vec::new() }
     }
 }
 
@@ -162,7 +165,7 @@ impl Chart {
             title: title.into(),
             x_label: x_label.into(),
             y_label: y_label.into(),
-            body: Body::Lines { series, x_max: None, y_range: None, marks: Vec::new() },
+            body: Body::Lines { series, x_max: None, y_range: None, marks: Vec::new(), bands: Vec::new() },
         }
     }
 
@@ -178,6 +181,22 @@ impl Chart {
     pub fn y_range(mut self, lo: f64, hi: f64) -> Chart {
         if let Body::Lines { y_range, .. } = &mut self.body {
             *y_range = Some((lo, hi));
+        }
+        self
+    }
+
+    /// A labelled vertical line at `x` (line charts).
+    pub fn mark(mut self, x: f64, text: impl Into<String>) -> Chart {
+        if let Body::Lines { marks, .. } = &mut self.body {
+            marks.push((x, text.into()));
+        }
+        self
+    }
+
+    /// A shaded region (line charts).
+    pub fn band(mut self, band: Band) -> Chart {
+        if let Body::Lines { bands, .. } = &mut self.body {
+            bands.push(band);
         }
         self
     }
@@ -293,7 +312,7 @@ impl Chart {
 pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, scale: f64) -> Result<()> {
     let (t, xl, yl) = (chart.title.as_str(), chart.x_label.as_str(), chart.y_label.as_str());
     match &chart.body {
-        Body::Lines { series, x_max, y_range, marks } => super::draw_curves(area, series, t, xl, yl, *x_max, *y_range, marks, scale),
+        Body::Lines { series, x_max, y_range, marks, bands } => super::draw_curves(area, series, t, xl, yl, *x_max, *y_range, marks, bands, scale),
         Body::LogY { series, x_max, y_floor } => super::draw_log_curves(area, series, t, xl, yl, *x_max, *y_floor, scale),
         Body::Heatmap { values, rows, cols, range } => super::draw_heatmap(area, values, *rows, *cols, *range, t, xl, yl, scale),
         Body::LogHistogram { groups, lines } => super::draw_log_histogram(area, groups, lines, t, xl, scale),

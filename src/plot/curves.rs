@@ -80,6 +80,19 @@ impl From<Series> for SeriesData {
     }
 }
 
+/// A shaded region between two curves over the same x values (a ±1 standard error band, or a
+/// vertical strip with constant `lo` and `hi`), drawn translucent under the lines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    #[serde(default)]
+    pub name: String,
+    pub x: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+    #[serde(default)]
+    pub color: usize,
+}
+
 /// Draw `series` on one chart. Non-finite points are skipped. `y_range` fixes the y axis
 /// (otherwise it fits the data); `x_max` fixes the right end (so a run fills in from the left).
 #[allow(clippy::too_many_arguments)]
@@ -92,6 +105,7 @@ pub fn draw_curves<DB: DrawingBackend>(
     x_max: Option<f64>,
     y_range: Option<(f64, f64)>,
     marks: &[(f64, String)],
+    bands: &[Band],
     scale: f64,
 ) -> Result<()> {
     area.fill(&WHITE).map_err(err)?;
@@ -132,10 +146,35 @@ pub fn draw_curves<DB: DrawingBackend>(
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(err)?;
-    for (x, text) in marks {
+    for b in bands {
+        let color = super::PALETTE[b.color % super::PALETTE.len()];
+        let n = b.x.len().min(b.lo.len()).min(b.hi.len());
+        let clamp = |y: f64| y.clamp(y_lo, y_hi);
+        let mut outline: Vec<(f64, f64)> = (0..n).filter(|&i| b.lo[i].is_finite()).map(|i| (b.x[i], clamp(b.lo[i]))).collect();
+        outline.extend((0..n).rev().filter(|&i| b.hi[i].is_finite()).map(|i| (b.x[i], clamp(b.hi[i]))));
+        if outline.len() >= 3 {
+            chart.draw_series(std::iter::once(Polygon::new(outline, color.mix(0.15).filled()))).map_err(err)?;
+        }
+    }
+    // Marks' labels sit at the top; one that would overlap the label before it in a row goes
+    // a row lower (several rules can stop a run within a few epochs of each other).
+    let mut sorted: Vec<&(f64, String)> = marks.iter().filter(|m| m.0.is_finite()).collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut row_ends: Vec<i32> = Vec::new();
+    for (x, text) in sorted {
         let style = ShapeStyle::from(&RGBColor(150, 150, 150)).stroke_width(1);
         chart.draw_series(std::iter::once(PathElement::new(vec![(*x, y_lo), (*x, y_hi)], style))).map_err(err)?;
-        chart.draw_series(std::iter::once(Text::new(text.clone(), (*x, y_hi), font(10.0, scale)))).map_err(err)?;
+        let px = chart.backend_coord(&(*x, y_hi)).0;
+        let width = (6.0 * scale * text.chars().count() as f64) as i32 + (4.0 * scale) as i32;
+        let row = row_ends.iter().position(|&end| end < px).unwrap_or(row_ends.len());
+        if row == row_ends.len() {
+            row_ends.push(px + width);
+        } else {
+            row_ends[row] = px + width;
+        }
+        let offset = ((2.0 * scale) as i32, (row as f64 * 12.0 * scale) as i32);
+        let label = EmptyElement::at((*x, y_hi)) + Text::new(text.clone(), offset, font(10.0, scale));
+        chart.draw_series(std::iter::once(label)).map_err(err)?;
     }
     for s in series {
         let pts: Vec<(f64, f64)> = s.points.iter().filter(finite).map(|&(x, y)| (x, y.clamp(y_lo, y_hi))).collect();

@@ -18,7 +18,7 @@ pub mod surface;
 pub mod unit_weights;
 
 pub use chart::{draw, draw_moving, draw_still, Body, Chart};
-pub use curves::{draw_curves, Series};
+pub use curves::{draw_curves, Band, Series};
 pub use digits::draw_digits;
 pub use heatmap::draw_heatmap;
 pub use log_curves::draw_log_curves;

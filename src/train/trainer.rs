@@ -203,6 +203,8 @@ pub enum Unit {
     Validation,
     /// A chunk of the full evaluation-mode pass over the training set.
     TrainPass,
+    /// A chunk of a check's pass over the test set (`Trainer::set_test`).
+    TestPass,
     /// Nothing: the run was waiting, held, or over.
     Idle,
 }
@@ -440,7 +442,11 @@ impl Trainer {
             let (n, f) = (set.len(), set.features);
             let end = (ev.at + EVAL_CHUNK).min(n);
             let (l, w) = model.evaluate_sum(&set.x[ev.at * f..end * f], &set.labels[ev.at..end])?;
-            self.last_unit = if ev.set == Set::Train { Unit::TrainPass } else { Unit::Validation };
+            self.last_unit = match ev.set {
+                Set::Validation => Unit::Validation,
+                Set::Test => Unit::TestPass,
+                Set::Train => Unit::TrainPass,
+            };
             let ev = Eval { at: end, loss: ev.loss + l, wrong: ev.wrong + w, ..ev };
             if end < n {
                 self.evaluating = Some(ev);

@@ -76,6 +76,7 @@ experiment!(
 
 mod adaptive;
 mod batch;
+mod early_stop;
 mod frames;
 mod history;
 mod landscape;

@@ -1,0 +1,62 @@
+//! `EarlyStop` (`lab::early_stop`): written out rather than by `experiment!`, since it also
+//! takes the page's test set and can change its rules without training again.
+
+use crate::lab::early_stop::{EarlyStop as Lab, EarlyStopSpec};
+use crate::train::early_stopping::Rule;
+use crate::web::notebook::MnistData;
+use crate::web::page::{Live, PageClock, PageDevice};
+use crate::web::{canvas, js_err, spec_from, to_js};
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlCanvasElement;
+
+/// The "Tracking metrics and early stopping" cell.
+#[wasm_bindgen]
+pub struct EarlyStop {
+    inner: Lab,
+    _live: Live,
+}
+
+#[wasm_bindgen]
+impl EarlyStop {
+    /// `{ run: RunSpec, monitor?: "val_loss" | "val_error", rules: [{ criterion, … }] }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(data: &MnistData, spec: JsValue) -> Result<EarlyStop, JsError> {
+        let spec: EarlyStopSpec = spec_from(&spec, "settings")?;
+        let inner = Lab::new(&data.data(), Some(data.test.clone()), spec, &PageDevice).map_err(js_err)?;
+        Ok(EarlyStop { inner, _live: Live::new() })
+    }
+
+    /// Apply other rules to the recorded run (no training).
+    #[wasm_bindgen(js_name = setRules)]
+    pub fn set_rules(&mut self, rules: JsValue) -> Result<(), JsError> {
+        let rules: Vec<Rule> = spec_from(&rules, "stopping rules")?;
+        self.inner.set_rules(rules).map_err(js_err)
+    }
+
+    #[wasm_bindgen(js_name = runFor)]
+    pub fn run_for(&mut self, budget_ms: f64) -> Result<bool, JsError> {
+        self.inner.run_for(budget_ms, &PageClock).map_err(js_err)
+    }
+
+    pub fn report(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.report())
+    }
+
+    pub fn chart(&self, name: &str) -> Result<JsValue, JsError> {
+        to_js(&self.inner.chart(name).map_err(js_err)?)
+    }
+
+    pub fn draw(&self, name: &str, canvas_el: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
+        let chart = self.inner.chart(name).map_err(js_err)?;
+        crate::plot::draw(&canvas::area(canvas_el)?, &chart, dpr).map_err(js_err)
+    }
+
+    pub fn stop(&mut self) {
+        self.inner.stop();
+    }
+
+    /// The run's full record (for the Export menu).
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_js(&[serde_json::json!({ "label": "run", "history": self.inner.trainer().history() })])
+    }
+}
