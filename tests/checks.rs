@@ -171,3 +171,46 @@ fn a_test_set_is_evaluated_at_every_check_and_changes_nothing_else() {
     let mut t = trainer(TrainConfig::default(), 0.1);
     assert!(t.set_test(wide).unwrap_err().message().contains("13 features"));
 }
+
+#[test]
+fn validating_every_n_epochs_checks_those_epochs_and_the_last() {
+    let cfg = TrainConfig { batch_size: 20, epochs: 7, seed: 1, validate_every: 3, ..TrainConfig::default() };
+    let mut t = trainer(cfg.clone(), 0.1);
+    t.run().unwrap();
+    let h = t.history();
+    let checked: Vec<usize> = h.checks.iter().map(|c| c.epoch as usize).collect();
+    assert_eq!(checked, [3, 6, 7], "every third epoch, and the last");
+    for r in &h.epochs {
+        assert_eq!(r.val_loss.is_finite(), checked.contains(&r.epoch), "epoch {}: validation numbers only where validated", r.epoch);
+    }
+    // the training is the same as validating every epoch
+    let mut every = trainer(TrainConfig { validate_every: 1, ..cfg.clone() }, 0.1);
+    every.run().unwrap();
+    assert_eq!(every.history().step_loss, h.step_loss);
+    assert_eq!(every.history().epochs[2].val_loss, h.epochs[2].val_loss);
+    let Err(both) = Trainer::new(
+        Mlp::new(MlpSpec::new(&[12, 16, 4], Activation::Relu), 3).unwrap(),
+        descent::optim::build("sgd", &serde_json::json!({ "lr": 0.1 })).unwrap(),
+        data(200, 1),
+        data(80, 2),
+        TrainConfig { checks_per_epoch: 2, ..cfg },
+    ) else {
+        panic!("every 3 epochs and twice an epoch at once must be refused")
+    };
+    assert!(both.message().contains("not both"), "{}", both.message());
+}
+
+#[test]
+fn validation_frequency_times_patience_is_how_long_a_rule_waits() {
+    use descent::train::early_stopping::{Criterion, EarlyStopping, Monitor, Rule};
+    // validate every 2 epochs, patience 2: at least 4 epochs between the best and the stop
+    let rule = EarlyStopping { monitor: Monitor::ValLoss, rule: Rule { patience: 2.0, ..Rule::new(Criterion::Patience) } };
+    let cfg = TrainConfig { batch_size: 20, epochs: 40, seed: 1, validate_every: 2, early_stopping: Some(rule), ..TrainConfig::default() };
+    let mut t = trainer(cfg, 0.5);
+    while *t.step().unwrap() == Status::Running {}
+    let Status::Stopped(why) = t.status().clone() else { panic!("{:?}", t.status()) };
+    let (best, _) = t.best().unwrap();
+    let stop = t.history().checks.last().unwrap();
+    assert!(stop.epoch - best.epoch >= 4.0, "{why}: best at epoch {}, stopped at {}", best.epoch, stop.epoch);
+    assert_eq!(stop.epoch - best.epoch, 4.0, "exactly two checks of two epochs each");
+}

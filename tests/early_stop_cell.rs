@@ -45,7 +45,12 @@ fn cell(seed: u64) -> (EarlyStop, String) {
         full_train_error: page::checked(&html, "early-stop-full"),
         ..RunSpec::default()
     };
-    let spec = EarlyStopSpec { run, monitor: Monitor::ValLoss, rules: rules(&html, page::number_of(&html, "early-stop-patience")) };
+    let spec = EarlyStopSpec {
+        run,
+        monitor: Monitor::ValLoss,
+        rules: rules(&html, page::number_of(&html, "early-stop-patience")),
+        validate_every: page::number_of(&html, "early-stop-every"),
+    };
     let split = Split::mnist_default(&page::mnist(), seed).unwrap();
     let data = Data { train: Arc::new(split.train), validation: Arc::new(split.validation) };
     let mut es = EarlyStop::new(&data, Some(Arc::new(split.test)), spec, &Cpu).unwrap();
@@ -89,7 +94,7 @@ fn the_default_run_overfits_and_every_rule_reads_the_same_record() {
     assert!(patience.stop.is_some(), "patience 5 stops this overfitting run: {}", patience.reason);
     // Moving a knob moves the stop at once, and trains nothing.
     let steps = es.trainer().steps();
-    es.set_rules(rules(&html, 15.0)).unwrap();
+    es.set_rules(rules(&html, 15.0), 1).unwrap();
     let later = es.report().rules[0].stop;
     assert_eq!(es.trainer().steps(), steps, "no training");
     assert_eq!(later, patience.stop.map(|s| s + 10), "patience 15 waits ten checks longer than 5 (no improvement in between)");
@@ -97,5 +102,11 @@ fn the_default_run_overfits_and_every_rule_reads_the_same_record() {
     let json = serde_json::to_value(&chart).unwrap();
     let marks: Vec<String> = json["marks"].as_array().unwrap().iter().map(|m| m[1].as_str().unwrap().to_string()).collect();
     assert!(marks.contains(&"best".to_string()) && marks.contains(&"patience".to_string()), "{marks:?}");
-    assert!(es.set_rules(vec![]).is_err(), "no rules is refused");
+    assert!(es.set_rules(vec![], 1).is_err(), "no rules is refused");
+    // validating every 5 epochs with patience 3 trains at least 15 epochs past the best
+    es.set_rules(rules(&html, 3.0), 5).unwrap();
+    let p = &es.report().rules[0];
+    let (stop, best) = (p.stop_epoch.unwrap(), p.best_epoch.unwrap());
+    assert!(stop - best >= 15.0, "every 5 epochs × patience 3: best at {best}, stop at {stop}");
+    assert!(best % 5.0 == 0.0 && stop % 5.0 == 0.0, "only every fifth epoch is read: {best}, {stop}");
 }

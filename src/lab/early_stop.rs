@@ -32,6 +32,14 @@ pub struct EarlyStopSpec {
     #[serde(default)]
     pub monitor: Monitor,
     pub rules: Vec<Rule>,
+    /// Read the record as if validation ran every n-th epoch only (and at the last): the rules
+    /// see those checks alone, so patience counts in units of n epochs (default 1).
+    #[serde(default = "one")]
+    pub validate_every: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// One rule's verdict on the recorded run.
@@ -111,7 +119,11 @@ impl EarlyStop {
     /// `test`, when given, is evaluated at every check for the table (the rules never see it).
     pub fn new(data: &Data, test: Option<Arc<Dataset>>, mut spec: EarlyStopSpec, device: &dyn Device) -> Result<EarlyStop> {
         check_rules(&spec.rules)?;
-        ensure!(spec.run.checks_per_epoch == 1, "this cell checks once an epoch (the PQ rule pairs each check with an epoch's training error)");
+        ensure!((1..=50).contains(&spec.validate_every), "validate every {} epochs is out of range: pick 1 to 50", spec.validate_every);
+        ensure!(
+            spec.run.checks_per_epoch == 1 && spec.run.validate_every == 1,
+            "this cell checks once an epoch (the PQ rule pairs each check with an epoch's training error)"
+        );
         spec.run.keep_best = true;
         spec.run.early_stopping = None; // the rules are applied to the whole recorded curve
         let mut trainer = spec.run.build_on(data, None, device)?;
@@ -121,10 +133,13 @@ impl EarlyStop {
         Ok(EarlyStop { spec, runs: Runs::new(vec![trainer]), validation_size: data.validation.len() })
     }
 
-    /// Replace the rules; the next report and charts apply them to the same recorded run.
-    pub fn set_rules(&mut self, rules: Vec<Rule>) -> Result<()> {
+    /// Replace the rules and the validation frequency they read the record at; the next
+    /// report and charts apply them to the same recorded run.
+    pub fn set_rules(&mut self, rules: Vec<Rule>, validate_every: usize) -> Result<()> {
         check_rules(&rules)?;
+        ensure!((1..=50).contains(&validate_every), "validate every {validate_every} epochs is out of range: pick 1 to 50");
         self.spec.rules = rules;
+        self.spec.validate_every = validate_every;
         Ok(())
     }
 
@@ -172,11 +187,26 @@ impl EarlyStop {
         Some(Point { check, epoch: c.epoch, val_loss: c.val_loss, val_error: c.val_error, test_error: c.test_error })
     }
 
+    /// The checks the rules read (0-based indices into the record): every `validate_every`-th
+    /// epoch's, and the last epoch's once the run has reached it.
+    fn read(&self) -> Vec<usize> {
+        let (n, last) = (self.spec.validate_every, self.spec.run.epochs as f64);
+        (0..self.checks().len())
+            .filter(|&i| {
+                let e = self.checks()[i].epoch;
+                (e.round() as usize).is_multiple_of(n) || e >= last
+            })
+            .collect()
+    }
+
     /// Every rule's verdict on the checks recorded so far.
     pub fn outcomes(&self) -> Vec<RuleOutcome> {
-        let (values, train) = (self.values(), self.train_errors());
-        let checks = self.checks();
-        let best_error = checks.iter().map(|c| c.val_error).fold(f32::INFINITY, f32::min);
+        let read = self.read();
+        let (all_values, all_train) = (self.values(), self.train_errors());
+        let values: Vec<f64> = read.iter().map(|&i| all_values[i]).collect();
+        let train: Vec<f64> = read.iter().filter_map(|&i| all_train.get(i).copied()).collect();
+        // the best check of the whole run, which only hindsight knows
+        let best_error = self.checks().iter().map(|c| c.val_error).fold(f32::INFINITY, f32::min);
         let epochs = self.spec.run.epochs as f64;
         self.spec
             .rules
@@ -188,7 +218,9 @@ impl EarlyStop {
                     Ok(o) => (o.stop, o.best, o.reason),
                     Err(e) => (None, None, e.message().to_string()),
                 };
-                let at = |i: Option<usize>| i.and_then(|i| checks.get(i - 1));
+                // back to the record's check numbers
+                let (stop, best) = (stop.map(|k| read[k - 1] + 1), best.map(|k| read[k - 1] + 1));
+                let at = |i: Option<usize>| i.and_then(|i| self.checks().get(i - 1));
                 RuleOutcome {
                     name: name(rule.criterion),
                     stop,

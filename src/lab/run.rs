@@ -83,6 +83,9 @@ pub struct RunSpec {
     /// Validation checks per epoch, the last at its end (default 1).
     #[serde(default = "one")]
     pub checks_per_epoch: usize,
+    /// Validate every n-th epoch only (default 1).
+    #[serde(default = "one")]
+    pub validate_every: usize,
     /// Keep the parameters of the check with the lowest validation loss (default false).
     #[serde(default)]
     pub keep_best: bool,
@@ -135,6 +138,7 @@ impl Default for RunSpec {
             dropout: Vec::new(),
             train_subset: None,
             checks_per_epoch: one(),
+            validate_every: one(),
             keep_best: false,
             full_train_error: false,
             early_stopping: None,
@@ -196,6 +200,7 @@ impl RunSpec {
             penalty: Penalty { l1: self.l1, l2: self.l2 },
             seed: self.seed,
             checks_per_epoch: self.checks_per_epoch,
+            validate_every: self.validate_every,
             keep_best: self.keep_best,
             full_train_error: self.full_train_error,
             early_stopping: self.early_stopping.clone(),

@@ -205,7 +205,9 @@ impl EarlyStopping {
                     Monitor::ValError => c.val_error as f64,
                 })
                 .collect();
-            let train: Option<Vec<f64>> = (rule.criterion == Criterion::Pq).then(|| h.epochs.iter().map(|e| e.train_error as f64).collect());
+            // each check's epoch's training error (checks may skip epochs: validateEvery)
+            let train: Option<Vec<f64>> = (rule.criterion == Criterion::Pq)
+                .then(|| h.checks.iter().map(|c| h.epochs.iter().find(|e| e.step == c.step).map_or(f64::NAN, |e| e.train_error as f64)).collect());
             let out = evaluate(&values, &rule, train.as_deref()).ok()?;
             (out.stop == Some(values.len())).then(|| format!("early stopping: {}", out.reason))
         }))

@@ -58,7 +58,7 @@ pub struct History {
 impl History {
     /// The best (lowest) validation error so far and its epoch.
     pub fn best_val_error(&self) -> Option<(usize, f32)> {
-        self.epochs.iter().map(|e| (e.epoch, e.val_error)).fold(None, |best, (ep, v)| match best {
+        self.epochs.iter().map(|e| (e.epoch, e.val_error)).filter(|e| e.1.is_finite()).fold(None, |best, (ep, v)| match best {
             Some((_, b)) if b <= v => best,
             _ => Some((ep, v)),
         })

@@ -80,6 +80,11 @@ pub struct TrainConfig {
     /// [`MAX_CHECKS_PER_EPOCH`], and at most one per step).
     #[serde(default = "default_checks")]
     pub checks_per_epoch: usize,
+    /// Validate at the end of every n-th epoch only (and always at the last; default 1). With
+    /// n > 1 an epoch is checked once, at its end; the other epochs' records have no
+    /// validation numbers (NaN).
+    #[serde(default = "default_checks")]
+    pub validate_every: usize,
     /// Keep a copy of the parameters at the check with the lowest validation loss (default
     /// false; implied by `early_stopping`).
     #[serde(default)]
@@ -123,6 +128,7 @@ impl Default for TrainConfig {
             penalty: Penalty::default(),
             seed: 0,
             checks_per_epoch: 1,
+            validate_every: 1,
             keep_best: false,
             full_train_error: false,
             early_stopping: None,
@@ -288,6 +294,13 @@ impl Trainer {
         ensure!(
             (1..=MAX_CHECKS_PER_EPOCH).contains(&config.checks_per_epoch),
             "checks per epoch {} is out of range: pick 1 to {MAX_CHECKS_PER_EPOCH}",
+            config.checks_per_epoch
+        );
+        ensure!(config.validate_every >= 1, "validateEvery must be at least 1 (epochs), got 0");
+        ensure!(
+            config.validate_every == 1 || config.checks_per_epoch == 1,
+            "validate every {} epochs or {} times an epoch, not both",
+            config.validate_every,
             config.checks_per_epoch
         );
         config.penalty.validate()?;
@@ -465,11 +478,12 @@ impl Trainer {
             } else if ev.set != Set::Train && ev.epoch_end && self.config.full_train_error {
                 self.evaluating = next(Set::Train);
             } else {
-                let (val_loss, val_error) = self.pending_val.take().expect("the validation pass comes first");
+                let val = self.pending_val.take();
                 let full = (ev.set == Set::Train).then_some(result);
                 if ev.epoch_end {
-                    self.end_epoch(val_loss, val_error, full);
+                    self.end_epoch(val, full);
                 } else {
+                    let (val_loss, val_error) = val.expect("a check's validation pass comes first");
                     self.record_check(val_loss, val_error);
                 }
             }
@@ -517,7 +531,21 @@ impl Trainer {
                 return Ok(());
             }
             if sub.closes_epoch {
-                self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, set: Set::Validation });
+                let epoch = self.epoch + 1;
+                let validate = epoch.is_multiple_of(self.config.validate_every) || epoch >= self.config.epochs;
+                self.evaluating = if validate {
+                    Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, set: Set::Validation })
+                } else if self.config.full_train_error {
+                    Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: true, set: Set::Train })
+                } else {
+                    None
+                };
+                if !validate && !self.config.full_train_error {
+                    self.end_epoch(None, None);
+                    if self.status != Status::Running {
+                        return Ok(());
+                    }
+                }
             } else if self.mid_checks.get(self.next_mid) == Some(&self.step) {
                 self.next_mid += 1;
                 self.evaluating = Some(Eval { at: 0, loss: 0.0, wrong: 0, epoch_end: false, set: Set::Validation });
@@ -559,7 +587,9 @@ impl Trainer {
         self.epoch_seen += rows;
     }
 
-    fn end_epoch(&mut self, val_loss: f32, val_error: f32, full: Option<(f32, f32)>) {
+    /// Close an epoch; `val` is its validation result, if it was validated.
+    fn end_epoch(&mut self, val: Option<(f32, f32)>, full: Option<(f32, f32)>) {
+        let (val_loss, val_error) = val.unwrap_or((f32::NAN, f32::NAN));
         self.epoch += 1;
         self.history.epochs.push(EpochRecord {
             epoch: self.epoch,
@@ -576,7 +606,9 @@ impl Trainer {
         self.epoch_wrong = 0;
         self.epoch_seen = 0;
         self.pos = 0;
-        self.record_check(val_loss, val_error);
+        if val.is_some() {
+            self.record_check(val_loss, val_error);
+        }
         if self.status != Status::Running {
             return;
         }

@@ -48,6 +48,14 @@ test('early stopping: the rules stop an overfitting run, and a knob moves its st
   assert.equal(await live(page), before.live, 'nothing was built');
   assert.equal(await page.getAttribute('#early-stop-status', 'data-state'), 'finished');
   assert.match(await page.textContent('#early-stop-status'), /^epoch 25\/25/, 'the same run');
+  // validating every 5 epochs: the rules read every fifth check, so their stops fall on those epochs
+  await page.fill('#early-stop-every', '5');
+  await page.dispatchEvent('#early-stop-every', 'change');
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#early-stop-table tr[data-rule="patience"] td[data-col="stop"]').textContent), null, { timeout: 5000 });
+  const every5 = Number(await page.textContent('#early-stop-table tr[data-rule="patience"] td[data-col="stop"]'));
+  assert.ok(every5 % 5 === 0 && every5 >= 10, `patience 1 on every fifth epoch stops at a multiple of 5, at least 5 epochs after a best (${every5})`);
+  await page.fill('#early-stop-every', '1');
+  await page.dispatchEvent('#early-stop-every', 'change');
   // a bad knob is named, and the table keeps the last good verdict
   await page.fill('#early-stop-window', '0');
   await page.dispatchEvent('#early-stop-window', 'change');

@@ -102,6 +102,37 @@ async fn validation_checks_inside_epochs_are_the_cpus_on_the_gpu() {
     }
 }
 
+/// Early stopping with restoreBest on the GPU: the rule fires at the CPU's check, and the
+/// restored model (weights and batch-norm statistics, from the synced model at the best check)
+/// is the CPU's, which is the model of the same seed trained for the best check's epochs.
+#[wasm_bindgen_test]
+async fn an_early_stopped_run_restores_the_best_on_the_gpu_too() {
+    use descent::train::early_stopping::{Criterion, EarlyStopping, Monitor, Rule};
+    let Some(ctx) = gpu("GPU early stopping").await else { return };
+    let options = json!({"lr": 0.3, "momentum": 0.9});
+    let (model, train, validation, cfg, _) = setup("sgd", &options);
+    let rule = EarlyStopping { monitor: Monitor::ValLoss, rule: Rule { patience: 1.0, ..Rule::new(Criterion::Patience) } };
+    let cfg = TrainConfig { epochs: 12, early_stopping: Some(rule), ..cfg };
+    let opt = || descent::optim::build("sgd", &options).unwrap();
+    let mut cpu = Trainer::new(model.clone(), opt(), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    while *cpu.step().unwrap() == Status::Running {}
+    let engine = GpuEngine::new(ctx, model.clone(), "sgd", &options, &cfg).unwrap();
+    let mut t = Trainer::with_engine(Box::new(engine), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    finish(&mut t, None).await;
+    assert_eq!(t.status(), cpu.status(), "the same ending");
+    assert_eq!((t.stopped_at(), t.best_check()), (cpu.stopped_at(), cpu.best_check()), "at the same checks");
+    let best = cpu.best_check().expect("a best check");
+    let want = cpu.model().parameters();
+    let rms = (want.iter().map(|v| v * v).sum::<f32>() / want.len() as f32).sqrt();
+    assert_close("restored on the GPU", t.model().parameters(), want, |i| 1e-4 * want[i].abs().max(rms));
+    let mut plain = Trainer::new(model, opt(), train, validation, TrainConfig { epochs: best, early_stopping: None, ..cfg }).unwrap();
+    plain.run().unwrap();
+    assert_eq!(plain.model().parameters(), want, "the CPU's restored best is the run of {best} epochs");
+    let (a, b) = (t.model().running_stats(0).unwrap(), plain.model().running_stats(0).unwrap());
+    assert_close("restored running mean", a.0, b.0, |i| 1e-4 * b.0[i].abs().max(1.0));
+    assert_close("restored running var", a.1, b.1, |i| 1e-4 * b.1[i].abs().max(1.0));
+}
+
 #[wasm_bindgen_test]
 async fn the_trainer_keeps_the_same_record_on_the_gpu_engine() {
     let Some(ctx) = gpu("GPU engine").await else { return };

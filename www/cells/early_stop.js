@@ -32,6 +32,7 @@ export function setup(ctx) {
       epochs: { label: 'epochs' },
       full: {},
       monitor: {},
+      every: { label: 'validate every', ...live },
       warmup: { label: 'warm-up', ...live },
       patience: { label: 'patience', ...live },
       'min-delta': { label: 'minDelta', ...live },
@@ -46,9 +47,9 @@ export function setup(ctx) {
         hidden: v.hidden, seed: c.seed(), optimizer: 'adam', options: { lr: v.lr },
         batchSize: Math.min(v.batch, v.n), epochs: v.epochs, trainSubset: v.n, fullTrainError: v.full,
       };
-      return new EarlyStop(c.data, { run, monitor: v.monitor, rules: rules(v) });
+      return new EarlyStop(c.data, { run, monitor: v.monitor, rules: rules(v), validateEvery: v.every });
     },
-    live: (v, exp) => exp.setRules(rules({ ...v })),
+    live: (v, exp) => exp.setRules(rules(v), v.every),
     charts: {
       loss: { canvas: 'early-stop-loss', empty: (v) => ({ title: 'loss per epoch', xLabel: 'epoch', yLabel: 'cross-entropy', xMax: v.epochs ?? 60, yRange: [0, 2.5], series: [] }) },
       error: { canvas: 'early-stop-error', empty: (v) => ({ title: 'error per epoch', xLabel: 'epoch', yLabel: 'error rate', xMax: v.epochs ?? 60, yRange: [0, 1], series: [] }) },

@@ -26,11 +26,13 @@ impl EarlyStop {
         Ok(EarlyStop { inner, _live: Live::new() })
     }
 
-    /// Apply other rules to the recorded run (no training).
+    /// Apply other rules to the recorded run, read as if validated every `validateEvery`
+    /// epochs (no training).
     #[wasm_bindgen(js_name = setRules)]
-    pub fn set_rules(&mut self, rules: JsValue) -> Result<(), JsError> {
+    pub fn set_rules(&mut self, rules: JsValue, validate_every: f64) -> Result<(), JsError> {
         let rules: Vec<Rule> = spec_from(&rules, "stopping rules")?;
-        self.inner.set_rules(rules).map_err(js_err)
+        let every = crate::count(validate_every, "validateEvery").map_err(js_err)?;
+        self.inner.set_rules(rules, every).map_err(js_err)
     }
 
     #[wasm_bindgen(js_name = runFor)]
