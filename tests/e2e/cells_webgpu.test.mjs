@@ -104,6 +104,32 @@ const cases = [
       assert.match(text, /mean \|Δw\| of the first steps: Adam \S/, text);
     },
   },
+  {
+    // One run on the GPU, the rules read its record; then the same run on the CPU must give
+    // the same best check and the same stops.
+    cell: '#early-stop', run: '#early-stop-run', status: '#early-stop-status', canvases: ['#early-stop-loss', '#early-stop-error'],
+    setup: async (page) => {
+      await page.fill('#early-stop-n', '200');
+      await page.fill('#early-stop-hidden', '32');
+      await page.fill('#early-stop-lr', '0.005');
+      await page.fill('#early-stop-epochs', '8');
+      await page.fill('#early-stop-patience', '2');
+      await page.dispatchEvent('#early-stop-patience', 'change');
+    },
+    onGpu: true,
+    check: async (page) => {
+      const read = async () => ({
+        best: await page.getAttribute('#early-stop-status', 'data-best-epoch'),
+        stops: await page.getAttribute('#early-stop-status', 'data-stops'),
+      });
+      const gpu = await read();
+      assert.match(await page.textContent('#early-stop-status'), /^epoch 8\/8/);
+      await page.selectOption('#backend-choice', 'cpu');
+      const started = await runCell(page, { run: '#early-stop-run', status: '#early-stop-status' });
+      assert.ok((started.WebGPU ?? 0) === 0, `the second run is on the CPU: ${JSON.stringify(started)}`);
+      assert.deepEqual(await read(), gpu, 'the same best check and the same stops on the CPU');
+    },
+  },
 ];
 
 for (const c of cases) {
