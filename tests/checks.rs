@@ -1,6 +1,9 @@
 //! The trainer's validation checks: where they fall, what they record, the stopping hook and
 //! the best checkpoint.
 
+#[path = "common/clusters.rs"]
+mod clusters;
+
 use descent::data::Dataset;
 use descent::nn::{Activation, Mlp, MlpSpec};
 use descent::train::trainer::mid_epoch_checks;
@@ -8,14 +11,7 @@ use descent::train::{History, Status, TrainConfig, Trainer};
 use std::sync::Arc;
 
 fn data(n: usize, seed: u64) -> Arc<Dataset> {
-    let mut rng = descent::Rng::new(seed);
-    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let x = labels
-        .iter()
-        .flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 }))
-        .map(|v: f32| v + rng.normal(0.0, 0.7))
-        .collect();
-    Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
+    clusters::clusters(n, seed, 0.7)
 }
 
 fn trainer(cfg: TrainConfig, lr: f64) -> Trainer {

@@ -3,6 +3,9 @@
 //! two to arrive, and the device can be lost with steps in flight. The trainer must keep
 //! exactly the record it keeps with the plain CPU engine.
 
+#[path = "common/clusters.rs"]
+mod clusters;
+
 use descent::data::Dataset;
 use descent::nn::{Activation, Mlp, MlpSpec, Penalty};
 use descent::train::{CpuEngine, Engine, History, Status, TrainConfig, Trainer};
@@ -12,16 +15,8 @@ use std::sync::Arc;
 mod delayed;
 use delayed::Delayed;
 
-/// Four noisy clusters in 12 dimensions: learnable, so losses move and epochs differ.
 fn data(n: usize, seed: u64) -> Arc<Dataset> {
-    let mut rng = descent::Rng::new(seed);
-    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let x = labels
-        .iter()
-        .flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 }))
-        .map(|v: f32| v + rng.normal(0.0, 0.5))
-        .collect();
-    Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
+    clusters::clusters(n, seed, 0.5)
 }
 
 fn engine(optimizer: &str) -> CpuEngine {

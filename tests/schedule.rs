@@ -4,6 +4,9 @@
 #[path = "common/delayed.rs"]
 mod delayed;
 
+#[path = "common/clusters.rs"]
+mod clusters;
+
 use delayed::Delayed;
 use descent::data::Dataset;
 use descent::lab::{Clock, Runs};
@@ -33,14 +36,7 @@ impl Clock for StepClock {
 }
 
 fn data(n: usize, seed: u64) -> Arc<Dataset> {
-    let mut rng = descent::Rng::new(seed);
-    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let x = labels
-        .iter()
-        .flat_map(|&c| (0..12).map(move |j| if j % 4 == c as usize { 1.0 } else { 0.0 }))
-        .map(|v: f32| v + rng.normal(0.0, 0.5))
-        .collect();
-    Arc::new(Dataset::new(x, labels, 12, 4).unwrap())
+    clusters::clusters(n, seed, 0.5)
 }
 
 fn cpu() -> CpuEngine {

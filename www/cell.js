@@ -250,6 +250,7 @@ export function defineCell(id, spec, ctx) {
       if (exp.history) all.history = exp.history(); // every run's full record, where the experiment keeps one
       download(`${id}.json`, new Blob([JSON.stringify(all, null, 2)], { type: 'application/json' }));
     });
+    if (exp?.historyCsv) add('full history (CSV)', () => download(`${id}-history.csv`, new Blob([exp.historyCsv()], { type: 'text/csv' })));
     for (const [name, c] of Object.entries(charts)) {
       add(`${name} (CSV)`, () => download(`${id}-${name}.csv`, new Blob([chartCsv(exp.chart(name))], { type: 'text/csv' })));
       add(`${name} (PNG)`, () => $(c.canvas).toBlob((b) => download(`${id}-${name}.png`, b), 'image/png'));

@@ -119,16 +119,17 @@ impl TrainSession {
         self.trainer.status().message().map(String::from)
     }
 
-    /// The check (1-based) at which the `earlyStopping` rule ended the run, or undefined.
+    /// The check (1-based) at which the `earlyStopping` rule ended the run; null until then.
     #[wasm_bindgen(getter, js_name = stoppedAt)]
-    pub fn stopped_at(&self) -> Option<usize> {
-        self.trainer.stopped_at()
+    pub fn stopped_at(&self) -> JsValue {
+        self.trainer.stopped_at().map_or(JsValue::NULL, |c| JsValue::from(c as f64))
     }
 
-    /// The best checkpoint's check number (1-based; with `keepBest` or `earlyStopping`).
+    /// The best checkpoint's check number (1-based; with `keepBest` or `earlyStopping`); null
+    /// until there is one.
     #[wasm_bindgen(getter, js_name = bestCheck)]
-    pub fn best_check(&self) -> Option<usize> {
-        self.trainer.best_check()
+    pub fn best_check(&self) -> JsValue {
+        self.trainer.best_check().map_or(JsValue::NULL, |c| JsValue::from(c as f64))
     }
 
     /// End the run now; it keeps what it recorded.

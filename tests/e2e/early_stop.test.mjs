@@ -65,6 +65,12 @@ test('early stopping: the rules stop an overfitting run, and a knob moves its st
   assert.equal(await page.isVisible('#early-stop-error-msg'), false);
 
   assert.ok(await inkedPixels(page, '#early-stop-error') > 5000, 'the error curves and markers are drawn');
+  // the record exports as CSV, a row per step with the epoch's and the check's columns
+  await page.click('#early-stop details.export summary');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#early-stop details.export button:has-text("full history (CSV)")')]);
+  const csv = (await import('node:fs')).readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.ok(csv[0].startsWith('step,loss,epoch,train_loss,train_error,val_loss,val_error,full_train_loss,full_train_error'), csv[0]);
+  assert.equal(csv.length, 1 + 25 * 10, 'a row per step: 300 digits in batches of 32 is 10 steps an epoch');
   await screenshot(await page.$('#early-stop'), 'cell-early-stop');
   assertResponsive(t, seen, 'early stopping cell');
   assert.deepEqual(errors, []);

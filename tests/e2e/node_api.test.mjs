@@ -148,3 +148,24 @@ test('earlyStopping: where a rule stops a recorded curve, 1-based, and bad rules
   assert.throws(() => descent.earlyStopping(curve, { criterion: 'pq' }), /needs the training errors/);
   assert.throws(() => descent.earlyStopping(curve, { criterion: 'gl' }, [0.1]), /1 training errors for 6 validation values/);
 });
+
+test('TrainSession with earlyStopping: stoppedAt and bestCheck are null until known, then 1-based checks', () => {
+  const images = readFileSync(join(DIST, 'data/mnist-images-idx3-ubyte.gz'));
+  const labels = readFileSync(join(DIST, 'data/mnist-labels-idx1-ubyte.gz'));
+  const data = new descent.MnistData(images, labels, 2);
+  const s = new descent.TrainSession(data, {
+    hidden: [64], seed: 2, optimizer: 'adam', options: { lr: 0.01 }, batchSize: 20, epochs: 30, trainSubset: 200,
+    earlyStopping: { monitor: 'val_loss', criterion: 'patience', patience: 2 },
+  }, undefined);
+  assert.equal(s.stoppedAt, null);
+  assert.equal(s.bestCheck, null);
+  while (s.runFor(50) === 'running');
+  assert.equal(s.status(), 'stopped', s.message);
+  assert.match(s.message, /^early stopping: no improvement by more than 0 for 2 checks since check \d+$/);
+  const checks = s.checks();
+  assert.equal(s.stoppedAt, checks.length, 'stopped at the last check taken');
+  assert.equal(s.stoppedAt - s.bestCheck, 2, 'two checks after the best');
+  assert.throws(() => new descent.TrainSession(data, { hidden: [8], earlyStopping: { criterion: 'patience', patince: 2 } }, undefined), /unknown field `patince`/);
+  s.free();
+  data.free();
+});

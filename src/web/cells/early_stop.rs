@@ -57,6 +57,13 @@ impl EarlyStop {
         self.inner.stop();
     }
 
+    /// The run's record as CSV: a header row, then one row per step with the epoch and check
+    /// columns filled in where they were taken (`History::to_csv`).
+    #[wasm_bindgen(js_name = historyCsv)]
+    pub fn history_csv(&self) -> String {
+        self.inner.trainer().history().to_csv()
+    }
+
     /// The run's full record (for the Export menu).
     pub fn history(&self) -> Result<JsValue, JsError> {
         to_js(&[serde_json::json!({ "label": "run", "history": self.inner.trainer().history() })])
