@@ -238,13 +238,17 @@ impl EarlyStop {
             .collect()
     }
 
-    pub fn report(&self) -> EarlyStopReport {
-        let t = self.trainer();
-        let values = self.values();
-        let first_min = values.iter().enumerate().fold(None, |b: Option<(usize, f64)>, (i, &v)| match b {
+    /// The run's best check by the monitored value: the first minimum.
+    fn best(&self) -> Option<Point> {
+        let first_min = self.values().into_iter().enumerate().fold(None, |b: Option<(usize, f64)>, (i, v)| match b {
             Some((_, bv)) if bv <= v || !v.is_finite() => b,
             _ => Some((i, v)),
         });
+        first_min.and_then(|(i, _)| self.point(i + 1))
+    }
+
+    pub fn report(&self) -> EarlyStopReport {
+        let t = self.trainer();
         let cost = self.runs.cost(0);
         let (epochs_done, checks) = (t.history().epochs.len(), self.checks().len());
         let noise = self.checks().last().map(|c| {
@@ -260,7 +264,7 @@ impl EarlyStop {
             cost,
             train_pass_ms_per_epoch: (self.spec.run.full_train_error && epochs_done > 0).then(|| cost.train_pass_ms / epochs_done as f64),
             validation_ms_per_check: (checks > 0).then(|| cost.validation_ms / checks as f64),
-            best: first_min.and_then(|(i, _)| self.point(i + 1)),
+            best: self.best(),
             last: self.point(checks),
             noise,
             validation_size: self.validation_size,
@@ -312,7 +316,7 @@ impl EarlyStop {
             }
             _ => crate::bail!("this cell has no chart {name:?} (it has \"loss\" and \"error\")"),
         };
-        if let Some(b) = self.report().best {
+        if let Some(b) = self.best() {
             chart = chart.mark(b.epoch, "best");
         }
         for o in self.outcomes() {

@@ -259,6 +259,8 @@ pub struct Trainer {
     /// trainer decides (stopping rules, the best checkpoint) looks at it.
     test: Option<Arc<Dataset>>,
     last_unit: Unit,
+    /// The check (1-based) at which the stopping rule ended the run.
+    stopped_at: Option<usize>,
     /// The best check so far with the parameters and batch-norm running statistics then.
     best: Option<Best>,
     waiting: bool,
@@ -330,6 +332,7 @@ impl Trainer {
             mid_checks,
             next_mid: 0,
             stopper,
+            stopped_at: None,
             pending_val: None,
             pending_test: None,
             test: None,
@@ -650,6 +653,7 @@ impl Trainer {
         }
         if let Some(reason) = self.stopper.as_mut().and_then(|rule| rule(&self.history)) {
             self.status = Status::Stopped(reason);
+            self.stopped_at = Some(self.history.checks.len());
             self.submitted.clear(); // steps queued past the check are not booked
         }
         if self.status != Status::Running {
@@ -703,8 +707,7 @@ impl Trainer {
 
     /// The check (1-based) at which a stopping rule ended the run.
     pub fn stopped_at(&self) -> Option<usize> {
-        let by_rule = matches!(&self.status, Status::Stopped(m) if m.starts_with("early stopping"));
-        by_rule.then_some(self.history.checks.len())
+        self.stopped_at
     }
 
     /// The best checkpoint's check number (1-based), with `keep_best` or early stopping.

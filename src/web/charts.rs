@@ -5,14 +5,14 @@ use crate::plot::{self, Chart};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-/// A chart from the page: `{ kind?: "lines" | "logY" | "heatmap" | "logHistogram", title,
-/// xLabel, yLabel, … }` (see `plot::chart`); `kind` defaults to "lines".
+/// A chart from the page: `{ kind?, title, xLabel, yLabel, … }` (see `plot::chart` for the
+/// kinds); `kind` defaults to "lines".
 pub(crate) fn chart_from(v: &JsValue) -> Result<Chart, JsError> {
     let mut json = options_json(v)?;
     if let Some(o) = json.as_object_mut() {
         o.entry("kind").or_insert_with(|| "lines".into());
     }
-    serde_json::from_value(json).map_err(|e| js_err(crate::Error::new(format!("chart: {e}"))))
+    Chart::from_json(json).map_err(js_err)
 }
 
 /// Draw any chart (see [`chart_from`]) on a canvas sized for `dpr`.
