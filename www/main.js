@@ -13,6 +13,7 @@ import * as rpropCell from './cells/rprop.js';
 import * as adaptiveCell from './cells/adaptive.js';
 import * as raceCell from './cells/race.js';
 import * as earlyStopCell from './cells/early_stop.js';
+import { Pool, defaultSize, setPagePool, MAX_WORKERS } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,21 +24,61 @@ async function fetchBytes(path) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Load the relaxed-SIMD build where the browser has it (fused multiply-adds), else simd128. */
+/** Compile a wasm build (kept, so the pool's workers run the very same module). */
+async function compile(file) {
+  const res = await fetch(new URL(`../pkg/${file}`, import.meta.url));
+  if (!res.ok) throw new Error(`could not load ${file} (HTTP ${res.status})`);
+  return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
+}
+
+/**
+ * Load the relaxed-SIMD build where the browser has it (fused multiply-adds), else simd128.
+ * Returns the compiled module.
+ */
 async function loadCore() {
   if (hasRelaxedSimd()) {
     try {
-      await init({ module_or_path: new URL('../pkg/descent_relaxed_bg.wasm', import.meta.url) });
-      return;
+      const module = await compile('descent_relaxed_bg.wasm');
+      await init({ module_or_path: module });
+      return module;
     } catch (e) {
       console.warn(`relaxed-SIMD build not loaded (${e.message}); using the simd128 build`);
     }
   }
-  await init({ module_or_path: new URL('../pkg/descent_bg.wasm', import.meta.url) });
+  const module = await compile('descent_bg.wasm');
+  await init({ module_or_path: module });
+  return module;
+}
+
+/** The worker pool, its size bound to the header's control and the URL (?workers=3). */
+function setupPool(module, images, labels, ctx) {
+  const input = $('workers');
+  input.value = String(defaultSize());
+  state.bind(input, 'workers');
+  const cores = navigator.hardwareConcurrency || 0;
+  const show = (s) => {
+    $('workers-info').textContent = s.running > 0 ? `${s.running} busy${s.queued ? ` · ${s.queued} queued` : ''}` : cores ? `of ${cores} cores` : '';
+    const notice = $('pool-notice');
+    notice.hidden = !s.note;
+    notice.textContent = s.note ?? '';
+  };
+  const wanted = () => {
+    const n = Number(input.value);
+    return Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS ? n : defaultSize();
+  };
+  const pool = new Pool({ module, images, labels, seed: ctx.seed(), data: ctx.data, size: wanted(), onChange: show });
+  input.addEventListener('change', () => {
+    input.value = String(wanted());
+    pool.resize(wanted());
+  });
+  show(pool.status());
+  setPagePool(pool);
+  window.descentPool = pool; // for the console and the tests
+  return pool;
 }
 
 async function main() {
-  await loadCore();
+  const module = await loadCore();
   await setupBackend();
   $('version').textContent = `v${version()}`;
   const seedInput = $('global-seed');
@@ -58,12 +99,14 @@ async function main() {
       `MNIST: ${ctx.data.trainSize.toLocaleString()} train · ${ctx.data.validationSize.toLocaleString()} validation · ${ctx.data.testSize.toLocaleString()} test`;
   };
   loadData();
+  ctx.pool = setupPool(module, images, labels, ctx);
   const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx)];
   const renderAll = () => cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {
     try {
       loadData();
+      ctx.pool.setSeed(ctx.seed(), ctx.data);
       $('load-error').hidden = true;
       renderAll();
     } catch (e) {

@@ -20,6 +20,7 @@ pub mod compare;
 pub mod early_stop;
 pub mod equal_start;
 pub mod init_runs;
+pub mod job;
 pub mod landscape;
 pub mod pretrain;
 pub mod probe;

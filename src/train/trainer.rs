@@ -413,6 +413,15 @@ impl Trainer {
         Ok(synced)
     }
 
+    /// Examples the run trains on.
+    pub fn train_size(&self) -> usize {
+        self.train.len()
+    }
+    /// Examples the run validates on.
+    pub fn validation_size(&self) -> usize {
+        self.validation.len()
+    }
+
     /// Mini-batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
         let (n, m) = (self.train.len(), self.config.batch_size);

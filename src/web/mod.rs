@@ -13,6 +13,7 @@ mod cells;
 mod charts;
 pub mod gpu;
 mod init_cells;
+mod jobs;
 pub(crate) mod notebook;
 pub(crate) mod page;
 mod session;

@@ -23,6 +23,11 @@ impl MnistData {
     pub(crate) fn data(&self) -> lab::Data {
         lab::Data { train: self.train.clone(), validation: self.validation.clone() }
     }
+
+    /// All three sets, for the worker pool's jobs.
+    pub(crate) fn sets(&self) -> lab::job::Sets {
+        lab::job::Sets { train: self.train.clone(), validation: self.validation.clone(), test: self.test.clone() }
+    }
 }
 
 #[wasm_bindgen]
