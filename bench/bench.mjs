@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchWebGpu } from './webgpu.mjs';
+import { benchPool } from './pool.mjs';
 import { printTable } from './table.mjs';
 
 const DIST = resolve(process.env.DESCENT_DIST ?? 'dist');
@@ -147,6 +148,9 @@ const webgpu = await benchWebGpu(DIST, {
   reps: QUICK ? 1 : 3,
 }, (QUICK ? 5 : 15) * 60_000);
 
+// --- the worker pool in headless Chromium (bench/pool.mjs) -----------------------------------
+const pool = await benchPool(DIST, { quick: QUICK });
+
 const results = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
   peak,
@@ -158,6 +162,7 @@ const results = {
     ratio: peer ? oursRate / peer.samplesPerSec : null,
   },
   webgpu,
+  pool,
 };
 mkdirSync(OUT, { recursive: true });
 writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));

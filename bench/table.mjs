@@ -4,7 +4,7 @@ const pad = (s, w) => String(s).padEnd(w);
 const num = (v, digits = 1) => v.toFixed(digits).padStart(7);
 
 /** Print `results` (as bench/bench.mjs writes them). */
-export function printTable({ peak, gemm, training, webgpu }) {
+export function printTable({ peak, gemm, training, webgpu, pool }) {
   for (const [build, p] of Object.entries(peak)) {
     console.log(`\nGEMM, ${build} build (GFLOP/s, one thread; peak ${p.gflops.toFixed(1)} GFLOP/s with ${p.instruction})`);
     for (const g of gemm.filter((g) => g.build === build)) {
@@ -19,6 +19,7 @@ export function printTable({ peak, gemm, training, webgpu }) {
     console.log(`  ratio Descent / peer: ${training.ratio.toFixed(2)}×`);
   }
 
+  printPool(pool);
   if (webgpu.skipped) {
     console.log(`\nWebGPU: skipped (${webgpu.skipped})`);
     return;
@@ -35,4 +36,19 @@ export function printTable({ peak, gemm, training, webgpu }) {
   const [g, c] = [t.webgpu.lossAtStep, t.cpu.lossAtStep];
   console.log(`  loss at step ${g.step}, same seed: WebGPU ${g.loss.toFixed(6)}, CPU ${c.loss.toFixed(6)}`);
   if (webgpu.pageErrors) console.log(`  page errors: ${webgpu.pageErrors.join('; ')}`);
+}
+
+/** The worker pool: 1 worker against N on the same jobs, and what a pool costs to start. */
+function printPool(pool) {
+  if (!pool || pool.skipped) {
+    console.log(`\nWorker pool: skipped (${pool?.skipped ?? 'not run'})`);
+    return;
+  }
+  const { single, many } = pool;
+  console.log(`\nWorker pool, ${pool.jobs} jobs of ${pool.network} (${pool.cores} cores)`);
+  for (const r of [single, many]) {
+    console.log(`  ${pad(`${r.workers} worker${r.workers > 1 ? 's' : ''}`, 40)} ${num(r.wallMs / 1000, 2)} s    start-up ${num(r.startupMs, 0)} ms`);
+  }
+  console.log(`  speed-up ${pool.speedup.toFixed(2)}× with ${many.workers} workers (efficiency ${(100 * pool.efficiency).toFixed(0)}% per worker)`);
+  if (pool.pageErrors) console.log(`  page errors: ${pool.pageErrors.join('; ')}`);
 }

@@ -10,10 +10,10 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.DESCENT_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = process.env.DESCENT_CHROMIUM ?? '/usr/bin/chromium';
 // The flags of tests/e2e/helpers.mjs: headless, quiet, and Chromium's software (SwiftShader)
 // Vulkan under WebGPU, so there is an adapter even without a GPU; plus one for steady timings.
-const FLAGS = [
+export const FLAGS = [
   '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
   '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-vulkan-surface',
@@ -25,7 +25,7 @@ const FLAGS = [
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.gz': 'application/gzip' };
 
 /** Serve /bench/* from this folder and everything else from `dist` on 127.0.0.1. */
-async function serve(dist) {
+export async function serve(dist) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (path.includes('..')) return res.writeHead(403).end();
@@ -43,7 +43,7 @@ async function serve(dist) {
 }
 
 /** playwright-core from the end-to-end tests' packages, or null where they are not installed. */
-async function playwright() {
+export async function playwright() {
   const manifest = resolve(HERE, '../tests/e2e/package.json');
   try {
     const mod = await import(createRequire(manifest).resolve('playwright-core'));

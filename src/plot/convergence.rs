@@ -174,13 +174,7 @@ mod tests {
 
     #[test]
     fn the_fitted_range_is_whole_decades_around_the_data() {
-        let s = |ys: &[f64]| Series {
-            name: String::new(),
-            points: ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
-            color: 0,
-            dashed: false,
-            markers: false,
-        };
+        let s = |ys: &[f64]| Series::new("", ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(), 0);
         // (series, expected range, reason)
         let rows = [
             (s(&[0.5, 0.003, f64::NAN, 0.0]), (1e-3, 1.0), "zero and NaN are left out"),

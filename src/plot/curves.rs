@@ -8,8 +8,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One named line. As JSON: `{ name, x?, y, color, dashed, markers }`, x defaulting to 1, 2,
-/// 3, …; a null y is a gap.
+/// One named line. As JSON: `{ name, x?, y, color, dashed, markers, faint?, dots? }`, x
+/// defaulting to 1, 2, 3, …; a null y is a gap. A series without a name has no legend entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "SeriesData", into = "SeriesData")]
 pub struct Series {
@@ -21,18 +21,31 @@ pub struct Series {
     pub dashed: bool,
     /// Draw a marker at each point (for sparse, per-epoch series).
     pub markers: bool,
+    /// Draw thin and pale (one of many, e.g. a fold's curve under the folds' mean).
+    pub faint: bool,
+    /// Draw the points alone, without joining them (a dot plot).
+    pub dots: bool,
 }
 
 impl Series {
     /// A solid line without markers.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>, color: usize) -> Series {
-        Series { name: name.into(), points, color, dashed: false, markers: false }
+        Series { name: name.into(), points, color, dashed: false, markers: false, faint: false, dots: false }
     }
     pub fn dashed(mut self) -> Series {
         self.dashed = true;
         self
     }
     pub fn markers(mut self) -> Series {
+        self.markers = true;
+        self
+    }
+    pub fn faint(mut self) -> Series {
+        self.faint = true;
+        self
+    }
+    pub fn dots(mut self) -> Series {
+        self.dots = true;
         self.markers = true;
         self
     }
@@ -53,6 +66,10 @@ struct SeriesData {
     dashed: bool,
     #[serde(default)]
     markers: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    faint: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dots: bool,
 }
 
 impl From<SeriesData> for Series {
@@ -62,7 +79,7 @@ impl From<SeriesData> for Series {
             Some(x) => x.into_iter().zip(y).collect(),
             None => y.enumerate().map(|(i, y)| ((i + 1) as f64, y)).collect(),
         };
-        Series { name: d.name, points, color: d.color, dashed: d.dashed, markers: d.markers }
+        Series { name: d.name, points, color: d.color, dashed: d.dashed, markers: d.markers || d.dots, faint: d.faint, dots: d.dots }
     }
 }
 
@@ -76,6 +93,8 @@ impl From<Series> for SeriesData {
             color: s.color,
             dashed: s.dashed,
             markers: s.markers,
+            faint: s.faint,
+            dots: s.dots,
         }
     }
 }

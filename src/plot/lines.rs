@@ -53,13 +53,24 @@ where
     CT: CoordTranslate<From = (f64, f64)>,
 {
     let color = PALETTE[s.color % PALETTE.len()];
-    let style = ShapeStyle::from(&color).stroke_width(line_width(scale));
+    if s.dots {
+        let anno = chart.draw_series(pts.iter().map(|&p| Circle::new(p, (3.0 * scale) as i32, color.mix(0.75).filled()))).map_err(err)?;
+        if legend && !s.name.is_empty() {
+            anno.label(s.name.clone()).legend(move |(x, y)| Circle::new((x + (8.0 * scale) as i32, y), (3.0 * scale) as i32, color.filled()));
+        }
+        return Ok(());
+    }
+    let style = if s.faint {
+        ShapeStyle::from(&color.mix(0.35)).stroke_width((0.9 * scale).max(1.0) as u32)
+    } else {
+        ShapeStyle::from(&color).stroke_width(line_width(scale))
+    };
     let anno = if s.dashed {
         chart.draw_series(DashedLineSeries::new(pts.clone(), (6.0 * scale) as u32, (4.0 * scale) as u32, style)).map_err(err)?
     } else {
         chart.draw_series(LineSeries::new(pts.clone(), style)).map_err(err)?
     };
-    if legend {
+    if legend && !s.name.is_empty() {
         anno.label(s.name.clone()).legend(legend_mark!(color, s.dashed, scale));
     }
     if s.markers {
