@@ -1,7 +1,9 @@
-//! Seeded splits: train / validation / test hold-outs and k-fold partitions.
+//! Seeded splits: train / validation / test hold-outs and repeated 80/20 holdouts (k-fold
+//! partitions are in `folds.rs`).
 //!
-//! A split is a permutation of the indices drawn from the seed's `"split"` stream, cut into
-//! consecutive pieces. The same seed always gives the same three sets, on every platform.
+//! A split is a permutation of the indices drawn from one named stream of the seed (`"split"`,
+//! `"holdout 0"`, `"holdout 1"`, …), cut into consecutive pieces. The same seed always gives the
+//! same sets, on every platform.
 
 use crate::data::Mnist;
 use crate::{ensure, Result, Rng};
@@ -110,18 +112,27 @@ impl Split {
     }
 }
 
-/// k-fold cross-validation: the indices `0..n` shuffled with `seed` and dealt into `k` folds of
-/// near-equal size. Fold `i` is the validation set of round `i`; the others form its training set.
-pub fn k_fold(n: usize, k: usize, seed: u64) -> Result<Vec<(Vec<usize>, Vec<usize>)>> {
-    ensure!(k >= 2, "k-fold cross-validation needs k ≥ 2 (got {k})");
-    ensure!(n >= k, "cannot make {k} folds from {n} examples");
-    let perm = Rng::stream(seed, "kfold").permutation(n);
-    let bounds: Vec<usize> = (0..=k).map(|i| i * n / k).collect();
-    Ok((0..k)
+// k-fold partitions live in `folds.rs`; this path keeps working for code that used it from here.
+pub use super::folds::k_fold;
+
+/// Repeated holdout: `r` independent 80/20 splits of `0..n`, as (training, validation) index pairs
+/// (`r = 1` is the plain holdout).
+///
+/// Each repeat shuffles `0..n` with its own stream of the seed, `"holdout {i}"` for repeat i, and
+/// cuts the permutation in two: the first n − ⌈n/5⌉ indices train, the last ⌈n/5⌉ validate. The
+/// validation share rounds *up*, as scikit-learn's `train_test_split(test_size=0.2)` does, so n = 2
+/// already gives one example on each side; for n a multiple of 5 it is exactly 80/20. Repeat i does
+/// not depend on r, so asking for more repeats only appends. Both parts keep the permutation's order:
+/// any prefix of them is itself a random sample (a learning curve can take the first m).
+pub fn repeated_holdout(n: usize, r: usize, seed: u64) -> Result<Vec<(Vec<usize>, Vec<usize>)>> {
+    ensure!(r >= 1, "repeated holdout needs at least one repeat (got r = {r})");
+    ensure!(n >= 2, "a holdout needs at least 2 examples, one to train and one to validate (got n = {n})");
+    let n_val = n.div_ceil(5);
+    Ok((0..r)
         .map(|i| {
-            let val = perm[bounds[i]..bounds[i + 1]].to_vec();
-            let train = perm[..bounds[i]].iter().chain(&perm[bounds[i + 1]..]).copied().collect();
-            (train, val)
+            let mut perm = Rng::stream(seed, &format!("holdout {i}")).permutation(n);
+            let val = perm.split_off(n - n_val);
+            (perm, val)
         })
         .collect())
 }
@@ -155,15 +166,43 @@ mod tests {
     }
 
     #[test]
-    fn k_fold_partitions() {
-        let folds = k_fold(23, 5, 1).unwrap();
-        let mut seen: Vec<usize> = folds.iter().flat_map(|(_, v)| v.clone()).collect();
-        seen.sort_unstable();
-        assert_eq!(seen, (0..23).collect::<Vec<_>>());
-        for (t, v) in &folds {
-            assert_eq!(t.len() + v.len(), 23);
-            assert!(v.len() == 4 || v.len() == 5);
+    fn repeated_holdout_cuts_80_20_disjoint_and_distinct() {
+        // (n, r, validation size, reason)
+        let rows = [
+            (2, 1, 1, "the smallest holdout: one example each side"),
+            (10, 1, 2, "r = 1 is the plain holdout"),
+            (11, 3, 3, "⌈11/5⌉ = 3: the validation share rounds up"),
+            (14, 4, 3, "⌈14/5⌉ = 3"),
+            (100, 10, 20, "exactly 80/20"),
+            (10_000, 10, 2000, "MNIST-sized"),
+        ];
+        for (n, r, n_val, reason) in rows {
+            for seed in [0, 7] {
+                let splits = repeated_holdout(n, r, seed).unwrap();
+                assert_eq!(splits.len(), r, "{reason}");
+                for (train, val) in &splits {
+                    assert_eq!((train.len(), val.len()), (n - n_val, n_val), "{reason}");
+                    let mut all: Vec<usize> = train.iter().chain(val).copied().collect();
+                    all.sort_unstable();
+                    assert_eq!(all, (0..n).collect::<Vec<_>>(), "{reason}: train and validation are disjoint and cover 0..n");
+                }
+                assert_eq!(splits, repeated_holdout(n, r, seed).unwrap(), "{reason}: reproducible from the seed");
+                assert_eq!(splits[..1], repeated_holdout(n, 1, seed).unwrap()[..], "{reason}: more repeats only append");
+                if n >= 100 {
+                    let mut vals: Vec<Vec<usize>> = splits.iter().map(|(_, v)| v.clone()).collect();
+                    vals.iter_mut().for_each(|v| v.sort_unstable());
+                    vals.sort();
+                    vals.dedup();
+                    assert_eq!(vals.len(), r, "{reason}: the r validation sets are distinct");
+                    assert_ne!(splits, repeated_holdout(n, r, seed + 1).unwrap(), "{reason}: another seed, other splits");
+                }
+            }
         }
-        assert!(k_fold(3, 1, 0).is_err());
+    }
+
+    #[test]
+    fn repeated_holdout_refuses_by_value() {
+        assert!(repeated_holdout(10, 0, 0).unwrap_err().message().contains("got r = 0"));
+        assert!(repeated_holdout(1, 1, 0).unwrap_err().message().contains("got n = 1"));
     }
 }

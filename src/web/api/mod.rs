@@ -8,6 +8,7 @@
 //! dropout(x, p, training, seed)
 //! new Optimizer(name, options?)   .step(params, grads) .reset()
 //! initialize(scheme, fanIn, fanOut, seed, options?)
+//! kFold(labels: Uint8Array | Uint32Array, k, seed, stratified?) → Uint32Array
 //! ```
 
 mod checks;
@@ -15,6 +16,7 @@ mod init;
 mod layers;
 mod mlp;
 mod optim;
+mod split;
 
 use super::{js_err, options_json};
 use crate::init::Init;
