@@ -135,11 +135,12 @@ impl Job {
 
 /// What a job recorded since its last update: the new per-step losses, epochs and checks
 /// (append them to what came before to rebuild the history).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Update {
     pub steps: usize,
     pub total_steps: usize,
+    #[serde(deserialize_with = "crate::train::history::nans_for_nulls")]
     pub step_loss: Vec<f32>,
     pub epochs: Vec<EpochRecord>,
     pub checks: Vec<Check>,

@@ -7,20 +7,24 @@
 //!
 //! Curves are smoothed in one place, [`smoothed`], whatever cell draws them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One epoch's summary.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch number.
     pub epoch: usize,
     /// The global step count when the epoch ended.
     pub step: usize,
     /// Mean mini-batch loss over the epoch.
+    #[serde(deserialize_with = "nan_for_null")]
     pub train_loss: f32,
     /// Fraction of training examples misclassified during the epoch.
+    #[serde(deserialize_with = "nan_for_null")]
     pub train_error: f32,
+    #[serde(deserialize_with = "nan_for_null")]
     pub val_loss: f32,
+    #[serde(deserialize_with = "nan_for_null")]
     pub val_error: f32,
     /// With `full_train_error`: the training set's loss and error in evaluation mode, with the
     /// epoch's final weights (what the on-the-fly `train_error` only approximates).
@@ -29,18 +33,30 @@ pub struct EpochRecord {
 }
 
 /// One validation check: the whole validation set evaluated on the model as of `step`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// Steps booked when the check was taken.
     pub step: usize,
     /// Fractional epochs at the check (`step / steps_per_epoch`).
     pub epoch: f64,
+    #[serde(deserialize_with = "nan_for_null")]
     pub val_loss: f32,
+    #[serde(deserialize_with = "nan_for_null")]
     pub val_error: f32,
     /// With a test set (`Trainer::set_test`): its loss and error on the same model.
     pub test_loss: Option<f32>,
     pub test_error: Option<f32>,
+}
+
+/// An f32 that JSON wrote as null where it was NaN (JSON has no NaN).
+pub fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    Ok(Option::<f32>::deserialize(d)?.unwrap_or(f32::NAN))
+}
+
+/// A list of f32 with nulls for NaN, as [`nan_for_null`].
+pub fn nans_for_nulls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+    Ok(Vec::<Option<f32>>::deserialize(d)?.into_iter().map(|v| v.unwrap_or(f32::NAN)).collect())
 }
 
 /// Everything a run has recorded so far.

@@ -1,0 +1,366 @@
+//! The "Cross-validation" cell: one network trained k times, once per fold, through the worker
+//! pool, and the same network on repeated 80/20 holdouts, so the student sees what an estimate
+//! of the error on unseen data is made of and how much it moves.
+//!
+//! On the first `n` training digits, [`Folds`] (plain or stratified, from the seed) deal the
+//! examples into k folds; round i trains on the other folds and validates on fold i. The
+//! cross-validated estimate is the mean of the k final validation errors, given with their
+//! standard deviation (the spread a single holdout could land anywhere in). Beside it, `holdouts`
+//! runs of the plain 80/20 holdout, each on its own seeded split ([`repeated_holdout`]): each one
+//! is an estimate on its own, one training apiece, and their scatter is the noise a single
+//! holdout carries.
+//!
+//! The experiment does not train: it hands out [`Job`]s ([`CrossVal::jobs`]) and reads back
+//! what the pool reports ([`CrossVal::absorb`], [`CrossVal::finish`]), so the same code serves
+//! workers and the page thread. Every fold trains from the same seed (the same initial weights
+//! and the same batch-order stream); only its data differs.
+
+use super::job::{Examples, Job, SetName, Update};
+use super::run::RunSpec;
+use super::Progress;
+use crate::data::{folds::Folds, split::repeated_holdout, Dataset};
+use crate::plot::{Band, Chart, Series, Strip};
+use crate::train::history::History;
+use crate::{ensure, Result};
+use serde::{Deserialize, Serialize};
+
+/// The most folds the cell offers.
+pub const MAX_FOLDS: usize = 10;
+/// The most holdout repeats.
+pub const MAX_HOLDOUTS: usize = 20;
+
+/// What to cross-validate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CrossValSpec {
+    /// The network and its training (its `trainSubset` is not used: `n` says which digits).
+    pub run: RunSpec,
+    /// Cross-validate on the first `n` training digits.
+    pub n: usize,
+    /// Folds (2 to 10).
+    pub k: usize,
+    /// Keep every class's share equal across folds.
+    #[serde(default)]
+    pub stratified: bool,
+    /// 80/20 holdouts to run beside the folds, each on its own split (0 to 20).
+    #[serde(default)]
+    pub holdouts: usize,
+}
+
+/// What one job (a fold or a holdout) has reported.
+#[derive(Clone, Debug, Default)]
+struct Record {
+    history: History,
+    steps: usize,
+    total_steps: usize,
+    /// None while it runs.
+    status: Option<String>,
+    message: Option<String>,
+}
+
+/// One fold's or holdout's line in the read-out.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRow {
+    pub name: String,
+    pub status: String,
+    pub message: Option<String>,
+    pub train_size: usize,
+    pub validation_size: usize,
+    pub epochs_done: usize,
+    /// The last epoch's validation and training error.
+    pub val_error: Option<f32>,
+    pub train_error: Option<f32>,
+    /// The epoch of the lowest validation error, and that error.
+    pub best_epoch: Option<usize>,
+    pub best_val_error: Option<f32>,
+}
+
+/// A mean and a standard deviation (n − 1 in the denominator) over `n` values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Spread {
+    pub mean: f64,
+    pub std: f64,
+    pub n: usize,
+}
+
+impl Spread {
+    pub fn of(xs: &[f64]) -> Option<Spread> {
+        let n = xs.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let std = if n > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+        Some(Spread { mean, std, n })
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrossValReport {
+    pub status: &'static str,
+    pub progress: Progress,
+    pub k: usize,
+    pub n: usize,
+    pub epochs: usize,
+    pub folds: Vec<RunRow>,
+    pub holdouts: Vec<RunRow>,
+    /// The k-fold estimate: the folds' final validation errors (finished folds only).
+    pub estimate: Option<Spread>,
+    /// The holdout estimates' spread (each holdout is one estimate).
+    pub holdout_spread: Option<Spread>,
+    /// Jobs finished (any ending) of jobs in all.
+    pub ended: usize,
+    pub jobs: usize,
+    /// Per class, the largest difference of its count between two folds.
+    pub class_imbalance: usize,
+    pub fold_sizes: Vec<usize>,
+    /// Milliseconds of training summed over the jobs that reported it.
+    pub compute_ms: f64,
+}
+
+pub struct CrossVal {
+    spec: CrossValSpec,
+    folds: Folds,
+    holdouts: Vec<(Vec<usize>, Vec<usize>)>,
+    /// The n digits' labels, for the fold strips.
+    labels: Vec<u8>,
+    classes: usize,
+    records: Vec<Record>,
+    compute_ms: f64,
+}
+
+impl CrossVal {
+    /// Deal the first `spec.n` examples of `train` into folds and holdouts.
+    pub fn new(train: &Dataset, spec: CrossValSpec) -> Result<CrossVal> {
+        ensure!((2..=MAX_FOLDS).contains(&spec.k), "k = {} folds: use 2 to {MAX_FOLDS}", spec.k);
+        ensure!(spec.holdouts <= MAX_HOLDOUTS, "{} holdouts is too many: use 0 to {MAX_HOLDOUTS}", spec.holdouts);
+        ensure!(spec.n <= train.len(), "{} digits: the training set has {}", spec.n, train.len());
+        ensure!(spec.n >= 5 * spec.k, "{} digits are too few for {} folds: use at least {}", spec.n, spec.k, 5 * spec.k);
+        spec.run.check_shape(train.features, train.classes)?;
+        spec.run.train_config()?;
+        let labels = train.labels[..spec.n].to_vec();
+        let seed = spec.run.seed;
+        let folds = if spec.stratified { Folds::stratified(&labels, spec.k, seed)? } else { Folds::plain(spec.n, spec.k, seed)? };
+        let holdouts = if spec.holdouts > 0 { repeated_holdout(spec.n, spec.holdouts, seed)? } else { Vec::new() };
+        let jobs = spec.k + holdouts.len();
+        Ok(CrossVal { classes: train.classes, labels, folds, holdouts, records: vec![Record::default(); jobs], spec, compute_ms: 0.0 })
+    }
+
+    pub fn spec(&self) -> &CrossValSpec {
+        &self.spec
+    }
+
+    /// The jobs, folds first (fold i validates on fold i), then the holdouts.
+    pub fn jobs(&self) -> Vec<Job> {
+        let run = RunSpec { train_subset: None, ..self.spec.run.clone() };
+        let pick = |idx: &[usize], from: SetName| Examples { from: Some(from), indices: Some(idx.iter().map(|&i| i as u32).collect()) };
+        let job = |(train, val): (Vec<usize>, Vec<usize>)| Job {
+            spec: run.clone(),
+            train: pick(&train, SetName::Train),
+            validation: pick(&val, SetName::Train),
+            label_map: None,
+            test: false,
+            keep_parameters: false,
+        };
+        self.folds.rounds().into_iter().chain(self.holdouts.iter().cloned()).map(job).collect()
+    }
+
+    /// Job `i` recorded `update`.
+    pub fn absorb(&mut self, i: usize, update: Update) -> Result<()> {
+        let r = self.record(i)?;
+        r.history.step_loss.extend(update.step_loss);
+        r.history.epochs.extend(update.epochs);
+        r.history.checks.extend(update.checks);
+        r.steps = update.steps;
+        r.total_steps = update.total_steps;
+        Ok(())
+    }
+
+    /// Job `i` ended with `status` ("finished", "diverged", "stopped", "cancelled", "error").
+    pub fn finish(&mut self, i: usize, status: &str, message: Option<String>, compute_ms: f64) -> Result<()> {
+        let r = self.record(i)?;
+        r.status = Some(status.to_string());
+        r.message = message;
+        self.compute_ms += compute_ms;
+        Ok(())
+    }
+
+    /// The student pressed Stop: every job still going counts as stopped.
+    pub fn stop(&mut self) {
+        for r in &mut self.records {
+            if r.status.is_none() {
+                r.status = Some("stopped".into());
+            }
+        }
+    }
+
+    fn record(&mut self, i: usize) -> Result<&mut Record> {
+        let n = self.records.len();
+        self.records.get_mut(i).ok_or_else(|| crate::Error::new(format!("job {i} does not exist: there are {n}")))
+    }
+
+    /// Whether some job has not ended.
+    pub fn active(&self) -> bool {
+        self.records.iter().any(|r| r.status.is_none())
+    }
+
+    fn row(&self, i: usize) -> RunRow {
+        let r = &self.records[i];
+        let k = self.spec.k;
+        let (name, (train, val)) = if i < k { (format!("fold {}", i + 1), self.folds.fold(i)) } else { (format!("holdout {}", i - k + 1), self.holdouts[i - k].clone()) };
+        let last = r.history.epochs.last();
+        let best = r.history.best_val_error();
+        RunRow {
+            name,
+            status: r.status.clone().unwrap_or_else(|| if r.steps > 0 { "running".into() } else { "queued".into() }),
+            message: r.message.clone(),
+            train_size: train.len(),
+            validation_size: val.len(),
+            epochs_done: r.history.epochs.len(),
+            val_error: last.map(|e| e.val_error),
+            train_error: last.map(|e| e.train_error),
+            best_epoch: best.map(|b| b.0),
+            best_val_error: best.map(|b| b.1),
+        }
+    }
+
+    /// The final validation errors of the jobs in `range` that finished.
+    fn finals(&self, range: std::ops::Range<usize>) -> Vec<f64> {
+        range
+            .filter(|&i| self.records[i].status.as_deref() == Some("finished"))
+            .filter_map(|i| self.records[i].history.epochs.last().map(|e| e.val_error as f64))
+            .filter(|v| v.is_finite())
+            .collect()
+    }
+
+    /// Each fold's count of each class.
+    pub fn class_counts(&self) -> Vec<Vec<usize>> {
+        let mut counts = vec![vec![0; self.classes]; self.spec.k];
+        for (&fold, &label) in self.folds.assignment().iter().zip(&self.labels) {
+            counts[fold as usize][label as usize] += 1;
+        }
+        counts
+    }
+
+    pub fn report(&self) -> CrossValReport {
+        let k = self.spec.k;
+        let jobs = self.records.len();
+        let (done, total) = self.records.iter().fold((0, 0), |(d, t), r| {
+            let whole = r.total_steps.max(r.steps);
+            (d + if r.status.is_some() { whole } else { r.steps }, t + whole)
+        });
+        let ended = self.records.iter().filter(|r| r.status.is_some()).count();
+        let counts = self.class_counts();
+        let class_imbalance = (0..self.classes)
+            .map(|c| {
+                let col = counts.iter().map(|f| f[c]);
+                col.clone().max().unwrap_or(0) - col.min().unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0);
+        let stopped = self.records.iter().any(|r| matches!(r.status.as_deref(), Some("stopped" | "cancelled")));
+        let failed = self.records.iter().all(|r| matches!(r.status.as_deref(), Some("error" | "diverged")));
+        CrossValReport {
+            status: if ended < jobs {
+                "running"
+            } else if failed {
+                "error"
+            } else if stopped {
+                "stopped"
+            } else {
+                "finished"
+            },
+            progress: Progress { done, total },
+            k,
+            n: self.spec.n,
+            epochs: self.spec.run.epochs,
+            folds: (0..k).map(|i| self.row(i)).collect(),
+            holdouts: (k..jobs).map(|i| self.row(i)).collect(),
+            estimate: Spread::of(&self.finals(0..k)),
+            holdout_spread: Spread::of(&self.finals(k..jobs)),
+            ended,
+            jobs,
+            class_imbalance,
+            fold_sizes: self.folds.sizes(),
+            compute_ms: self.compute_ms,
+        }
+    }
+
+    /// Per epoch, the mean and standard deviation of `value` over the folds that reached it.
+    fn fold_band(&self, value: impl Fn(&crate::train::EpochRecord) -> f32) -> (Vec<(f64, f64)>, Band) {
+        let mut mean = Vec::new();
+        let mut band = Band { name: String::new(), x: Vec::new(), lo: Vec::new(), hi: Vec::new(), color: 0 };
+        for e in 0..self.spec.run.epochs {
+            let xs: Vec<f64> =
+                self.records[..self.spec.k].iter().filter_map(|r| r.history.epochs.get(e)).map(|r| value(r) as f64).filter(|v| v.is_finite()).collect();
+            // the mean only where every fold has reached the epoch (a partial mean would jump)
+            if xs.len() < self.spec.k {
+                break;
+            }
+            let s = Spread::of(&xs).expect("k ≥ 2 values");
+            mean.push(((e + 1) as f64, s.mean));
+            band.x.push((e + 1) as f64);
+            band.lo.push(s.mean - s.std);
+            band.hi.push(s.mean + s.std);
+        }
+        (mean, band)
+    }
+
+    /// "curves": every fold's validation (solid) and training (dashed) error by epoch, faint,
+    /// their means bold with a ±1 standard deviation band. "estimates": the k-fold estimate
+    /// and each holdout's on one error axis. "folds": what each fold holds, class by class.
+    pub fn chart(&self, name: &str) -> Result<Chart> {
+        let k = self.spec.k;
+        match name {
+            "curves" => {
+                let mut series = Vec::new();
+                for r in &self.records[..k] {
+                    let val = r.history.epochs.iter().map(|e| (e.epoch as f64, e.val_error as f64)).collect();
+                    let train = r.history.epochs.iter().map(|e| (e.epoch as f64, e.train_error as f64)).collect();
+                    series.push(Series::new("", val, 0).faint());
+                    series.push(Series::new("", train, 1).faint().dashed());
+                }
+                let (val_mean, mut val_band) = self.fold_band(|e| e.val_error);
+                let (train_mean, mut train_band) = self.fold_band(|e| e.train_error);
+                series.push(Series::new(format!("validation, mean of {k} folds"), val_mean, 0).markers());
+                series.push(Series::new("training (on the fly), mean", train_mean, 1).dashed());
+                val_band.name = "±1 std over folds".into();
+                train_band.color = 1;
+                let chart = Chart::lines(format!("{k}-fold cross-validation: error per epoch"), "epoch", "error rate", series)
+                    .x_max(self.spec.run.epochs as f64)
+                    .band(val_band)
+                    .band(train_band);
+                Ok(chart)
+            }
+            "estimates" => {
+                let report = self.report();
+                let mut series = Vec::new();
+                let folds = self.finals(0..k);
+                series.push(Series::new("each fold", folds.iter().map(|&v| (v, 2.0)).collect(), 6).dots());
+                let holdouts = self.finals(k..self.records.len());
+                series.push(Series::new("each 80/20 holdout (one estimate each)", holdouts.iter().map(|&v| (v, 1.0)).collect(), 1).dots());
+                let mut chart = Chart::lines("estimates of the validation error", "validation error", "", series).y_range(0.5, 2.6);
+                if let Some(s) = report.estimate {
+                    chart = chart.band(Band { name: format!("{k}-fold mean ± 1 std"), x: vec![s.mean - s.std, s.mean + s.std], lo: vec![1.75; 2], hi: vec![2.25; 2], color: 0 });
+                    chart = chart.mark(s.mean, format!("{k}-fold {:.1}%", 100.0 * s.mean));
+                }
+                if let Some(s) = report.holdout_spread {
+                    chart = chart.band(Band { name: "holdouts' mean ± 1 std".into(), x: vec![s.mean - s.std, s.mean + s.std], lo: vec![0.75; 2], hi: vec![1.25; 2], color: 1 });
+                }
+                Ok(chart)
+            }
+            "folds" => {
+                let strips = self.class_counts().into_iter().enumerate().map(|(i, counts)| Strip { label: format!("fold {}", i + 1), counts }).collect();
+                Ok(Chart::strips(format!("what each fold holds out, by class ({})", if self.spec.stratified { "stratified" } else { "plain" }), strips))
+            }
+            other => crate::bail!("the cross-validation cell has no chart \"{other}\" (curves, estimates, folds)"),
+        }
+    }
+
+    /// Every job's record, folds then holdouts.
+    pub fn histories(&self) -> Vec<&History> {
+        self.records.iter().map(|r| &r.history).collect()
+    }
+}
