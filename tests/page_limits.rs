@@ -44,3 +44,16 @@ fn default_hidden_sizes_are_trainable() {
         }
     }
 }
+
+#[test]
+fn the_cross_validation_inputs_stay_within_the_labs_limits() {
+    use descent::lab::cross_val::{MAX_FOLDS, MAX_HOLDOUTS};
+    let html = page::html();
+    let limit = |id: &str, attr: &str| -> usize {
+        let (_, tag) = inputs(&html, id).into_iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no #{id}"));
+        page::attr(tag, attr).unwrap_or_else(|| panic!("#{id} has no {attr}")).parse().unwrap()
+    };
+    assert_eq!((limit("cross-val-k", "min"), limit("cross-val-k", "max")), (2, MAX_FOLDS));
+    assert_eq!(limit("cross-val-holdouts", "max"), MAX_HOLDOUTS);
+    assert!(limit("cross-val-n", "min") >= 5 * MAX_FOLDS, "the fewest digits must allow the most folds (5 a fold)");
+}

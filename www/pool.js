@@ -359,3 +359,57 @@ export async function runMany(specs, { workers, onProgress } = {}) {
     if (pool !== page) pool.close();
   }
 }
+
+/**
+ * A lab experiment whose runs train in `pool` (it has `jobs()`, `absorb(i, update)`,
+ * `finish(i, status, message, computeMs)`), shaped for defineCell: `runFor` only says whether
+ * jobs are out, `stop` and `free` cancel the experiment's jobs in the pool, and a chart is
+ * redrawn only when something arrived since it was last drawn (or its canvas changed size).
+ */
+export function pooled(pool, exp, group) {
+  let alive = true;
+  let version = 0;
+  const drawn = new Map();
+  const wallStart = performance.now();
+  let wallMs = null;
+  const jobs = exp.jobs();
+  let left = jobs.length;
+  jobs.forEach((job, i) => {
+    pool.submit(job, {
+      group,
+      onProgress: (u) => {
+        if (!alive) return;
+        exp.absorb(i, u);
+        version++;
+      },
+    }).then((r) => {
+      if (!alive) return;
+      exp.finish(i, r.status, r.message ?? undefined, r.computeMs ?? 0);
+      version++;
+      if (--left === 0) wallMs = performance.now() - wallStart;
+    });
+  });
+  return {
+    inner: exp,
+    runFor: () => exp.runFor(0),
+    report: () => ({ ...exp.report(), wallMs: wallMs ?? performance.now() - wallStart, workers: pool.size, poolNote: pool.note }),
+    chart: (name) => exp.chart(name),
+    draw(name, canvas, dpr) {
+      const key = `${version} ${canvas.width}×${canvas.height}`;
+      if (drawn.get(name) === key) return;
+      exp.draw(name, canvas, dpr);
+      drawn.set(name, key);
+    },
+    history: () => exp.history(),
+    stop() {
+      pool.cancel(group);
+      exp.stop();
+      version++;
+    },
+    free() {
+      alive = false;
+      pool.cancel(group);
+      exp.free();
+    },
+  };
+}

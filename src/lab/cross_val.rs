@@ -110,8 +110,9 @@ pub struct CrossValReport {
     pub estimate: Option<Spread>,
     /// The holdout estimates' spread (each holdout is one estimate).
     pub holdout_spread: Option<Spread>,
-    /// Jobs finished (any ending) of jobs in all.
+    /// Jobs ended (any ending) and finished (trained to their last epoch), of jobs in all.
     pub ended: usize,
+    pub finished: usize,
     pub jobs: usize,
     /// Per class, the largest difference of its count between two folds.
     pub class_imbalance: usize,
@@ -187,11 +188,12 @@ impl CrossVal {
         Ok(())
     }
 
-    /// The student pressed Stop: every job still going counts as stopped.
+    /// The student pressed Stop: every job still out counts as stopped (when it had begun) or
+    /// cancelled (when it had not).
     pub fn stop(&mut self) {
         for r in &mut self.records {
             if r.status.is_none() {
-                r.status = Some("stopped".into());
+                r.status = Some(if r.steps > 0 { "stopped" } else { "cancelled" }.into());
             }
         }
     }
@@ -209,7 +211,8 @@ impl CrossVal {
     fn row(&self, i: usize) -> RunRow {
         let r = &self.records[i];
         let k = self.spec.k;
-        let (name, (train, val)) = if i < k { (format!("fold {}", i + 1), self.folds.fold(i)) } else { (format!("holdout {}", i - k + 1), self.holdouts[i - k].clone()) };
+        let (name, (train, val)) =
+            if i < k { (format!("fold {}", i + 1), self.folds.fold(i)) } else { (format!("holdout {}", i - k + 1), self.holdouts[i - k].clone()) };
         let last = r.history.epochs.last();
         let best = r.history.best_val_error();
         RunRow {
@@ -281,6 +284,7 @@ impl CrossVal {
             estimate: Spread::of(&self.finals(0..k)),
             holdout_spread: Spread::of(&self.finals(k..jobs)),
             ended,
+            finished: self.records.iter().filter(|r| r.status.as_deref() == Some("finished")).count(),
             jobs,
             class_imbalance,
             fold_sizes: self.folds.sizes(),
@@ -293,8 +297,12 @@ impl CrossVal {
         let mut mean = Vec::new();
         let mut band = Band { name: String::new(), x: Vec::new(), lo: Vec::new(), hi: Vec::new(), color: 0 };
         for e in 0..self.spec.run.epochs {
-            let xs: Vec<f64> =
-                self.records[..self.spec.k].iter().filter_map(|r| r.history.epochs.get(e)).map(|r| value(r) as f64).filter(|v| v.is_finite()).collect();
+            let xs: Vec<f64> = self.records[..self.spec.k]
+                .iter()
+                .filter_map(|r| r.history.epochs.get(e))
+                .map(|r| value(r) as f64)
+                .filter(|v| v.is_finite())
+                .collect();
             // the mean only where every fold has reached the epoch (a partial mean would jump)
             if xs.len() < self.spec.k {
                 break;
@@ -341,19 +349,38 @@ impl CrossVal {
                 series.push(Series::new("each fold", folds.iter().map(|&v| (v, 2.0)).collect(), 6).dots());
                 let holdouts = self.finals(k..self.records.len());
                 series.push(Series::new("each 80/20 holdout (one estimate each)", holdouts.iter().map(|&v| (v, 1.0)).collect(), 1).dots());
-                let mut chart = Chart::lines("estimates of the validation error", "validation error", "", series).y_range(0.5, 2.6);
+                let widest = folds.iter().chain(&holdouts).fold(0.05f64, |m, &v| m.max(v));
+                let mut chart = Chart::lines("estimates of the validation error", "validation error", "row: 1 = holdouts, 2 = k-fold", series)
+                    .y_range(0.5, 2.6)
+                    .x_max((1.4 * widest).min(1.0));
                 if let Some(s) = report.estimate {
-                    chart = chart.band(Band { name: format!("{k}-fold mean ± 1 std"), x: vec![s.mean - s.std, s.mean + s.std], lo: vec![1.75; 2], hi: vec![2.25; 2], color: 0 });
+                    chart = chart.band(Band {
+                        name: format!("{k}-fold mean ± 1 std"),
+                        x: vec![s.mean - s.std, s.mean + s.std],
+                        lo: vec![1.75; 2],
+                        hi: vec![2.25; 2],
+                        color: 0,
+                    });
                     chart = chart.mark(s.mean, format!("{k}-fold {:.1}%", 100.0 * s.mean));
                 }
                 if let Some(s) = report.holdout_spread {
-                    chart = chart.band(Band { name: "holdouts' mean ± 1 std".into(), x: vec![s.mean - s.std, s.mean + s.std], lo: vec![0.75; 2], hi: vec![1.25; 2], color: 1 });
+                    chart = chart.band(Band {
+                        name: "holdouts' mean ± 1 std".into(),
+                        x: vec![s.mean - s.std, s.mean + s.std],
+                        lo: vec![0.75; 2],
+                        hi: vec![1.25; 2],
+                        color: 1,
+                    });
                 }
                 Ok(chart)
             }
             "folds" => {
-                let strips = self.class_counts().into_iter().enumerate().map(|(i, counts)| Strip { label: format!("fold {}", i + 1), counts }).collect();
-                Ok(Chart::strips(format!("what each fold holds out, by class ({})", if self.spec.stratified { "stratified" } else { "plain" }), strips))
+                let strips =
+                    self.class_counts().into_iter().enumerate().map(|(i, counts)| Strip { label: format!("fold {}", i + 1), counts }).collect();
+                Ok(Chart::strips(
+                    format!("what each fold holds out, by class ({})", if self.spec.stratified { "stratified" } else { "plain" }),
+                    strips,
+                ))
             }
             other => crate::bail!("the cross-validation cell has no chart \"{other}\" (curves, estimates, folds)"),
         }

@@ -43,7 +43,7 @@ pub struct Sets {
 }
 
 /// One of [`Sets`]' sets, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SetName {
     Train,
@@ -52,7 +52,7 @@ pub enum SetName {
 }
 
 /// Which examples a job trains (or validates) on.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Examples {
     /// The set they come from (default: the one the role names).
@@ -64,7 +64,7 @@ pub struct Examples {
 }
 
 /// A training run for the pool.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Job {
     pub spec: RunSpec,

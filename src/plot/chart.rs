@@ -135,6 +135,8 @@ pub enum Body {
     /// A layer's units as pictures: unit u's incoming weights `weights[u·rows·cols ..]` as a
     /// rows × cols image, in a grid of `columns`, on one diverging colour scale.
     UnitWeights { weights: Vec<f32>, units: usize, rows: usize, cols: usize, columns: usize },
+    /// One bar per row cut into class segments (see `strips`), e.g. what each fold holds.
+    Strips { strips: Vec<super::Strip> },
 }
 
 fn default_floor() -> f64 {
@@ -167,6 +169,11 @@ impl Chart {
             y_label: y_label.into(),
             body: Body::Lines { series, x_max: None, y_range: None, marks: Vec::new(), bands: Vec::new() },
         }
+    }
+
+    /// Composition strips (one bar per row, a segment per class).
+    pub fn strips(title: impl Into<String>, strips: Vec<super::Strip>) -> Chart {
+        Chart { title: title.into(), x_label: String::new(), y_label: String::new(), body: Body::Strips { strips } }
     }
 
     /// Fix the x axis's right end (line charts).
@@ -295,6 +302,14 @@ impl Chart {
                     }
                 }
             }
+            Body::Strips { strips } => {
+                out.push_str("row,class,count\n");
+                for s in strips {
+                    for (c, n) in s.counts.iter().enumerate() {
+                        out.push_str(&format!("{},{c},{n}\n", quote(&s.label)));
+                    }
+                }
+            }
             Body::UnitWeights { weights, rows, cols, .. } => {
                 out.push_str("unit,row,col,weight\n");
                 let px = (rows * cols).max(1);
@@ -322,6 +337,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, sc
         Body::UnitWeights { weights, units, rows, cols, columns } => {
             super::unit_weights::draw_unit_weights(area, weights, *units, (*rows, *cols), *columns, t, scale)
         }
+        Body::Strips { strips } => super::draw_strips(area, strips, t, scale),
         Body::Contour { .. } | Body::Convergence { .. } => {
             draw_still(area, chart, scale)?;
             draw_moving(area, chart, scale)
@@ -441,6 +457,12 @@ mod tests {
             (Body::Violins { range, violins, color: 0 }, "layer,from,to,count", crate::plot::layers::BINS, "one row per bin"),
             (Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.1)], 0)] }, "series,x,y", 2, "one row per layer"),
             (Body::UnitWeights { weights: vec![0.0; 6], units: 2, rows: 1, cols: 3, columns: 2 }, "unit,row,col,weight", 6, "one row per weight"),
+            (
+                Body::Strips { strips: vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![3, 4] }; 2] },
+                "row,class,count",
+                4,
+                "one row per strip and class",
+            ),
         ];
         for (body, header, n, why) in rows {
             let csv = Chart { body, ..Chart::default() }.to_csv();
@@ -496,6 +518,7 @@ mod tests {
             },
             Chart { body: Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.05)], 0)] }, ..Chart::default() },
             Chart { body: Body::UnitWeights { weights: vec![0.5, -0.5, 0.0, 1.0], units: 2, rows: 1, cols: 2, columns: 2 }, ..Chart::default() },
+            Chart::strips("folds", vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![30, 20, 10] }; 3]),
         ];
         for c in &charts {
             let backend = Counting::new(200, 150);

@@ -14,6 +14,7 @@ pub mod layers;
 pub(crate) mod lines;
 pub mod log_curves;
 pub mod rates;
+pub mod strips;
 pub mod surface;
 pub mod unit_weights;
 
@@ -23,6 +24,7 @@ pub use digits::draw_digits;
 pub use heatmap::draw_heatmap;
 pub use log_curves::draw_log_curves;
 pub use rates::{draw_log_histogram, Group, RefLine};
+pub use strips::{draw_strips, Strip};
 
 use crate::Error;
 use plotters::prelude::*;

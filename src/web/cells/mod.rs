@@ -76,6 +76,7 @@ experiment!(
 
 mod adaptive;
 mod batch;
+mod cross_val;
 mod early_stop;
 mod frames;
 mod history;

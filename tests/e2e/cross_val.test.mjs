@@ -1,0 +1,78 @@
+// Cell "Cross-validation": k folds and holdouts train in the worker pool; the curves, the
+// estimates and the fold strips are drawn; Stop ends every job at once and the cell says how
+// many finished; with the pool set to 0 workers the page thread gives the same estimate.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const SMALL = 'cross-val.k=3&cross-val.n=600&cross-val.epochs=4&cross-val.holdouts=3&cross-val.hidden=32';
+
+async function runToEnd(page) {
+  await page.click('#cross-val-run');
+  await page.waitForSelector('#cross-val-status[data-state="finished"]', { timeout: 120_000 });
+  return {
+    text: await page.textContent('#cross-val-status'),
+    estimate: await page.getAttribute('#cross-val-status', 'data-estimate'),
+    rows: await page.$$eval('#cross-val-table tbody tr', (r) => r.map((x) => [x.dataset.run, x.dataset.status])),
+  };
+}
+
+test('cross-validation: 3 folds and 3 holdouts in 2 workers, drawn; the page thread gives the same estimate', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&${SMALL}`);
+  const blank = await inkedPixels(page, '#cross-val-folds');
+  const got = await runToEnd(page);
+  assert.match(got.text, /^error = [\d.]+% ± [\d.]+% over 3 folds · one 80\/20 holdout: [\d.]+% on average, but ±[\d.]+% from split to split \(3 seeds\) · 6 of 6 runs finished · cost: 6 trainings, [\d.]+ s of compute in [\d.]+ s on 2 workers · fold sizes 200 \/ 200 \/ 200, class counts differ by up to 1 between folds/);
+  assert.deepEqual(got.rows.map((r) => r[1]), Array(6).fill('finished'));
+  assert.ok(await inkedPixels(page, '#cross-val-folds') > blank + 5000, 'the fold strips are drawn');
+  assert.ok(await inkedPixels(page, '#cross-val-curves') > 20_000, 'curves and bands are drawn');
+  assert.ok(await inkedPixels(page, '#cross-val-estimates') > 10_000, 'the estimates are drawn');
+  await screenshot(await page.$('#cross-val'), 'cross-val');
+  // plain folds: the classes are no longer balanced fold by fold
+  await page.uncheck('#cross-val-stratified');
+  const plain = await runToEnd(page);
+  assert.match(plain.text, /class counts differ by up to ([2-9]|\d\d) between folds/);
+  await context.close();
+
+  const fallback = await openPage(browser, `${server.url}?workers=0&${SMALL}`);
+  const same = await runToEnd(fallback.page);
+  assert.match(same.text, /on the page thread/);
+  assert.equal(same.estimate, got.estimate, 'the same folds give the same estimate on the page thread');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(fallback.errors, []);
+  await fallback.context.close();
+});
+
+test('cross-validation: Stop ends every queued and running job at once and says how many finished', async () => {
+  const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&cross-val.k=5&cross-val.n=3000&cross-val.epochs=30&cross-val.holdouts=4`);
+  await page.click('#cross-val-run');
+  await page.waitForFunction(() => window.descentPool.status().running === 2, null, { timeout: 30_000 });
+  await page.waitForTimeout(500);
+  await page.click('#cross-val-stop');
+  await page.waitForSelector('#cross-val-status[data-state="stopped"]');
+  const text = await page.textContent('#cross-val-status');
+  const [, finished, stoppedN, never] = text.match(/(\d+) of 9 runs finished, (\d+) stopped mid-run, (\d+) never started/) ?? [];
+  assert.ok(finished !== undefined, text);
+  assert.equal(Number(finished) + Number(stoppedN) + Number(never), 9);
+  assert.equal(await page.getAttribute('#cross-val-status', 'data-finished'), finished);
+  const pool = await page.evaluate(() => ({ ...window.descentPool.status(), workers: window.descentPool.workers.length }));
+  assert.equal(pool.running, 0, 'no job left running');
+  assert.equal(pool.queued, 0, 'no job left queued');
+  assert.equal(pool.workers, 0, 'the busy workers were terminated');
+  const statuses = await page.$$eval('#cross-val-table tbody tr', (r) => r.map((x) => x.dataset.status));
+  assert.ok(statuses.every((s) => ['finished', 'stopped', 'cancelled'].includes(s)), statuses.join());
+  assert.equal(statuses.filter((s) => s === 'stopped').length, Number(stoppedN), 'the table agrees');
+  assert.ok(Number(stoppedN) >= 1 && Number(never) >= 1, 'some runs were cut off, some never began');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

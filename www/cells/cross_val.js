@@ -1,0 +1,69 @@
+// Cell "Cross-validation" (lab::cross_val): k folds and repeated 80/20 holdouts of one network,
+// trained in the worker pool; each fold's curves under their mean and band, the estimate with
+// its spread beside the holdouts' scatter, and what each fold holds.
+import { CrossValidation } from '../../pkg/descent.js';
+import { defineCell } from '../cell.js';
+import { pooled } from '../pool.js';
+import { pct } from '../ui.js';
+
+let runs = 0;
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
+export function setup(ctx) {
+  const tbody = document.querySelector('#cross-val-table tbody');
+  return defineCell('cross-val', {
+    controls: {
+      k: { label: 'k' },
+      stratified: {},
+      n: { label: 'training digits', max: (c) => c.data.trainSize },
+      hidden: { label: 'hidden sizes', kind: 'sizes' },
+      lr: { label: 'Adam lr' },
+      batch: { label: 'batch size', max: (c) => c.data.trainSize },
+      epochs: { label: 'epochs' },
+      holdouts: { label: '80/20 holdouts' },
+    },
+    build(v, c) {
+      const run = { hidden: v.hidden, seed: c.seed(), optimizer: 'adam', options: { lr: v.lr }, batchSize: Math.min(v.batch, v.n), epochs: v.epochs };
+      const exp = new CrossValidation(c.data, { run, n: v.n, k: v.k, stratified: v.stratified, holdouts: v.holdouts });
+      return pooled(c.pool, exp, `cross-val-${++runs}`);
+    },
+    charts: {
+      curves: { canvas: 'cross-val-curves', empty: (v) => ({ title: `${v.k ?? 5}-fold cross-validation: error per epoch`, xLabel: 'epoch', yLabel: 'error rate', xMax: v.epochs ?? 12, yRange: [0, 1], series: [] }) },
+      estimates: { canvas: 'cross-val-estimates', empty: () => ({ title: 'estimates of the validation error', xLabel: 'validation error', yLabel: '', series: [] }) },
+      folds: { canvas: 'cross-val-folds', empty: () => ({ kind: 'strips', title: 'what each fold holds out, by class', strips: [] }) },
+    },
+    readout(r, phase) {
+      const parts = [];
+      if (r.estimate) {
+        const e = r.estimate;
+        parts.push(`error = <b>${pct(e.mean)} ± ${pct(e.std)}</b> over ${e.n === r.k ? '' : `${e.n} of `}${r.k} folds`);
+      } else parts.push(`${r.k}-fold cross-validation on ${r.n.toLocaleString()} digits`);
+      if (r.holdoutSpread) {
+        const h = r.holdoutSpread;
+        parts.push(`one 80/20 holdout: ${pct(h.mean)} on average, but ±${pct(h.std)} from split to split (${h.n} seeds)`);
+      }
+      if (phase === 'running') parts.push(`${r.ended} of ${r.jobs} runs done`);
+      else {
+        const count = (w) => [...r.folds, ...r.holdouts].filter((x) => x.status === w).length;
+        const [stopped, cancelled] = [count('stopped'), count('cancelled')];
+        parts.push(`${r.finished} of ${r.jobs} runs finished${stopped ? `, ${stopped} stopped mid-run` : ''}${cancelled ? `, ${cancelled} never started` : ''}`);
+      }
+      const where = r.workers > 0 ? `${r.workers} worker${r.workers > 1 ? 's' : ''}` : 'the page thread';
+      parts.push(`cost: ${r.jobs} trainings, ${secs(r.computeMs)} of compute in ${secs(r.wallMs)} on ${where}`);
+      parts.push(`fold sizes ${r.foldSizes.join(' / ')}, class counts differ by up to ${r.classImbalance} between folds`);
+      const failed = [...r.folds, ...r.holdouts].find((x) => x.message && x.status !== 'stopped' && x.status !== 'cancelled');
+      let html = parts.join(' · ');
+      if (failed) html += ` — <span class="bad">${esc(failed.name)}: ${esc(failed.message)}</span>`;
+      return { html, data: { finished: String(r.finished), jobs: String(r.jobs), estimate: r.estimate ? r.estimate.mean.toFixed(6) : '' } };
+    },
+    update(r) {
+      tbody.innerHTML = [...r.folds, ...r.holdouts].map((x) =>
+        `<tr data-run="${esc(x.name)}" data-status="${esc(x.status)}">` +
+        `<td>${esc(x.name)}</td><td>${x.trainSize.toLocaleString()}</td><td>${x.validationSize.toLocaleString()}</td>` +
+        `<td>${esc(x.status)}${x.status === 'running' ? ` (epoch ${x.epochsDone})` : ''}</td>` +
+        `<td>${x.valError == null ? '–' : pct(x.valError)}</td>` +
+        `<td>${x.bestEpoch == null ? '–' : `${x.bestEpoch} <small>(${pct(x.bestValError)})</small>`}</td></tr>`).join('');
+    },
+  }, ctx);
+}
