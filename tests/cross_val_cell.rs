@@ -6,7 +6,7 @@
 mod clusters;
 
 use descent::data::folds::Folds;
-use descent::lab::cross_val::{CrossVal, CrossValSpec};
+use descent::lab::cross_val::{CrossVal, CrossValSpec, Ending};
 use descent::lab::job::{Jobs, Sets};
 use descent::lab::{Clock, Data, RunSpec};
 use descent::plot::{Body, Chart};
@@ -36,40 +36,61 @@ fn spec(k: usize, stratified: bool, holdouts: usize) -> CrossValSpec {
         epochs: 4,
         ..RunSpec::default()
     };
-    CrossValSpec { run, n: 100, k, stratified, holdouts }
+    CrossValSpec { run, n: 100, k, stratified, holdouts, finals: false }
 }
 
-/// Run every job of `cv` and feed back what they report, as www/pool.js does.
+fn ending(status: &str) -> Ending {
+    Ending { status: status.into(), ..Ending::default() }
+}
+
+/// Run every job of `cv` and feed back what they report, as www/pool.js does: each batch of
+/// jobs it hands out in one group, asking for more after every ending.
 fn run_all(cv: &mut CrossVal, sets: &Sets) {
-    let mut jobs = Jobs::new(sets, cv.jobs().into_iter().map(Ok).collect());
     let clock = StepClock(Cell::new(0.0));
-    let mut ended = vec![false; jobs.len()];
+    let mut first = 0;
     loop {
-        let more = jobs.run_for(3.0, &clock).unwrap();
-        for (i, done) in ended.iter_mut().enumerate() {
-            let u = jobs.update(i);
-            if !u.is_empty() {
-                cv.absorb(i, u).unwrap();
-            }
-            let r = jobs.result(i);
-            if !*done && r.status != "running" {
-                *done = true;
-                cv.finish(i, r.status, r.message, r.compute_ms).unwrap();
-            }
-        }
-        assert!(cv.report().ended < cv.report().jobs || !more);
-        if !more {
+        let batch = cv.jobs();
+        if batch.is_empty() {
             break;
         }
+        let mut jobs = Jobs::new(sets, batch.into_iter().map(Ok).collect());
+        let mut ended = vec![false; jobs.len()];
+        loop {
+            let more = jobs.run_for(3.0, &clock).unwrap();
+            for (i, done) in ended.iter_mut().enumerate() {
+                let u = jobs.update(i);
+                if !u.is_empty() {
+                    cv.absorb(first + i, u).unwrap();
+                }
+                let r = jobs.result(i);
+                if !*done && r.status != "running" {
+                    *done = true;
+                    let e = Ending {
+                        status: r.status.into(),
+                        message: r.message,
+                        compute_ms: r.compute_ms,
+                        best_check: r.best_check,
+                        stopped_at: r.stopped_at,
+                        test: r.test,
+                        validation_size: r.validation_size,
+                    };
+                    cv.finish(first + i, e, jobs.parameters(i).map(<[f32]>::to_vec)).unwrap();
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        first += jobs.len();
     }
+    assert!(!cv.active(), "every job ended");
 }
 
 #[test]
 fn each_fold_is_the_run_of_its_spec_on_that_fold_alone() {
     let sets = sets();
     let s = spec(3, true, 2);
-    let mut cv = CrossVal::new(&sets.train, s.clone()).unwrap();
-    assert_eq!(cv.jobs().len(), 5, "3 folds and 2 holdouts");
+    let mut cv = CrossVal::new(&sets.train, sets.test.clone(), s.clone()).unwrap();
     run_all(&mut cv, &sets);
     let report = cv.report();
     assert_eq!(report.status, "finished");
@@ -82,8 +103,8 @@ fn each_fold_is_the_run_of_its_spec_on_that_fold_alone() {
         let data = Data { train: Arc::new(sets.train.select(&train)), validation: Arc::new(sets.train.select(&val)) };
         let mut alone = s.run.build(&data, None).unwrap();
         alone.run().unwrap();
-        assert_eq!(cv.histories()[i].epochs, alone.history().epochs, "fold {}: the same epochs as training it alone", i + 1);
-        assert_eq!(cv.histories()[i].step_loss, alone.history().step_loss, "fold {}: the same losses", i + 1);
+        assert_eq!(cv.histories()[i].1.epochs, alone.history().epochs, "fold {}: the same epochs as training it alone", i + 1);
+        assert_eq!(cv.histories()[i].1.step_loss, alone.history().step_loss, "fold {}: the same losses", i + 1);
     }
     let finals: Vec<f64> = report.folds.iter().map(|f| f.val_error.unwrap() as f64).collect();
     let est = report.estimate.unwrap();
@@ -100,7 +121,7 @@ fn each_fold_is_the_run_of_its_spec_on_that_fold_alone() {
 #[test]
 fn the_charts_show_folds_means_bands_and_strips() {
     let sets = sets();
-    let mut cv = CrossVal::new(&sets.train, spec(4, false, 3)).unwrap();
+    let mut cv = CrossVal::new(&sets.train, sets.test.clone(), spec(4, false, 3)).unwrap();
     run_all(&mut cv, &sets);
     let Chart { body: Body::Lines { series, bands, .. }, .. } = cv.chart("curves").unwrap() else { panic!("curves is a line chart") };
     assert_eq!(series.iter().filter(|s| s.faint).count(), 8, "each fold's validation and training curve, faint");
@@ -127,11 +148,11 @@ fn bad_settings_are_named_and_stop_counts_as_stopped() {
         (CrossValSpec { holdouts: 21, ..spec(3, false, 0) }, "21 holdouts"),
     ];
     for (s, want) in rows {
-        let err = CrossVal::new(&sets.train, s).err().expect("refused");
+        let err = CrossVal::new(&sets.train, sets.test.clone(), s).err().expect("refused");
         assert!(err.message().contains(want), "{}", err.message());
     }
-    let mut cv = CrossVal::new(&sets.train, spec(3, false, 0)).unwrap();
-    cv.finish(0, "finished", None, 1.0).unwrap();
+    let mut cv = CrossVal::new(&sets.train, sets.test.clone(), spec(3, false, 0)).unwrap();
+    cv.finish(0, ending("finished"), None).unwrap();
     let begun = descent::lab::job::Update { steps: 3, total_steps: 28, step_loss: vec![1.0; 3], ..Default::default() };
     cv.absorb(1, begun).unwrap();
     cv.stop();
@@ -143,5 +164,43 @@ fn bad_settings_are_named_and_stop_counts_as_stopped() {
         "a begun job stopped, one not begun cancelled"
     );
     assert_eq!((r.finished, r.ended), (1, 3));
-    assert!(cv.finish(7, "finished", None, 0.0).is_err(), "no job 7");
+    assert!(cv.finish(7, ending("finished"), None).is_err(), "no job 7");
+}
+
+#[test]
+fn early_stopped_folds_give_a_best_epoch_a_retrain_and_an_ensemble() {
+    let sets = sets();
+    let mut s = spec(3, true, 0);
+    s.finals = true;
+    s.run.epochs = 12;
+    s.run.early_stopping = Some(serde_json::from_value(serde_json::json!({ "criterion": "patience", "patience": 2 })).unwrap());
+    let mut cv = CrossVal::new(&sets.train, sets.test.clone(), s.clone()).unwrap();
+    assert_eq!(cv.jobs().len(), 3, "the folds first");
+    assert!(cv.jobs().is_empty(), "the retrain waits for the folds");
+    let mut cv = CrossVal::new(&sets.train, sets.test.clone(), s.clone()).unwrap();
+    run_all(&mut cv, &sets);
+    let r = cv.report();
+    assert_eq!((r.ended, r.jobs), (4, 4), "3 folds and the retrain");
+    let best = r.best_epochs.expect("each fold's best epoch");
+    assert_eq!(best.n, 3);
+    let finals = r.finals.expect("the final models");
+    assert_eq!(finals.retrain_epochs, best.mean.round() as usize, "retrained for the mean best epoch");
+    let retrain = cv.retrain_row().unwrap();
+    assert_eq!((retrain.train_size, retrain.epochs_done), (100, finals.retrain_epochs), "on all n digits");
+    assert!(finals.retrain_test_error.is_some() && finals.ensemble_test_error.is_some());
+    assert_eq!(finals.fold_test_errors.len(), 3);
+    // the ensemble, by hand: the fold models' mean probabilities
+    let folds = Folds::stratified(&sets.train.labels[..100], 3, 11).unwrap();
+    let mut mean = vec![0f32; sets.test.len() * 4];
+    for i in 0..3 {
+        let (train, val) = folds.fold(i);
+        let data = Data { train: Arc::new(sets.train.select(&train)), validation: Arc::new(sets.train.select(&val)) };
+        let mut t = s.run.build(&data, None).unwrap();
+        t.run().unwrap();
+        let mut m = t.model().clone();
+        let p = descent::nn::loss::softmax(&m.forward(&sets.test.x, sets.test.len(), false).unwrap(), 4);
+        mean.iter_mut().zip(p).for_each(|(a, b)| *a += b / 3.0);
+    }
+    let wrong = descent::nn::loss::argmax_rows(&mean, 4).iter().zip(&sets.test.labels).filter(|(&p, &l)| p != l as usize).count();
+    assert_eq!(finals.ensemble_test_error, Some(wrong as f32 / sets.test.len() as f32));
 }

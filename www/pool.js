@@ -372,26 +372,51 @@ export function pooled(pool, exp, group) {
   const drawn = new Map();
   const wallStart = performance.now();
   let wallMs = null;
-  const jobs = exp.jobs();
-  let left = jobs.length;
-  jobs.forEach((job, i) => {
-    pool.submit(job, {
-      group,
-      onProgress: (u) => {
-        if (!alive) return;
-        exp.absorb(i, u);
-        version++;
-      },
-    }).then((r) => {
-      if (!alive) return;
-      exp.finish(i, r.status, r.message ?? undefined, r.computeMs ?? 0);
-      version++;
-      if (--left === 0) wallMs = performance.now() - wallStart;
-    });
-  });
+  let next = 0; // job numbers count on across the experiment's batches
+  let out = 0;
+  let stopped = false;
+  let failure = null; // an error in feeding the experiment, shown by the next frame
+  const hand = () => {
+    if (stopped) return;
+    for (const job of exp.jobs()) {
+      const i = next++;
+      out++;
+      pool.submit(job, {
+        group,
+        onProgress: (u) => {
+          if (!alive || failure) return;
+          try {
+            exp.absorb(i, u);
+          } catch (e) {
+            failure = e;
+          }
+          version++;
+        },
+      }).then((r) => {
+        if (!alive || failure) return;
+        try {
+          const { parameters, history, ...ending } = r;
+          exp.finish(i, ending, parameters);
+          version++;
+          out--;
+          hand(); // later jobs (e.g. a retrain after the folds) become ready as earlier ones end
+          if (out === 0 && !exp.runFor(0)) wallMs = performance.now() - wallStart;
+        } catch (e) {
+          failure = e;
+        }
+      });
+    }
+  };
+  hand();
   return {
     inner: exp,
-    runFor: () => exp.runFor(0),
+    runFor() {
+      if (failure) {
+        pool.cancel(group);
+        throw failure;
+      }
+      return exp.runFor(0);
+    },
     report: () => ({ ...exp.report(), wallMs: wallMs ?? performance.now() - wallStart, workers: pool.size, poolNote: pool.note }),
     chart: (name) => exp.chart(name),
     draw(name, canvas, dpr) {
@@ -402,12 +427,14 @@ export function pooled(pool, exp, group) {
     },
     history: () => exp.history(),
     stop() {
+      stopped = true;
       pool.cancel(group);
       exp.stop();
       version++;
     },
     free() {
       alive = false;
+      stopped = true;
       pool.cancel(group);
       exp.free();
     },

@@ -10,12 +10,18 @@
 //! is an estimate on its own, one training apiece, and their scatter is the noise a single
 //! holdout carries.
 //!
+//! With an early-stopping rule in the run (`run.earlyStopping`), each fold stops at its own
+//! best epoch and is restored to it. When every fold has ended, the folds' best epochs give the
+//! two usual ways to a final model, both scored once on the test set: retrain one network on
+//! all `n` digits for the mean best epoch (a last job), or keep the k fold models and average
+//! their predicted probabilities (an ensemble, computed here from their parameters).
+//!
 //! The experiment does not train: it hands out [`Job`]s ([`CrossVal::jobs`]) and reads back
 //! what the pool reports ([`CrossVal::absorb`], [`CrossVal::finish`]), so the same code serves
 //! workers and the page thread. Every fold trains from the same seed (the same initial weights
 //! and the same batch-order stream); only its data differs.
 
-use super::job::{Examples, Job, SetName, Update};
+use super::job::{Examples, Job, Score, SetName, Update};
 use super::run::RunSpec;
 use super::Progress;
 use crate::data::{folds::Folds, split::repeated_holdout, Dataset};
@@ -45,9 +51,17 @@ pub struct CrossValSpec {
     /// 80/20 holdouts to run beside the folds, each on its own split (0 to 20).
     #[serde(default)]
     pub holdouts: usize,
+    /// When the folds have ended: retrain on all `n` digits for their mean best epoch, and
+    /// average the fold models' predictions, both scored on the test set (default true).
+    #[serde(default = "yes")]
+    pub finals: bool,
 }
 
-/// What one job (a fold or a holdout) has reported.
+fn yes() -> bool {
+    true
+}
+
+/// What one job (a fold, a holdout or the retrain) has reported.
 #[derive(Clone, Debug, Default)]
 struct Record {
     history: History,
@@ -56,6 +70,42 @@ struct Record {
     /// None while it runs.
     status: Option<String>,
     message: Option<String>,
+    ending: Ending,
+    parameters: Option<Vec<f32>>,
+}
+
+/// How a job ended, as the pool's result says (the other fields of the result are ignored).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ending {
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub compute_ms: f64,
+    #[serde(default)]
+    pub best_check: Option<usize>,
+    #[serde(default)]
+    pub stopped_at: Option<usize>,
+    #[serde(default)]
+    pub test: Option<Score>,
+    #[serde(default)]
+    pub validation_size: usize,
+}
+
+/// The two final models, scored on the test set.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finals {
+    /// The epochs the retrained network trains for: the folds' mean best epoch, rounded.
+    pub retrain_epochs: usize,
+    /// Its test error, once it has trained.
+    pub retrain_test_error: Option<f32>,
+    pub retrain_status: String,
+    /// The test error of the k fold models' averaged probabilities.
+    pub ensemble_test_error: Option<f32>,
+    /// Each fold model's own test error.
+    pub fold_test_errors: Vec<f32>,
 }
 
 /// One fold's or holdout's line in the read-out.
@@ -68,12 +118,15 @@ pub struct RunRow {
     pub train_size: usize,
     pub validation_size: usize,
     pub epochs_done: usize,
-    /// The last epoch's validation and training error.
+    /// The validation error of the model it kept (its restored best, with early stopping;
+    /// else its last epoch's) and its last epoch's training error.
     pub val_error: Option<f32>,
     pub train_error: Option<f32>,
     /// The epoch of the lowest validation error, and that error.
     pub best_epoch: Option<usize>,
     pub best_val_error: Option<f32>,
+    /// The epoch at which its early-stopping rule ended it.
+    pub stopped_epoch: Option<usize>,
 }
 
 /// A mean and a standard deviation (n − 1 in the denominator) over `n` values.
@@ -119,10 +172,18 @@ pub struct CrossValReport {
     pub fold_sizes: Vec<usize>,
     /// Milliseconds of training summed over the jobs that reported it.
     pub compute_ms: f64,
+    /// The folds' best epochs' spread (with early stopping, where each fold stopped best).
+    pub best_epochs: Option<Spread>,
+    pub finals: Option<Finals>,
+    /// The retrained network's row, with the final models.
+    pub retrain: Option<RunRow>,
 }
 
 pub struct CrossVal {
     spec: CrossValSpec,
+    test: std::sync::Arc<Dataset>,
+    /// Jobs handed out so far (the retrain comes when the folds have ended).
+    handed: usize,
     folds: Folds,
     holdouts: Vec<(Vec<usize>, Vec<usize>)>,
     /// The n digits' labels, for the fold strips.
@@ -130,11 +191,17 @@ pub struct CrossVal {
     classes: usize,
     records: Vec<Record>,
     compute_ms: f64,
+    /// The fold models' ensemble's test error, once every fold has ended (None inside: not
+    /// every fold kept a model).
+    ensemble: Option<Option<f32>>,
+    /// Stopped by the student: no more jobs.
+    stopped: bool,
 }
 
 impl CrossVal {
-    /// Deal the first `spec.n` examples of `train` into folds and holdouts.
-    pub fn new(train: &Dataset, spec: CrossValSpec) -> Result<CrossVal> {
+    /// Deal the first `spec.n` examples of `train` into folds and holdouts; `test` scores the
+    /// final models.
+    pub fn new(train: &Dataset, test: std::sync::Arc<Dataset>, spec: CrossValSpec) -> Result<CrossVal> {
         ensure!((2..=MAX_FOLDS).contains(&spec.k), "k = {} folds: use 2 to {MAX_FOLDS}", spec.k);
         ensure!(spec.holdouts <= MAX_HOLDOUTS, "{} holdouts is too many: use 0 to {MAX_HOLDOUTS}", spec.holdouts);
         ensure!(spec.n <= train.len(), "{} digits: the training set has {}", spec.n, train.len());
@@ -145,27 +212,108 @@ impl CrossVal {
         let seed = spec.run.seed;
         let folds = if spec.stratified { Folds::stratified(&labels, spec.k, seed)? } else { Folds::plain(spec.n, spec.k, seed)? };
         let holdouts = if spec.holdouts > 0 { repeated_holdout(spec.n, spec.holdouts, seed)? } else { Vec::new() };
-        let jobs = spec.k + holdouts.len();
-        Ok(CrossVal { classes: train.classes, labels, folds, holdouts, records: vec![Record::default(); jobs], spec, compute_ms: 0.0 })
+        let jobs = spec.k + holdouts.len() + usize::from(spec.finals);
+        Ok(CrossVal {
+            classes: train.classes,
+            labels,
+            folds,
+            holdouts,
+            records: vec![Record::default(); jobs],
+            spec,
+            compute_ms: 0.0,
+            test,
+            handed: 0,
+            ensemble: None,
+            stopped: false,
+        })
     }
 
     pub fn spec(&self) -> &CrossValSpec {
         &self.spec
     }
 
-    /// The jobs, folds first (fold i validates on fold i), then the holdouts.
-    pub fn jobs(&self) -> Vec<Job> {
+    /// The jobs ready to hand out that were not handed out yet: at first the folds (fold i
+    /// validates on fold i) and the holdouts; once the folds have ended, the retrain. Job
+    /// numbers count on across calls.
+    pub fn jobs(&mut self) -> Vec<Job> {
         let run = RunSpec { train_subset: None, ..self.spec.run.clone() };
         let pick = |idx: &[usize], from: SetName| Examples { from: Some(from), indices: Some(idx.iter().map(|&i| i as u32).collect()) };
-        let job = |(train, val): (Vec<usize>, Vec<usize>)| Job {
+        let k = self.spec.k;
+        let job = |(train, val): (Vec<usize>, Vec<usize>), keep: bool| Job {
             spec: run.clone(),
             train: pick(&train, SetName::Train),
             validation: pick(&val, SetName::Train),
             label_map: None,
-            test: false,
-            keep_parameters: false,
+            test: keep,
+            keep_parameters: keep,
         };
-        self.folds.rounds().into_iter().chain(self.holdouts.iter().cloned()).map(job).collect()
+        let mut out = Vec::new();
+        if self.stopped {
+            return out;
+        }
+        if self.handed == 0 {
+            let finals = self.spec.finals;
+            out.extend(self.folds.rounds().into_iter().map(|f| job(f, finals)));
+            out.extend(self.holdouts.iter().cloned().map(|h| job(h, false)));
+            self.handed = out.len();
+        }
+        let retrain = self.spec.k + self.holdouts.len();
+        if self.spec.finals && self.handed == retrain && self.records[..k].iter().all(|r| r.status.is_some()) {
+            self.handed += 1;
+            if let Some(epochs) = self.retrain_epochs() {
+                // all n digits, the run's own validation set to watch it (no rule: it trains the epochs)
+                let spec = RunSpec { epochs, early_stopping: None, keep_best: false, ..run.clone() };
+                let all: Vec<u32> = (0..self.spec.n as u32).collect();
+                out.push(Job {
+                    spec,
+                    train: Examples { from: Some(SetName::Train), indices: Some(all) },
+                    validation: Examples::default(),
+                    label_map: None,
+                    test: true,
+                    keep_parameters: false,
+                });
+            } else {
+                let r = &mut self.records[retrain];
+                r.status = Some("cancelled".into());
+                r.message = Some("no fold finished, so there is no best epoch to retrain for".into());
+            }
+        }
+        out
+    }
+
+    /// The folds' best epochs (where each fold's validation error was lowest, or the rule's
+    /// restored best), of the folds that finished or were stopped by their rule.
+    fn best_epochs(&self) -> Vec<f64> {
+        self.records[..self.spec.k]
+            .iter()
+            .filter(|r| r.status.as_deref() == Some("finished") || r.ending.stopped_at.is_some())
+            .filter_map(|r| r.ending.best_check.map(|c| c as f64).or_else(|| r.history.best_val_error().map(|b| b.0 as f64)))
+            .collect()
+    }
+
+    fn retrain_epochs(&self) -> Option<usize> {
+        Spread::of(&self.best_epochs()).map(|s| (s.mean.round() as usize).max(1))
+    }
+
+    /// The k fold models' averaged probabilities on the test set: its error.
+    fn ensemble_error(&self) -> Result<Option<f32>> {
+        let models: Vec<&Vec<f32>> = self.records[..self.spec.k].iter().filter_map(|r| r.parameters.as_ref()).collect();
+        if models.len() < self.spec.k {
+            return Ok(None);
+        }
+        let test = &self.test;
+        let mut mean = vec![0f32; test.len() * test.classes];
+        for p in &models {
+            let mut model = self.spec.run.model(test.features, test.classes)?;
+            model.set_parameters(p)?;
+            let logits = model.forward(&test.x, test.len(), false)?;
+            for (m, q) in mean.iter_mut().zip(crate::nn::loss::softmax(&logits, test.classes)) {
+                *m += q / models.len() as f32;
+            }
+        }
+        let predicted = crate::nn::loss::argmax_rows(&mean, test.classes);
+        let wrong = predicted.iter().zip(&test.labels).filter(|(&p, &l)| p != l as usize).count();
+        Ok(Some(wrong as f32 / test.len() as f32))
     }
 
     /// Job `i` recorded `update`.
@@ -179,18 +327,33 @@ impl CrossVal {
         Ok(())
     }
 
-    /// Job `i` ended with `status` ("finished", "diverged", "stopped", "cancelled", "error").
-    pub fn finish(&mut self, i: usize, status: &str, message: Option<String>, compute_ms: f64) -> Result<()> {
+    /// Job `i` ended (`ending.status`: "finished", "diverged", "stopped", "cancelled",
+    /// "error"), with its trained parameters when it kept them.
+    pub fn finish(&mut self, i: usize, ending: Ending, parameters: Option<Vec<f32>>) -> Result<()> {
         let r = self.record(i)?;
-        r.status = Some(status.to_string());
-        r.message = message;
-        self.compute_ms += compute_ms;
+        r.status = Some(ending.status.clone());
+        r.message = ending.message.clone();
+        r.parameters = parameters;
+        let ms = ending.compute_ms;
+        r.ending = ending;
+        self.compute_ms += ms;
+        if i < self.spec.k && self.records[..self.spec.k].iter().all(|r| r.status.is_some()) {
+            self.score_ensemble()?;
+        }
+        Ok(())
+    }
+
+    fn score_ensemble(&mut self) -> Result<()> {
+        if self.spec.finals && self.ensemble.is_none() {
+            self.ensemble = Some(self.ensemble_error()?);
+        }
         Ok(())
     }
 
     /// The student pressed Stop: every job still out counts as stopped (when it had begun) or
     /// cancelled (when it had not).
     pub fn stop(&mut self) {
+        self.stopped = true;
         for r in &mut self.records {
             if r.status.is_none() {
                 r.status = Some(if r.steps > 0 { "stopped" } else { "cancelled" }.into());
@@ -211,29 +374,51 @@ impl CrossVal {
     fn row(&self, i: usize) -> RunRow {
         let r = &self.records[i];
         let k = self.spec.k;
-        let (name, (train, val)) =
-            if i < k { (format!("fold {}", i + 1), self.folds.fold(i)) } else { (format!("holdout {}", i - k + 1), self.holdouts[i - k].clone()) };
+        let h = self.holdouts.len();
+        let (name, train, val) = if i < k {
+            let (t, v) = self.folds.fold(i);
+            (format!("fold {}", i + 1), t.len(), v.len())
+        } else if i < k + h {
+            (format!("holdout {}", i - k + 1), self.holdouts[i - k].0.len(), self.holdouts[i - k].1.len())
+        } else {
+            ("retrain on all".to_string(), self.spec.n, r.ending.validation_size)
+        };
         let last = r.history.epochs.last();
-        let best = r.history.best_val_error();
+        let best = match r.ending.best_check {
+            Some(c) => r.history.epochs.get(c - 1).map(|e| (c, e.val_error)),
+            None => r.history.best_val_error(),
+        };
         RunRow {
             name,
             status: r.status.clone().unwrap_or_else(|| if r.steps > 0 { "running".into() } else { "queued".into() }),
             message: r.message.clone(),
-            train_size: train.len(),
-            validation_size: val.len(),
+            train_size: train,
+            validation_size: val,
             epochs_done: r.history.epochs.len(),
-            val_error: last.map(|e| e.val_error),
+            val_error: self.kept_error(r),
             train_error: last.map(|e| e.train_error),
             best_epoch: best.map(|b| b.0),
             best_val_error: best.map(|b| b.1),
+            stopped_epoch: r.ending.stopped_at,
         }
     }
 
-    /// The final validation errors of the jobs in `range` that finished.
+    /// The validation error of the model a run kept: its restored best check where it kept
+    /// one (early stopping), else its last epoch's.
+    fn kept_error(&self, r: &Record) -> Option<f32> {
+        match r.ending.best_check {
+            Some(c) => r.history.checks.get(c - 1).map(|k| k.val_error),
+            None => r.history.epochs.last().map(|e| e.val_error),
+        }
+    }
+
+    /// The kept models' validation errors of the jobs in `range` that trained to their end
+    /// (or to their rule's stop).
     fn finals(&self, range: std::ops::Range<usize>) -> Vec<f64> {
         range
-            .filter(|&i| self.records[i].status.as_deref() == Some("finished"))
-            .filter_map(|i| self.records[i].history.epochs.last().map(|e| e.val_error as f64))
+            .map(|i| &self.records[i])
+            .filter(|r| r.status.as_deref() == Some("finished") || r.ending.stopped_at.is_some())
+            .filter_map(|r| self.kept_error(r).map(f64::from))
             .filter(|v| v.is_finite())
             .collect()
     }
@@ -250,6 +435,7 @@ impl CrossVal {
     pub fn report(&self) -> CrossValReport {
         let k = self.spec.k;
         let jobs = self.records.len();
+        let h = self.holdouts.len();
         let (done, total) = self.records.iter().fold((0, 0), |(d, t), r| {
             let whole = r.total_steps.max(r.steps);
             (d + if r.status.is_some() { whole } else { r.steps }, t + whole)
@@ -280,16 +466,41 @@ impl CrossVal {
             n: self.spec.n,
             epochs: self.spec.run.epochs,
             folds: (0..k).map(|i| self.row(i)).collect(),
-            holdouts: (k..jobs).map(|i| self.row(i)).collect(),
+            holdouts: (k..k + h).map(|i| self.row(i)).collect(),
             estimate: Spread::of(&self.finals(0..k)),
-            holdout_spread: Spread::of(&self.finals(k..jobs)),
+            holdout_spread: Spread::of(&self.finals(k..k + h)),
             ended,
             finished: self.records.iter().filter(|r| r.status.as_deref() == Some("finished")).count(),
             jobs,
             class_imbalance,
             fold_sizes: self.folds.sizes(),
             compute_ms: self.compute_ms,
+            best_epochs: Spread::of(&self.best_epochs()),
+            finals: self.final_models(),
+            retrain: self.retrain_row(),
         }
+    }
+
+    fn final_models(&self) -> Option<Finals> {
+        if !self.spec.finals {
+            return None;
+        }
+        let retrain = &self.records[self.spec.k + self.holdouts.len()];
+        Some(Finals {
+            retrain_epochs: self.retrain_epochs().unwrap_or(0),
+            retrain_test_error: retrain.ending.test.map(|t| t.error),
+            retrain_status: retrain
+                .status
+                .clone()
+                .unwrap_or_else(|| if self.handed > self.spec.k + self.holdouts.len() { "running" } else { "waiting for the folds" }.into()),
+            ensemble_test_error: self.ensemble.flatten(),
+            fold_test_errors: self.records[..self.spec.k].iter().filter_map(|r| r.ending.test.map(|t| t.error)).collect(),
+        })
+    }
+
+    /// The retrain row (when the spec asks for the final models).
+    pub fn retrain_row(&self) -> Option<RunRow> {
+        self.spec.finals.then(|| self.row(self.spec.k + self.holdouts.len()))
     }
 
     /// Per epoch, the mean and standard deviation of `value` over the folds that reached it.
@@ -347,7 +558,7 @@ impl CrossVal {
                 let mut series = Vec::new();
                 let folds = self.finals(0..k);
                 series.push(Series::new("each fold", folds.iter().map(|&v| (v, 2.0)).collect(), 6).dots());
-                let holdouts = self.finals(k..self.records.len());
+                let holdouts = self.finals(k..k + self.holdouts.len());
                 series.push(Series::new("each 80/20 holdout (one estimate each)", holdouts.iter().map(|&v| (v, 1.0)).collect(), 1).dots());
                 let widest = folds.iter().chain(&holdouts).fold(0.05f64, |m, &v| m.max(v));
                 let mut chart = Chart::lines("estimates of the validation error", "validation error", "row: 1 = holdouts, 2 = k-fold", series)
@@ -355,13 +566,12 @@ impl CrossVal {
                     .x_max((1.4 * widest).min(1.0));
                 if let Some(s) = report.estimate {
                     chart = chart.band(Band {
-                        name: format!("{k}-fold mean ± 1 std"),
+                        name: format!("{k}-fold: {:.1}% ± {:.1}%", 100.0 * s.mean, 100.0 * s.std),
                         x: vec![s.mean - s.std, s.mean + s.std],
                         lo: vec![1.75; 2],
                         hi: vec![2.25; 2],
                         color: 0,
                     });
-                    chart = chart.mark(s.mean, format!("{k}-fold {:.1}%", 100.0 * s.mean));
                 }
                 if let Some(s) = report.holdout_spread {
                     chart = chart.band(Band {
@@ -386,8 +596,8 @@ impl CrossVal {
         }
     }
 
-    /// Every job's record, folds then holdouts.
-    pub fn histories(&self) -> Vec<&History> {
-        self.records.iter().map(|r| &r.history).collect()
+    /// Every job's name and record: folds, holdouts, then the retrain.
+    pub fn histories(&self) -> Vec<(String, &History)> {
+        (0..self.records.len()).map(|i| (self.row(i).name, &self.records[i].history)).collect()
     }
 }

@@ -153,7 +153,7 @@ impl Update {
 }
 
 /// The test set's loss and error.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     pub loss: f32,
     pub error: f32,

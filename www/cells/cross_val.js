@@ -22,9 +22,11 @@ export function setup(ctx) {
       batch: { label: 'batch size', max: (c) => c.data.trainSize },
       epochs: { label: 'epochs' },
       holdouts: { label: '80/20 holdouts' },
+      patience: { label: 'patience' },
     },
     build(v, c) {
       const run = { hidden: v.hidden, seed: c.seed(), optimizer: 'adam', options: { lr: v.lr }, batchSize: Math.min(v.batch, v.n), epochs: v.epochs };
+      if (v.patience > 0) run.earlyStopping = { criterion: 'patience', patience: v.patience };
       const exp = new CrossValidation(c.data, { run, n: v.n, k: v.k, stratified: v.stratified, holdouts: v.holdouts });
       return pooled(c.pool, exp, `cross-val-${++runs}`);
     },
@@ -52,18 +54,35 @@ export function setup(ctx) {
       const where = r.workers > 0 ? `${r.workers} worker${r.workers > 1 ? 's' : ''}` : 'the page thread';
       parts.push(`cost: ${r.jobs} trainings, ${secs(r.computeMs)} of compute in ${secs(r.wallMs)} on ${where}`);
       parts.push(`fold sizes ${r.foldSizes.join(' / ')}, class counts differ by up to ${r.classImbalance} between folds`);
+      if (r.bestEpochs) {
+        const b = r.bestEpochs;
+        parts.push(`best epoch per fold ${b.mean.toFixed(1)} ± ${b.std.toFixed(1)}`);
+      }
+      const f = r.finals;
+      if (f) {
+        const test = (e) => (e == null ? '…' : `<b>${pct(e)}</b>`);
+        parts.push(`test error: retrained on all ${r.n.toLocaleString()} digits for ${f.retrainEpochs || '…'} epochs ${test(f.retrainTestError)}, average of the ${r.k} fold models ${test(f.ensembleTestError)}` +
+          (f.foldTestErrors.length ? ` (each fold model alone: ${f.foldTestErrors.map(pct).join(', ')})` : ''));
+      }
       const failed = [...r.folds, ...r.holdouts].find((x) => x.message && x.status !== 'stopped' && x.status !== 'cancelled');
       let html = parts.join(' · ');
       if (failed) html += ` — <span class="bad">${esc(failed.name)}: ${esc(failed.message)}</span>`;
-      return { html, data: { finished: String(r.finished), jobs: String(r.jobs), estimate: r.estimate ? r.estimate.mean.toFixed(6) : '' } };
+      return {
+        html,
+        data: {
+          finished: String(r.finished), jobs: String(r.jobs), estimate: r.estimate ? r.estimate.mean.toFixed(6) : '',
+          retrain: r.finals?.retrainTestError == null ? '' : String(r.finals.retrainTestError),
+          ensemble: r.finals?.ensembleTestError == null ? '' : String(r.finals.ensembleTestError),
+        },
+      };
     },
     update(r) {
-      tbody.innerHTML = [...r.folds, ...r.holdouts].map((x) =>
+      tbody.innerHTML = [...r.folds, ...r.holdouts, ...(r.retrain ? [r.retrain] : [])].map((x) =>
         `<tr data-run="${esc(x.name)}" data-status="${esc(x.status)}">` +
         `<td>${esc(x.name)}</td><td>${x.trainSize.toLocaleString()}</td><td>${x.validationSize.toLocaleString()}</td>` +
         `<td>${esc(x.status)}${x.status === 'running' ? ` (epoch ${x.epochsDone})` : ''}</td>` +
         `<td>${x.valError == null ? '–' : pct(x.valError)}</td>` +
-        `<td>${x.bestEpoch == null ? '–' : `${x.bestEpoch} <small>(${pct(x.bestValError)})</small>`}</td></tr>`).join('');
+        `<td>${x.bestEpoch == null ? '–' : `${x.bestEpoch} <small>(${pct(x.bestValError)})</small>`}${x.stoppedEpoch == null ? '' : ` <small>stopped at ${x.stoppedEpoch}</small>`}</td></tr>`).join('');
     },
   }, ctx);
 }

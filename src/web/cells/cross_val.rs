@@ -1,7 +1,7 @@
 //! `CrossValidation` (`lab::cross_val`): written out, since its runs train in the worker pool —
 //! the page hands out its jobs and feeds back what the pool reports.
 
-use crate::lab::cross_val::{CrossVal, CrossValSpec};
+use crate::lab::cross_val::{CrossVal, CrossValSpec, Ending};
 use crate::lab::job::Update;
 use crate::web::notebook::MnistData;
 use crate::web::page::Live;
@@ -22,11 +22,12 @@ impl CrossValidation {
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, spec: JsValue) -> Result<CrossValidation, JsError> {
         let spec: CrossValSpec = spec_from(&spec, "settings")?;
-        Ok(CrossValidation { inner: CrossVal::new(&data.train, spec).map_err(js_err)?, _live: Live::new() })
+        Ok(CrossValidation { inner: CrossVal::new(&data.train, data.test.clone(), spec).map_err(js_err)?, _live: Live::new() })
     }
 
-    /// The jobs for the pool: the k folds, then the holdouts.
-    pub fn jobs(&self) -> Result<JsValue, JsError> {
+    /// The jobs ready for the pool that were not handed out yet (the folds and holdouts at
+    /// first; the retrain once the folds have ended): ask again after each ending.
+    pub fn jobs(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.inner.jobs())
     }
 
@@ -36,9 +37,11 @@ impl CrossValidation {
         self.inner.absorb(i, update).map_err(js_err)
     }
 
-    /// Job `i` ended with `status` (and a message when it did not finish).
-    pub fn finish(&mut self, i: usize, status: &str, message: Option<String>, compute_ms: f64) -> Result<(), JsError> {
-        self.inner.finish(i, status, message, compute_ms).map_err(js_err)
+    /// Job `i` ended: `result` is the pool's (`{ status, message, computeMs, bestCheck,
+    /// stoppedAt, test, … }`; its history came in updates), `parameters` when it kept them.
+    pub fn finish(&mut self, i: usize, result: JsValue, parameters: Option<Vec<f32>>) -> Result<(), JsError> {
+        let ending: Ending = spec_from(&result, "job result")?;
+        self.inner.finish(i, ending, parameters).map_err(js_err)
     }
 
     /// Whether work is left: the pool does it, so this only says whether any job is out.
