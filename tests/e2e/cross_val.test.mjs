@@ -32,8 +32,14 @@ test('cross-validation: 3 folds and 3 holdouts in 2 workers, drawn; the page thr
   const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&${SMALL}`);
   const blank = await inkedPixels(page, '#cross-val-folds');
   const got = await runToEnd(page);
-  assert.match(got.text, /^error = [\d.]+% ± [\d.]+% over 3 folds · one 80\/20 holdout: [\d.]+% on average, but ±[\d.]+% from split to split \(3 seeds\) · 6 of 6 runs finished · cost: 6 trainings, [\d.]+ s of compute in [\d.]+ s on 2 workers · fold sizes 200 \/ 200 \/ 200, class counts differ by up to 1 between folds/);
-  assert.deepEqual(got.rows.map((r) => r[1]), Array(6).fill('finished'));
+  assert.match(got.text, /^error = [\d.]+% ± [\d.]+% over 3 folds · one 80\/20 holdout: [\d.]+% on average, but ±[\d.]+% from split to split \(3 seeds\) · 7 of 7 runs finished · cost: 7 trainings, [\d.]+ s of compute in [\d.]+ s on 2 workers · fold sizes 200 \/ 200 \/ 200, class counts differ by up to 1 between folds/);
+  assert.deepEqual(got.rows.map((r) => r[0]), ['fold 1', 'fold 2', 'fold 3', 'holdout 1', 'holdout 2', 'holdout 3', 'retrain on all']);
+  assert.deepEqual(got.rows.map((r) => r[1]), Array(7).fill('finished'));
+  assert.match(got.text, /best epoch per fold [\d.]+ ± [\d.]+ · test error: retrained on all 600 digits for \d+ epochs [\d.]+%, average of the 3 fold models [\d.]+% \(each fold model alone: [\d.]+%, [\d.]+%, [\d.]+%\)/);
+  for (const attr of ['data-retrain', 'data-ensemble']) {
+    const v = Number(await page.getAttribute('#cross-val-status', attr));
+    assert.ok(v > 0 && v < 0.6, `${attr} is a test error (${v})`);
+  }
   assert.ok(await inkedPixels(page, '#cross-val-folds') > blank + 5000, 'the fold strips are drawn');
   assert.ok(await inkedPixels(page, '#cross-val-curves') > 20_000, 'curves and bands are drawn');
   assert.ok(await inkedPixels(page, '#cross-val-estimates') > 10_000, 'the estimates are drawn');
@@ -61,9 +67,9 @@ test('cross-validation: Stop ends every queued and running job at once and says 
   await page.click('#cross-val-stop');
   await page.waitForSelector('#cross-val-status[data-state="stopped"]');
   const text = await page.textContent('#cross-val-status');
-  const [, finished, stoppedN, never] = text.match(/(\d+) of 9 runs finished, (\d+) stopped mid-run, (\d+) never started/) ?? [];
+  const [, finished, stoppedN, never] = text.match(/(\d+) of 10 runs finished, (\d+) stopped mid-run, (\d+) never started/) ?? [];
   assert.ok(finished !== undefined, text);
-  assert.equal(Number(finished) + Number(stoppedN) + Number(never), 9);
+  assert.equal(Number(finished) + Number(stoppedN) + Number(never), 10);
   assert.equal(await page.getAttribute('#cross-val-status', 'data-finished'), finished);
   const pool = await page.evaluate(() => ({ ...window.descentPool.status(), workers: window.descentPool.workers.length }));
   assert.equal(pool.running, 0, 'no job left running');

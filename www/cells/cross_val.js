@@ -47,7 +47,7 @@ export function setup(ctx) {
       }
       if (phase === 'running') parts.push(`${r.ended} of ${r.jobs} runs done`);
       else {
-        const count = (w) => [...r.folds, ...r.holdouts].filter((x) => x.status === w).length;
+        const count = (w) => [...r.folds, ...r.holdouts, ...(r.retrain ? [r.retrain] : [])].filter((x) => x.status === w).length;
         const [stopped, cancelled] = [count('stopped'), count('cancelled')];
         parts.push(`${r.finished} of ${r.jobs} runs finished${stopped ? `, ${stopped} stopped mid-run` : ''}${cancelled ? `, ${cancelled} never started` : ''}`);
       }
