@@ -21,7 +21,9 @@
 //! workers and the page thread. Every fold trains from the same seed (the same initial weights
 //! and the same batch-order stream); only its data differs.
 
-use super::job::{Examples, Job, Score, SetName, Update};
+use super::job::{Examples, Job, SetName, Update};
+use super::pooled::{self, Record};
+pub use super::pooled::{Ending, Spread};
 use super::run::RunSpec;
 use super::Progress;
 use crate::data::{folds::Folds, split::repeated_holdout, Dataset};
@@ -61,38 +63,6 @@ fn yes() -> bool {
     true
 }
 
-/// What one job (a fold, a holdout or the retrain) has reported.
-#[derive(Clone, Debug, Default)]
-struct Record {
-    history: History,
-    steps: usize,
-    total_steps: usize,
-    /// None while it runs.
-    status: Option<String>,
-    message: Option<String>,
-    ending: Ending,
-    parameters: Option<Vec<f32>>,
-}
-
-/// How a job ended, as the pool's result says (the other fields of the result are ignored).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Ending {
-    pub status: String,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub compute_ms: f64,
-    #[serde(default)]
-    pub best_check: Option<usize>,
-    #[serde(default)]
-    pub stopped_at: Option<usize>,
-    #[serde(default)]
-    pub test: Option<Score>,
-    #[serde(default)]
-    pub validation_size: usize,
-}
-
 /// The two final models, scored on the test set.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,26 +97,6 @@ pub struct RunRow {
     pub best_val_error: Option<f32>,
     /// The epoch at which its early-stopping rule ended it.
     pub stopped_epoch: Option<usize>,
-}
-
-/// A mean and a standard deviation (n − 1 in the denominator) over `n` values.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Spread {
-    pub mean: f64,
-    pub std: f64,
-    pub n: usize,
-}
-
-impl Spread {
-    pub fn of(xs: &[f64]) -> Option<Spread> {
-        let n = xs.len();
-        if n == 0 {
-            return None;
-        }
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let std = if n > 1 { (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
-        Some(Spread { mean, std, n })
-    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -318,25 +268,15 @@ impl CrossVal {
 
     /// Job `i` recorded `update`.
     pub fn absorb(&mut self, i: usize, update: Update) -> Result<()> {
-        let r = self.record(i)?;
-        r.history.step_loss.extend(update.step_loss);
-        r.history.epochs.extend(update.epochs);
-        r.history.checks.extend(update.checks);
-        r.steps = update.steps;
-        r.total_steps = update.total_steps;
+        pooled::record(&mut self.records, i)?.absorb(update);
         Ok(())
     }
 
     /// Job `i` ended (`ending.status`: "finished", "diverged", "stopped", "cancelled",
     /// "error"), with its trained parameters when it kept them.
     pub fn finish(&mut self, i: usize, ending: Ending, parameters: Option<Vec<f32>>) -> Result<()> {
-        let r = self.record(i)?;
-        r.status = Some(ending.status.clone());
-        r.message = ending.message.clone();
-        r.parameters = parameters;
-        let ms = ending.compute_ms;
-        r.ending = ending;
-        self.compute_ms += ms;
+        self.compute_ms += ending.compute_ms;
+        pooled::record(&mut self.records, i)?.finish(ending, parameters);
         if i < self.spec.k && self.records[..self.spec.k].iter().all(|r| r.status.is_some()) {
             self.score_ensemble()?;
         }
@@ -354,16 +294,7 @@ impl CrossVal {
     /// cancelled (when it had not).
     pub fn stop(&mut self) {
         self.stopped = true;
-        for r in &mut self.records {
-            if r.status.is_none() {
-                r.status = Some(if r.steps > 0 { "stopped" } else { "cancelled" }.into());
-            }
-        }
-    }
-
-    fn record(&mut self, i: usize) -> Result<&mut Record> {
-        let n = self.records.len();
-        self.records.get_mut(i).ok_or_else(|| crate::Error::new(format!("job {i} does not exist: there are {n}")))
+        self.records.iter_mut().for_each(Record::stop);
     }
 
     /// Whether some job has not ended.
@@ -390,12 +321,12 @@ impl CrossVal {
         };
         RunRow {
             name,
-            status: r.status.clone().unwrap_or_else(|| if r.steps > 0 { "running".into() } else { "queued".into() }),
+            status: r.word(),
             message: r.message.clone(),
             train_size: train,
             validation_size: val,
             epochs_done: r.history.epochs.len(),
-            val_error: self.kept_error(r),
+            val_error: r.kept_error(),
             train_error: last.map(|e| e.train_error),
             best_epoch: best.map(|b| b.0),
             best_val_error: best.map(|b| b.1),
@@ -403,24 +334,9 @@ impl CrossVal {
         }
     }
 
-    /// The validation error of the model a run kept: its restored best check where it kept
-    /// one (early stopping), else its last epoch's.
-    fn kept_error(&self, r: &Record) -> Option<f32> {
-        match r.ending.best_check {
-            Some(c) => r.history.checks.get(c - 1).map(|k| k.val_error),
-            None => r.history.epochs.last().map(|e| e.val_error),
-        }
-    }
-
-    /// The kept models' validation errors of the jobs in `range` that trained to their end
-    /// (or to their rule's stop).
+    /// The kept models' validation errors of the jobs in `range` that trained.
     fn finals(&self, range: std::ops::Range<usize>) -> Vec<f64> {
-        range
-            .map(|i| &self.records[i])
-            .filter(|r| r.status.as_deref() == Some("finished") || r.ending.stopped_at.is_some())
-            .filter_map(|r| self.kept_error(r).map(f64::from))
-            .filter(|v| v.is_finite())
-            .collect()
+        self.records[range].iter().filter(|r| r.trained()).filter_map(Record::kept_error).map(f64::from).filter(|v| v.is_finite()).collect()
     }
 
     /// Each fold's count of each class.
@@ -436,10 +352,6 @@ impl CrossVal {
         let k = self.spec.k;
         let jobs = self.records.len();
         let h = self.holdouts.len();
-        let (done, total) = self.records.iter().fold((0, 0), |(d, t), r| {
-            let whole = r.total_steps.max(r.steps);
-            (d + if r.status.is_some() { whole } else { r.steps }, t + whole)
-        });
         let ended = self.records.iter().filter(|r| r.status.is_some()).count();
         let counts = self.class_counts();
         let class_imbalance = (0..self.classes)
@@ -449,19 +361,9 @@ impl CrossVal {
             })
             .max()
             .unwrap_or(0);
-        let stopped = self.records.iter().any(|r| matches!(r.status.as_deref(), Some("stopped" | "cancelled")));
-        let failed = self.records.iter().all(|r| matches!(r.status.as_deref(), Some("error" | "diverged")));
         CrossValReport {
-            status: if ended < jobs {
-                "running"
-            } else if failed {
-                "error"
-            } else if stopped {
-                "stopped"
-            } else {
-                "finished"
-            },
-            progress: Progress { done, total },
+            status: pooled::status(&self.records),
+            progress: pooled::progress(&self.records),
             k,
             n: self.spec.n,
             epochs: self.spec.run.epochs,
@@ -503,30 +405,6 @@ impl CrossVal {
         self.spec.finals.then(|| self.row(self.spec.k + self.holdouts.len()))
     }
 
-    /// Per epoch, the mean and standard deviation of `value` over the folds that reached it.
-    fn fold_band(&self, value: impl Fn(&crate::train::EpochRecord) -> f32) -> (Vec<(f64, f64)>, Band) {
-        let mut mean = Vec::new();
-        let mut band = Band { name: String::new(), x: Vec::new(), lo: Vec::new(), hi: Vec::new(), color: 0 };
-        for e in 0..self.spec.run.epochs {
-            let xs: Vec<f64> = self.records[..self.spec.k]
-                .iter()
-                .filter_map(|r| r.history.epochs.get(e))
-                .map(|r| value(r) as f64)
-                .filter(|v| v.is_finite())
-                .collect();
-            // the mean only where every fold has reached the epoch (a partial mean would jump)
-            if xs.len() < self.spec.k {
-                break;
-            }
-            let s = Spread::of(&xs).expect("k ≥ 2 values");
-            mean.push(((e + 1) as f64, s.mean));
-            band.x.push((e + 1) as f64);
-            band.lo.push(s.mean - s.std);
-            band.hi.push(s.mean + s.std);
-        }
-        (mean, band)
-    }
-
     /// "curves": every fold's validation (solid) and training (dashed) error by epoch, faint,
     /// their means bold with a ±1 standard deviation band. "estimates": the k-fold estimate
     /// and each holdout's on one error axis. "folds": what each fold holds, class by class.
@@ -541,8 +419,8 @@ impl CrossVal {
                     series.push(Series::new("", val, 0).faint());
                     series.push(Series::new("", train, 1).faint().dashed());
                 }
-                let (val_mean, mut val_band) = self.fold_band(|e| e.val_error);
-                let (train_mean, mut train_band) = self.fold_band(|e| e.train_error);
+                let (val_mean, mut val_band) = pooled::fold_band(&self.records[..k], self.spec.run.epochs, |e| e.val_error);
+                let (train_mean, mut train_band) = pooled::fold_band(&self.records[..k], self.spec.run.epochs, |e| e.train_error);
                 series.push(Series::new(format!("validation, mean of {k} folds"), val_mean, 0).markers());
                 series.push(Series::new("training (on the fly), mean", train_mean, 1).dashed());
                 val_band.name = "±1 std over folds".into();
