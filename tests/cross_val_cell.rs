@@ -4,23 +4,15 @@
 
 #[path = "common/clusters.rs"]
 mod clusters;
+#[path = "common/pooled.rs"]
+mod pooled;
 
 use descent::data::folds::Folds;
 use descent::lab::cross_val::{CrossVal, CrossValSpec, Ending};
-use descent::lab::job::{Jobs, Sets};
-use descent::lab::{Clock, Data, RunSpec};
+use descent::lab::job::Sets;
+use descent::lab::{Data, RunSpec};
 use descent::plot::{Body, Chart};
-use std::cell::Cell;
 use std::sync::Arc;
-
-struct StepClock(Cell<f64>);
-
-impl Clock for StepClock {
-    fn now_ms(&self) -> f64 {
-        self.0.set(self.0.get() + 1.0);
-        self.0.get()
-    }
-}
 
 fn sets() -> Sets {
     Sets { train: clusters::clusters(120, 1, 0.9), validation: clusters::clusters(40, 2, 0.9), test: clusters::clusters(40, 3, 0.9) }
@@ -43,46 +35,8 @@ fn ending(status: &str) -> Ending {
     Ending { status: status.into(), ..Ending::default() }
 }
 
-/// Run every job of `cv` and feed back what they report, as www/pool.js does: each batch of
-/// jobs it hands out in one group, asking for more after every ending.
 fn run_all(cv: &mut CrossVal, sets: &Sets) {
-    let clock = StepClock(Cell::new(0.0));
-    let mut first = 0;
-    loop {
-        let batch = cv.jobs();
-        if batch.is_empty() {
-            break;
-        }
-        let mut jobs = Jobs::new(sets, batch.into_iter().map(Ok).collect());
-        let mut ended = vec![false; jobs.len()];
-        loop {
-            let more = jobs.run_for(3.0, &clock).unwrap();
-            for (i, done) in ended.iter_mut().enumerate() {
-                let u = jobs.update(i);
-                if !u.is_empty() {
-                    cv.absorb(first + i, u).unwrap();
-                }
-                let r = jobs.result(i);
-                if !*done && r.status != "running" {
-                    *done = true;
-                    let e = Ending {
-                        status: r.status.into(),
-                        message: r.message,
-                        compute_ms: r.compute_ms,
-                        best_check: r.best_check,
-                        stopped_at: r.stopped_at,
-                        test: r.test,
-                        validation_size: r.validation_size,
-                    };
-                    cv.finish(first + i, e, jobs.parameters(i).map(<[f32]>::to_vec)).unwrap();
-                }
-            }
-            if !more {
-                break;
-            }
-        }
-        first += jobs.len();
-    }
+    pooled::run_all(cv, sets);
     assert!(!cv.active(), "every job ended");
 }
 

@@ -14,6 +14,7 @@ import * as adaptiveCell from './cells/adaptive.js';
 import * as raceCell from './cells/race.js';
 import * as earlyStopCell from './cells/early_stop.js';
 import * as crossValCell from './cells/cross_val.js';
+import * as overfitCell from './cells/overfit.js';
 import { Pool, defaultSize, setPagePool, MAX_WORKERS } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
@@ -101,7 +102,7 @@ async function main() {
   };
   loadData();
   ctx.pool = setupPool(module, images, labels, ctx);
-  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx)];
+  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx), overfitCell.setup(ctx)];
   const renderAll = () => cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {

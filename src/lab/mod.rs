@@ -23,6 +23,7 @@ pub mod equal_start;
 pub mod init_runs;
 pub mod job;
 pub mod landscape;
+pub mod overfit;
 pub mod pooled;
 pub mod pretrain;
 pub mod probe;

@@ -76,7 +76,7 @@ experiment!(
 
 mod adaptive;
 mod batch;
-mod cross_val;
+mod pooled;
 mod early_stop;
 mod frames;
 mod history;

@@ -1,0 +1,83 @@
+//! `pooled_experiment!`: the wasm class of a lab experiment whose runs train in the worker
+//! pool (`lab::pooled`). The page hands out its jobs and feeds back what the pool reports
+//! (`www/pool.js`, `pooled()`); the class has defineCell's verbs besides.
+
+/// `pooled_experiment!(JsName, lab::Type, lab::Spec, |data, spec| build)`: `build` makes the
+/// lab type from the page's `MnistData` and the parsed spec.
+macro_rules! pooled_experiment {
+    ($name:ident, $lab:ty, $spec:ty, |$data:ident, $s:ident| $build:expr) => {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub struct $name {
+            inner: $lab,
+            _live: $crate::web::page::Live,
+        }
+
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        impl $name {
+            #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
+            pub fn new($data: &$crate::web::notebook::MnistData, spec: wasm_bindgen::JsValue) -> Result<$name, wasm_bindgen::JsError> {
+                let $s: $spec = $crate::web::spec_from(&spec, "settings")?;
+                let inner: $crate::Result<$lab> = $build;
+                Ok($name { inner: inner.map_err($crate::web::js_err)?, _live: $crate::web::page::Live::new() })
+            }
+
+            /// The jobs ready for the pool that were not handed out yet: ask again after each
+            /// ending (some experiments hand out later jobs once earlier ones have ended).
+            pub fn jobs(&mut self) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+                $crate::web::to_js(&self.inner.jobs())
+            }
+
+            /// Job `i` reported `update` (`{ steps, totalSteps, stepLoss, epochs, checks }`).
+            pub fn absorb(&mut self, i: usize, update: wasm_bindgen::JsValue) -> Result<(), wasm_bindgen::JsError> {
+                let update: $crate::lab::job::Update = $crate::web::spec_from(&update, "job update")?;
+                self.inner.absorb(i, update).map_err($crate::web::js_err)
+            }
+
+            /// Job `i` ended: `result` is the pool's (`{ status, message, computeMs, bestCheck,
+            /// stoppedAt, test, … }`; its history came in updates), `parameters` when it kept them.
+            pub fn finish(&mut self, i: usize, result: wasm_bindgen::JsValue, parameters: Option<Vec<f32>>) -> Result<(), wasm_bindgen::JsError> {
+                let ending: $crate::lab::pooled::Ending = $crate::web::spec_from(&result, "job result")?;
+                self.inner.finish(i, ending, parameters).map_err($crate::web::js_err)
+            }
+
+            /// Whether any job is still out (the pool does the work, so this takes no time).
+            #[wasm_bindgen::prelude::wasm_bindgen(js_name = runFor)]
+            pub fn run_for(&mut self, _budget_ms: f64) -> bool {
+                self.inner.active()
+            }
+
+            pub fn report(&self) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+                $crate::web::to_js(&self.inner.report())
+            }
+
+            pub fn chart(&self, name: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+                $crate::web::to_js(&self.inner.chart(name).map_err($crate::web::js_err)?)
+            }
+
+            pub fn draw(&self, name: &str, canvas: web_sys::HtmlCanvasElement, dpr: f64) -> Result<(), wasm_bindgen::JsError> {
+                let chart = self.inner.chart(name).map_err($crate::web::js_err)?;
+                $crate::plot::draw(&$crate::web::canvas::area(canvas)?, &chart, dpr).map_err($crate::web::js_err)
+            }
+
+            /// Every job still out counts as stopped (the page cancels them in the pool).
+            pub fn stop(&mut self) {
+                self.inner.stop();
+            }
+
+            /// Every job's full record, named (for the Export menu).
+            pub fn history(&self) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+                let all: Vec<_> =
+                    self.inner.histories().into_iter().map(|(label, history)| serde_json::json!({ "label": label, "history": history })).collect();
+                $crate::web::to_js(&all)
+            }
+        }
+    };
+}
+
+pooled_experiment!(CrossValidation, crate::lab::cross_val::CrossVal, crate::lab::cross_val::CrossValSpec, |data, spec| {
+    crate::lab::cross_val::CrossVal::new(&data.train, data.test.clone(), spec)
+});
+
+pooled_experiment!(OverfitCurves, crate::lab::overfit::Overfit, crate::lab::overfit::OverfitSpec, |data, spec| {
+    crate::lab::overfit::Overfit::new(&data.train, &data.test, spec)
+});
