@@ -82,3 +82,27 @@ test('cross-validation: Stop ends every queued and running job at once and says 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('overfitting curves: the onset, the validation and learning curves, and test-set reuse, through the pool', async () => {
+  const q = 'overfit.k=2&overfit.n=240&overfit.hidden=64&overfit.epochs=8&overfit.widths=4,16&overfit.fractions=0.5,1&overfit.sweep-epochs=3';
+  const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&${q}`);
+  await page.click('#overfit-run');
+  await page.waitForSelector('#overfit-status[data-state="finished"]', { timeout: 120_000 });
+  const text = await page.textContent('#overfit-status');
+  assert.match(text, /overfitting starts ≈ epoch \d+ \(smoothed\); the data cannot tell epochs \d+–\d+ apart · lowest cross-validated error at width (4|16)/);
+  assert.match(text, /chosen by test half A: width (4|16), quoted [\d.]+%, on unseen half B [\d.]+% \(the quote is off by -?[\d.]+ points\) · chosen by cross-validation: width (4|16), half B [\d.]+%/);
+  assert.match(text, /12 of 12 runs done/, '2 curve folds, 2 widths × 2, 2 sizes × 2, 2 reuse runs');
+  const onset = Number(await page.getAttribute('#overfit-status', 'data-onset'));
+  assert.ok(onset >= 1 && onset <= 8);
+  for (const id of ['overfit-real', 'overfit-idealized', 'overfit-widths-chart', 'overfit-sizes']) {
+    assert.ok(await inkedPixels(page, `#${id}`) > 10_000, `#${id} is drawn`);
+  }
+  assert.deepEqual(await page.$$eval('#overfit-table tbody tr', (r) => r.map((x) => x.dataset.width)), ['4', '16']);
+  await screenshot(await page.$('#overfit'), 'overfit');
+  // a bad fraction is a message, not a run
+  await page.fill('#overfit-fractions', '0.5, 2');
+  await page.click('#overfit-run');
+  assert.match(await page.textContent('#overfit-error-msg'), /fractions: "0.5, 2" should be 1 to 10 numbers above 0 and at most 1/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
