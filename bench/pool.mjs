@@ -1,9 +1,10 @@
 // The worker-pool part of `cargo xtask bench`: the notebook page in headless Chromium (no GPU
 // flags needed: the workers train on the CPU), eight jobs of identical cost — MLP 784-128-10,
 // 2 epochs on the 7,000 training digits — through a pool of 1 worker and then of N (one per
-// core, at most 8), timed by the page; plus each pool's start-up (a fresh pool's first job of
-// one step, from submit to result: worker start, wasm instantiation, MNIST parse). The same
-// skips as the WebGPU part where Chromium or playwright-core is missing.
+// core, at most 8), timed by the page in three paired rounds (medians reported); plus each
+// pool's start-up: a fresh pool's first tiny job on every worker, from submit to result
+// (worker start, wasm instantiation, MNIST parse). The same skips as the WebGPU part where
+// Chromium or playwright-core is missing.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { CHROMIUM, FLAGS, playwright, serve } from './webgpu.mjs';
@@ -31,23 +32,38 @@ export async function benchPool(dist, { jobs = 8, workers = Math.min(8, os.cpus(
       const setup = window.descentPool.setup;
       const tiny = { spec: { hidden: [8], epochs: 1, batchSize: 64, trainSubset: 64 } };
       const one = { ...job, spec: { ...job.spec, epochs: quick ? 1 : job.spec.epochs } };
-      const measure = async (size) => {
+      // a pool started and through one tiny job per worker (its start-up, timed)
+      const start = async (size) => {
         const pool = new Pool({ ...setup, size });
-        let t = performance.now();
-        // start-up: every worker started and through one tiny job
+        const t = performance.now();
         const first = await Promise.all(Array.from({ length: size }, () => pool.submit(tiny)));
-        const startupMs = performance.now() - t;
-        if (first.some((r) => r.status !== 'finished')) throw new Error(first.find((r) => r.status !== 'finished').message);
-        t = performance.now();
+        const bad = first.find((r) => r.status !== 'finished');
+        if (bad) throw new Error(bad.message);
+        return { pool, startupMs: performance.now() - t };
+      };
+      const batch = async (pool) => {
+        const t = performance.now();
         const results = await Promise.all(Array.from({ length: jobs }, () => pool.submit(one)));
-        const wallMs = performance.now() - t;
-        pool.close();
         const bad = results.find((r) => r.status !== 'finished');
         if (bad) throw new Error(bad.message);
-        return { workers: size, startupMs, wallMs, stepsPerJob: results[0].steps, lastLoss: results[0].history.step_loss.at(-1) };
+        return { wallMs: performance.now() - t, steps: results[0].steps, lastLoss: results[0].history.step_loss.at(-1) };
       };
-      const single = await measure(1);
-      const many = await measure(workers);
+      const a = await start(1);
+      const b = await start(workers);
+      // paired rounds, alternating, so a slow moment of the machine hits both
+      const rounds = quick ? 1 : 3;
+      const times = { single: [], many: [] };
+      let last;
+      for (let r = 0; r < rounds; r++) {
+        times.single.push((await batch(a.pool)).wallMs);
+        last = await batch(b.pool);
+        times.many.push(last.wallMs);
+      }
+      a.pool.close();
+      b.pool.close();
+      const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+      const single = { workers: 1, startupMs: a.startupMs, wallMs: median(times.single), rounds: times.single };
+      const many = { workers, startupMs: b.startupMs, wallMs: median(times.many), rounds: times.many, stepsPerJob: last.steps, lastLoss: last.lastLoss };
       return { network: `784-128-10 ReLU, SGD, batch 64, ${one.spec.epochs} epochs on the 7,000 training digits`, jobs, cores: navigator.hardwareConcurrency, single, many, speedup: single.wallMs / many.wallMs, efficiency: single.wallMs / many.wallMs / workers };
     }, { job: JOB, jobs, workers, quick });
     if (errors.length) result.pageErrors = errors;
