@@ -86,6 +86,11 @@ fn the_charts_show_folds_means_bands_and_strips() {
     let Chart { body: Body::Strips { strips }, .. } = cv.chart("folds").unwrap() else { panic!("folds are strips") };
     assert_eq!(strips.len(), 4);
     assert_eq!(strips.iter().map(|s| s.counts.iter().sum::<usize>()).sum::<usize>(), 100, "every digit in one fold");
+    for i in 0..100 {
+        let holders: Vec<usize> = (0..4).filter(|&f| strips[f].members[i].is_some()).collect();
+        assert_eq!(holders.len(), 1, "digit {i} is held out by exactly one fold");
+        assert_eq!(strips[holders[0]].members[i], Some(sets.train.labels[i]), "and drawn in its class");
+    }
     let Chart { body: Body::Lines { series, .. }, .. } = cv.chart("estimates").unwrap() else { panic!("estimates") };
     assert_eq!((series[0].points.len(), series[1].points.len()), (4, 3), "a dot per fold and per holdout");
     assert!(cv.chart("nope").unwrap_err().message().contains("curves, estimates, folds"));

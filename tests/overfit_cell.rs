@@ -18,7 +18,15 @@ fn sets() -> Sets {
 }
 
 fn spec() -> OverfitSpec {
-    let run = RunSpec { hidden: vec![32], seed: 5, optimizer: "adam".into(), options: serde_json::json!({ "lr": 0.03 }), batch_size: 16, epochs: 12, ..RunSpec::default() };
+    let run = RunSpec {
+        hidden: vec![32],
+        seed: 5,
+        optimizer: "adam".into(),
+        options: serde_json::json!({ "lr": 0.03 }),
+        batch_size: 16,
+        epochs: 12,
+        ..RunSpec::default()
+    };
     OverfitSpec { run, n: 90, k: 3, widths: vec![2, 8, 32], fractions: vec![0.25, 1.0], sweep_epochs: 5, reuse: true }
 }
 

@@ -463,8 +463,16 @@ impl CrossVal {
                 Ok(chart)
             }
             "folds" => {
-                let strips =
-                    self.class_counts().into_iter().enumerate().map(|(i, counts)| Strip { label: format!("fold {}", i + 1), counts }).collect();
+                let assignment = self.folds.assignment();
+                let strips = self
+                    .class_counts()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, counts)| {
+                        let members = assignment.iter().zip(&self.labels).map(|(&f, &l)| (f as usize == i).then_some(l)).collect();
+                        Strip { label: format!("fold {}", i + 1), counts, members }
+                    })
+                    .collect();
                 Ok(Chart::strips(
                     format!("what each fold holds out, by class ({})", if self.spec.stratified { "stratified" } else { "plain" }),
                     strips,

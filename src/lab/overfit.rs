@@ -199,7 +199,8 @@ impl Overfit {
         pooled::record(&mut self.records, i)?.finish(ending, parameters);
         if let Role::Reuse { point } = self.roles[i] {
             if let Some(p) = self.records[i].parameters.take() {
-                let mut model = RunSpec { hidden: vec![self.spec.widths[point]], ..self.spec.run.clone() }.model(self.halves.0.features, self.halves.0.classes)?;
+                let mut model = RunSpec { hidden: vec![self.spec.widths[point]], ..self.spec.run.clone() }
+                    .model(self.halves.0.features, self.halves.0.classes)?;
                 model.set_parameters(&p)?;
                 let (a, b) = (&self.halves.0, &self.halves.1);
                 self.scores[point] = Some((model.evaluate(&a.x, &a.labels)?.1, model.evaluate(&b.x, &b.labels)?.1));
@@ -270,9 +271,11 @@ impl Overfit {
 
     fn sizes(&self) -> Vec<SweepPoint> {
         let train_part = self.folds.fold(0).0.len() as f64;
-        self.sweep(|r| if let Role::Size { point, .. } = r { Some(point) } else { None }, self.spec.fractions.len(), |p| {
-            (self.spec.fractions[p] * train_part).ceil()
-        })
+        self.sweep(
+            |r| if let Role::Size { point, .. } = r { Some(point) } else { None },
+            self.spec.fractions.len(),
+            |p| (self.spec.fractions[p] * train_part).ceil(),
+        )
     }
 
     fn reuse(&self, widths: &[SweepPoint]) -> Option<Reuse> {

@@ -458,7 +458,7 @@ mod tests {
             (Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.1)], 0)] }, "series,x,y", 2, "one row per layer"),
             (Body::UnitWeights { weights: vec![0.0; 6], units: 2, rows: 1, cols: 3, columns: 2 }, "unit,row,col,weight", 6, "one row per weight"),
             (
-                Body::Strips { strips: vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![3, 4] }; 2] },
+                Body::Strips { strips: vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![3, 4], members: vec![] }; 2] },
                 "row,class,count",
                 4,
                 "one row per strip and class",
@@ -518,7 +518,10 @@ mod tests {
             },
             Chart { body: Body::LayerStds { series: vec![Series::new("a", vec![(1.0, 0.5), (2.0, 0.05)], 0)] }, ..Chart::default() },
             Chart { body: Body::UnitWeights { weights: vec![0.5, -0.5, 0.0, 1.0], units: 2, rows: 1, cols: 2, columns: 2 }, ..Chart::default() },
-            Chart::strips("folds", vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![30, 20, 10] }; 3]),
+            Chart::strips(
+                "folds",
+                vec![crate::plot::Strip { label: "fold 1".into(), counts: vec![30, 20, 10], members: vec![Some(1), None, Some(2)] }; 3],
+            ),
         ];
         for c in &charts {
             let backend = Counting::new(200, 150);

@@ -9,11 +9,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One bar: a label and a count per class.
+/// One bar: a label and a count per class; optionally, under it, which examples of the whole
+/// set it holds (`members[i]`: example i's class, or null when another row holds it), drawn as
+/// ticks in example order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Strip {
     pub label: String,
     pub counts: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Option<u8>>,
 }
 
 /// Ten distinguishable class colours (Tableau's ten, as matplotlib's "tab10").
@@ -43,7 +47,9 @@ pub fn draw_strips<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, strips: &[
     }
     let (left, right, top, key) = (px(56.0), w as i32 - px(54.0), px(28.0), px(26.0));
     let row_h = ((h as i32 - top - key) / strips.len() as i32).max(2);
-    let bar_h = (row_h as f64 * 0.72) as i32;
+    let ticks = strips.iter().any(|s| !s.members.is_empty());
+    let bar_h = (row_h as f64 * if ticks { 0.42 } else { 0.72 }) as i32;
+    let tick_h = (row_h as f64 * 0.3) as i32;
     let span = (right - left).max(1) as f64;
     for (r, s) in strips.iter().enumerate() {
         let y = top + r as i32 * row_h;
@@ -55,6 +61,19 @@ pub fn draw_strips<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, strips: &[
             let x1 = left + (at as f64 / widest as f64 * span) as i32;
             if x1 > x0 {
                 area.draw(&Rectangle::new([(x0, y), (x1, y + bar_h)], CLASS_COLORS[c % 10].filled())).map_err(err)?;
+            }
+        }
+        // which examples: one pixel column per slice of the example order, in the class colour
+        // of the first example the row holds there
+        if !s.members.is_empty() {
+            let (y0, width) = (y + bar_h + (row_h as f64 * 0.08) as i32, (right - left).max(1) as usize);
+            let per = s.members.len() as f64 / width as f64;
+            for col in 0..width {
+                let (from, to) = ((col as f64 * per) as usize, (((col + 1) as f64 * per) as usize).max((col as f64 * per) as usize + 1));
+                if let Some(c) = s.members[from.min(s.members.len())..to.min(s.members.len())].iter().flatten().next() {
+                    let x = left + col as i32;
+                    area.draw(&Rectangle::new([(x, y0), (x + 1, y0 + tick_h)], CLASS_COLORS[*c as usize % 10].filled())).map_err(err)?;
+                }
             }
         }
         let total: usize = s.counts.iter().sum();

@@ -3,7 +3,7 @@
 // many finished; with the pool set to 0 workers the page thread gives the same estimate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
 
 let server;
 let browser;
@@ -28,10 +28,12 @@ async function runToEnd(page) {
   };
 }
 
-test('cross-validation: 3 folds and 3 holdouts in 2 workers, drawn; the page thread gives the same estimate', async () => {
+test('cross-validation: 3 folds and 3 holdouts in 2 workers, drawn; the page thread gives the same estimate', async (t) => {
   const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&${SMALL}`);
   const blank = await inkedPixels(page, '#cross-val-folds');
+  await watchResponsiveness(page);
   const got = await runToEnd(page);
+  assertResponsive(t, await responsiveness(page), 'cross-validation in the pool');
   assert.match(got.text, /^error = [\d.]+% ± [\d.]+% over 3 folds · one 80\/20 holdout: [\d.]+% on average, but ±[\d.]+% from split to split \(3 seeds\) · 7 of 7 runs finished · cost: 7 trainings, [\d.]+ s of compute in [\d.]+ s on 2 workers · fold sizes 200 \/ 200 \/ 200, class counts differ by up to 1 between folds/);
   assert.deepEqual(got.rows.map((r) => r[0]), ['fold 1', 'fold 2', 'fold 3', 'holdout 1', 'holdout 2', 'holdout 3', 'retrain on all']);
   assert.deepEqual(got.rows.map((r) => r[1]), Array(7).fill('finished'));

@@ -76,9 +76,9 @@ experiment!(
 
 mod adaptive;
 mod batch;
-mod pooled;
 mod early_stop;
 mod frames;
 mod history;
 mod landscape;
+mod pooled;
 mod rprop;
