@@ -27,6 +27,9 @@ use crate::{ensure, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// (x, y) points of a curve.
+type Points = Vec<(f64, f64)>;
+
 /// The most points a sweep may have.
 pub const MAX_POINTS: usize = 10;
 
@@ -224,7 +227,7 @@ impl Overfit {
 
     /// The folds' mean validation loss per epoch, its centred 5-epoch moving average, and the
     /// standard error of each mean.
-    fn curve(&self) -> (Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<f64>) {
+    fn curve(&self) -> (Points, Points, Vec<f64>) {
         let (mean, band) = pooled::fold_band(self.curve_folds(), self.spec.run.epochs, |e| e.val_loss);
         let sqrt_k = (self.spec.k as f64).sqrt();
         let se: Vec<f64> = band.hi.iter().zip(&band.lo).map(|(h, l)| (h - l) / 2.0 / sqrt_k).collect();
