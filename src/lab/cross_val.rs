@@ -113,7 +113,8 @@ pub struct CrossValReport {
     pub estimate: Option<Spread>,
     /// The holdout estimates' spread (each holdout is one estimate).
     pub holdout_spread: Option<Spread>,
-    /// Jobs ended (any ending) and finished (trained to their last epoch), of jobs in all.
+    /// Jobs ended (any ending) and finished (trained to their last epoch or their rule's
+    /// stop), of jobs in all.
     pub ended: usize,
     pub finished: usize,
     pub jobs: usize,
@@ -372,7 +373,7 @@ impl CrossVal {
             estimate: Spread::of(&self.finals(0..k)),
             holdout_spread: Spread::of(&self.finals(k..k + h)),
             ended,
-            finished: self.records.iter().filter(|r| r.status.as_deref() == Some("finished")).count(),
+            finished: self.records.iter().filter(|r| r.trained()).count(),
             jobs,
             class_imbalance,
             fold_sizes: self.folds.sizes(),

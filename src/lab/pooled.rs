@@ -72,8 +72,12 @@ impl Record {
         }
     }
 
-    /// Its status word, "running" or "queued" while it is out.
+    /// Its status word: "running" or "queued" while it is out, "early-stopped" when its rule
+    /// ended it, else the pool's word.
     pub fn word(&self) -> String {
+        if self.ending.stopped_at.is_some() {
+            return "early-stopped".into();
+        }
         self.status.clone().unwrap_or_else(|| if self.steps > 0 { "running".into() } else { "queued".into() })
     }
 
@@ -152,13 +156,14 @@ pub fn progress(records: &[Record]) -> Progress {
 }
 
 /// One word for all the jobs: "running" while any is out, "error" when every one failed,
-/// "stopped" when any was stopped or cancelled, else "finished".
+/// "stopped" when any was stopped or cancelled (by the student: not by its rule), else
+/// "finished".
 pub fn status(records: &[Record]) -> &'static str {
     if records.iter().any(|r| r.status.is_none()) {
         "running"
     } else if records.iter().all(|r| matches!(r.status.as_deref(), Some("error" | "diverged"))) {
         "error"
-    } else if records.iter().any(|r| matches!(r.status.as_deref(), Some("stopped" | "cancelled"))) {
+    } else if records.iter().any(|r| !r.trained() && matches!(r.status.as_deref(), Some("stopped" | "cancelled"))) {
         "stopped"
     } else {
         "finished"

@@ -16,7 +16,7 @@ after(async () => {
   await server?.close();
 });
 
-const SMALL = 'cross-val.k=3&cross-val.n=600&cross-val.epochs=4&cross-val.holdouts=3&cross-val.hidden=32';
+const SMALL = 'cross-val.rule=none&cross-val.k=3&cross-val.n=600&cross-val.epochs=4&cross-val.holdouts=3&cross-val.hidden=32';
 
 async function runToEnd(page) {
   await page.click('#cross-val-run');
@@ -78,7 +78,7 @@ test('cross-validation: Stop ends every queued and running job at once and says 
   assert.equal(pool.queued, 0, 'no job left queued');
   assert.equal(pool.workers, 0, 'the busy workers were terminated');
   const statuses = await page.$$eval('#cross-val-table tbody tr', (r) => r.map((x) => x.dataset.status));
-  assert.ok(statuses.every((s) => ['finished', 'stopped', 'cancelled'].includes(s)), statuses.join());
+  assert.ok(statuses.every((s) => ['finished', 'early-stopped', 'stopped', 'cancelled'].includes(s)), statuses.join());
   assert.equal(statuses.filter((s) => s === 'stopped').length, Number(stoppedN), 'the table agrees');
   assert.ok(Number(stoppedN) >= 1 && Number(never) >= 1, 'some runs were cut off, some never began');
   assert.deepEqual(errors, []);

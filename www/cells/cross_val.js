@@ -22,11 +22,13 @@ export function setup(ctx) {
       batch: { label: 'batch size', max: (c) => c.data.trainSize },
       epochs: { label: 'epochs' },
       holdouts: { label: '80/20 holdouts' },
+      rule: {},
       patience: { label: 'patience' },
     },
     build(v, c) {
       const run = { hidden: v.hidden, seed: c.seed(), optimizer: 'adam', options: { lr: v.lr }, batchSize: Math.min(v.batch, v.n), epochs: v.epochs };
-      if (v.patience > 0) run.earlyStopping = { criterion: 'patience', patience: v.patience };
+      // a rule of section 8, with that section's defaults (patience from its own control)
+      if (v.rule !== 'none') run.earlyStopping = { criterion: v.rule, ...(v.rule === 'patience' ? { patience: v.patience } : {}) };
       const exp = new CrossValidation(c.data, { run, n: v.n, k: v.k, stratified: v.stratified, holdouts: v.holdouts });
       return pooled(c.pool, exp, `cross-val-${++runs}`);
     },
