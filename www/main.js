@@ -84,11 +84,19 @@ async function main() {
   await setupBackend();
   $('version').textContent = `v${version()}`;
   const seedInput = $('global-seed');
+  const goodSeed = (text) => /^\d+$/.test(text.trim()) && Number.isSafeInteger(Number(text));
+  // a bad seed in a link falls back to the default with a note; it never stops the page
+  const linked = state.get('seed', null);
+  if (linked !== null && !goodSeed(linked)) {
+    state.set('seed', null);
+    const box = $('load-error');
+    box.hidden = false;
+    box.textContent = `The link's seed "${linked.slice(0, 40)}" is not a whole number from 0 to 2^53 − 1, so the default seed ${seedInput.value} is used.`;
+  }
   state.bind(seedInput, 'seed');
   const seed = () => {
-    const v = Number(seedInput.value);
-    if (!Number.isInteger(v) || v < 0 || v > 2 ** 53) throw new Error(`seed "${seedInput.value}" must be a whole number from 0 to 2^53`);
-    return v;
+    if (!goodSeed(seedInput.value)) throw new Error(`seed "${seedInput.value}" must be a whole number from 0 to 2^53 − 1`);
+    return Number(seedInput.value);
   };
   const [images, labels] = await Promise.all([
     fetchBytes('../data/mnist-images-idx3-ubyte.gz'),

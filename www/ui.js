@@ -45,3 +45,6 @@ export function showError(el, err) {
 }
 
 export const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+/** Text made safe to put inside HTML (what a student typed or named never becomes markup). */
+export const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);

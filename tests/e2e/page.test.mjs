@@ -71,6 +71,25 @@ test('state lives in the URL: a link restores the batch size and seed', async ()
   await context.close();
 });
 
+test('a bad seed in a link falls back to the default with a note; typing a good one works', async () => {
+  for (const bad of ['abc', '1e21', '9007199254740992', '<img src=x onerror=alert(1)>']) {
+    const { page, errors, context } = await openPage(browser, `${server.url}?seed=${encodeURIComponent(bad)}&batch.m=3`);
+    assert.equal(await page.inputValue('#global-seed'), '1', `${bad}: the default seed`);
+    const note = await page.textContent('#load-error');
+    assert.ok(note.includes('is not a whole number from 0 to 2^53 − 1'), `${bad}: ${note}`);
+    assert.equal(await page.$$eval('#load-error img', (i) => i.length), 0, 'markup stays text');
+    assert.match(await page.textContent('#data-info'), /7,000 train/, `${bad}: the notebook started`);
+    assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '3x10', 'the other settings of the link still apply');
+    assert.ok(!new URL(page.url()).searchParams.has('seed'), 'the bad seed left the URL');
+    await page.fill('#global-seed', '42');
+    await page.dispatchEvent('#global-seed', 'change');
+    await page.waitForFunction(() => document.getElementById('load-error').hidden);
+    assert.equal(new URL(page.url()).searchParams.get('seed'), '42');
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test('the loaded build\'s matrix product (relaxed SIMD here) matches the scalar oracle', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   const worst = await page.evaluate(async () => {

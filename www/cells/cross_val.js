@@ -4,11 +4,10 @@
 import { CrossValidation } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
 import { pooled } from '../pool.js';
-import { pct } from '../ui.js';
+import { pct, escapeHtml } from '../ui.js';
 
 let runs = 0;
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 export function setup(ctx) {
   const tbody = document.querySelector('#cross-val-table tbody');
@@ -68,7 +67,7 @@ export function setup(ctx) {
       }
       const failed = [...r.folds, ...r.holdouts].find((x) => x.message && x.status !== 'stopped' && x.status !== 'cancelled');
       let html = parts.join(' · ');
-      if (failed) html += ` — <span class="bad">${esc(failed.name)}: ${esc(failed.message)}</span>`;
+      if (failed) html += ` — <span class="bad">${escapeHtml(failed.name)}: ${escapeHtml(failed.message)}</span>`;
       return {
         html,
         data: {
@@ -80,9 +79,9 @@ export function setup(ctx) {
     },
     update(r) {
       tbody.innerHTML = [...r.folds, ...r.holdouts, ...(r.retrain ? [r.retrain] : [])].map((x) =>
-        `<tr data-run="${esc(x.name)}" data-status="${esc(x.status)}">` +
-        `<td>${esc(x.name)}</td><td>${x.trainSize.toLocaleString()}</td><td>${x.validationSize.toLocaleString()}</td>` +
-        `<td>${esc(x.status)}${x.status === 'running' ? ` (epoch ${x.epochsDone})` : ''}</td>` +
+        `<tr data-run="${escapeHtml(x.name)}" data-status="${escapeHtml(x.status)}">` +
+        `<td>${escapeHtml(x.name)}</td><td>${x.trainSize.toLocaleString()}</td><td>${x.validationSize.toLocaleString()}</td>` +
+        `<td>${escapeHtml(x.status)}${x.status === 'running' ? ` (epoch ${x.epochsDone})` : ''}</td>` +
         `<td>${x.valError == null ? '–' : pct(x.valError)}</td>` +
         `<td>${x.bestEpoch == null ? '–' : `${x.bestEpoch} <small>(${pct(x.bestValError)})</small>`}${x.stoppedEpoch == null ? '' : ` <small>stopped at ${x.stoppedEpoch}</small>`}</td></tr>`).join('');
     },

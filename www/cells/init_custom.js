@@ -3,11 +3,10 @@
 // of each (lab::init_runs), whose trained weights can be saved as a weights file.
 import { CustomRuns, LayerProbe, drawChart, parseWeights } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
-import { sizeCanvas, parseSizes, readNumber, showError, pct } from '../ui.js';
+import { sizeCanvas, parseSizes, readNumber, showError, pct, escapeHtml } from '../ui.js';
 import { PROBE_BATCH, trend, fmtLoss } from './init_schemes.js';
 
 const $ = (id) => document.getElementById(id);
-const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const STD_CHARTS = [['activationStd', 'custom-act-std', 'activation std per layer (forward)'], ['gradientStd', 'custom-grad-std', 'weight-gradient std per layer (backward)']];
 
 /** Offer `text` to the student as a file download. */
@@ -63,7 +62,7 @@ export function setup(ctx) {
     },
     readout(r) {
       const rows = r.runs.map((run) => {
-        let text = `<b>${escape(run.label)}</b>: step ${run.steps}/${run.totalSteps}`;
+        let text = `<b>${escapeHtml(run.label)}</b>: step ${run.steps}/${run.totalSteps}`;
         if (run.loss != null) text += `, loss ${fmtLoss(run.loss)}`;
         if (run.valError != null) text += `, validation error ${pct(run.valError)}`;
         if (run.status === 'diverged') text += ` — <span class="bad">${run.message}</span>`;
@@ -118,7 +117,7 @@ export function setup(ctx) {
     try {
       for (const [name, id] of STD_CHARTS) p.draw(name, $(id), sizeCanvas($(id)));
       probeOut.innerHTML = p.report().starts.map((s) =>
-        `<b>${escape(s.label)}</b>: loss on ${PROBE_BATCH} digits ${fmtLoss(s.loss)} · activation std ${trend(s.activationStd)} · gradient std ${trend(s.gradientStd)}`).join('<br>');
+        `<b>${escapeHtml(s.label)}</b>: loss on ${PROBE_BATCH} digits ${fmtLoss(s.loss)} · activation std ${trend(s.activationStd)} · gradient std ${trend(s.gradientStd)}`).join('<br>');
       probeOut.dataset.state = 'probed';
     } finally {
       p.free();

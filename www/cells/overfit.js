@@ -4,7 +4,7 @@
 import { OverfitCurves } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
 import { pooled } from '../pool.js';
-import { pct } from '../ui.js';
+import { escapeHtml, pct } from '../ui.js';
 
 let runs = 0;
 
@@ -60,7 +60,7 @@ export function setup(ctx) {
       }
       parts.push(`${r.ended} of ${r.jobs} runs done`);
       let html = parts.join(' · ');
-      if (r.message) html += ` — <span class="bad">${r.message.replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[ch])}</span>`;
+      if (r.message) html += ` — <span class="bad">${escapeHtml(r.message)}</span>`;
       return { html, data: { onset: r.onset == null ? '' : String(r.onset), optimism: u?.optimism == null ? '' : String(u.optimism), ended: String(r.ended), jobs: String(r.jobs) } };
     },
     update(r) {

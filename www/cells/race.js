@@ -2,9 +2,8 @@
 // their curves share two plots and a table marks the winner of each column.
 import { Race } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
-import { pct } from '../ui.js';
+import { pct, escapeHtml } from '../ui.js';
 
-const escape = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 export function setup(ctx) {
   // Each entrant's optimizer, fixed options, colour and label live in the page (data-*), so the
@@ -34,9 +33,9 @@ export function setup(ctx) {
       return `<td data-metric="${metric}"${best ? ' class="best"' : ''}>${text}${best ? '<span class="badge">best</span>' : ''}</td>`;
     };
     tbody.innerHTML = r.entrants.map((e, i) => {
-      const note = e.status === 'diverged' ? ` <span class="bad" title="${escape(e.message ?? '')}">diverged at step ${e.steps}</span>` : '';
+      const note = e.status === 'diverged' ? ` <span class="bad" title="${escapeHtml(e.message ?? '')}">diverged at step ${e.steps}</span>` : '';
       return `<tr data-status="${e.status}">` +
-        `<td><span class="swatch c${e.color}"></span>${escape(e.name)}${note}</td>` +
+        `<td><span class="swatch c${e.color}"></span>${escapeHtml(e.name)}${note}</td>` +
         `<td>${e.lr}</td>` +
         cell('valError', i, e.valError == null ? '–' : pct(e.valError)) +
         cell('loss', i, e.loss == null ? '–' : e.loss.toFixed(3)) +
@@ -70,7 +69,7 @@ export function setup(ctx) {
     readout(r, phase) {
       const steps = Math.min(...r.entrants.map((e) => (e.status === 'diverged' ? Infinity : e.steps)));
       const shown = Number.isFinite(steps) ? steps : r.totalSteps;
-      const best = phase !== 'running' && r.best.valError != null ? ` · lowest validation error: <b>${escape(r.entrants[r.best.valError].name)}</b>` : '';
+      const best = phase !== 'running' && r.best.valError != null ? ` · lowest validation error: <b>${escapeHtml(r.entrants[r.best.valError].name)}</b>` : '';
       return `${r.entrants.length} optimizers · epoch ${(shown / r.stepsPerEpoch).toFixed(1)}, step ${shown}/${r.totalSteps} each${best}`;
     },
     update: (r, phase) => table(r, phase !== 'running'),
