@@ -11,6 +11,11 @@ use crate::train::{Status, Trainer};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
+/// The longest time slice `runFor` takes, in milliseconds.
+pub const MAX_SLICE_MS: f64 = 1000.0;
+/// The most units of work `runSteps` takes in one call.
+pub const MAX_UNITS: usize = 100_000;
+
 /// A training run on MNIST that the page advances a few milliseconds at a time, on the
 /// device the page has chosen (`train::engine`: the trainer does not know which).
 #[wasm_bindgen]
@@ -70,6 +75,12 @@ impl TrainSession {
     /// the device is busy (see `waiting`). Returns "running", "finished" or "diverged".
     #[wasm_bindgen(js_name = runFor)]
     pub fn run_for(&mut self, budget_ms: f64) -> Result<String, JsError> {
+        // a call is a time slice of the page's frame: NaN, Infinity or minutes would freeze it
+        if !(budget_ms > 0.0 && budget_ms <= MAX_SLICE_MS) {
+            return Err(js_err(crate::Error::new(format!(
+                "runFor: {budget_ms} ms is not a time slice: use more than 0 and at most {MAX_SLICE_MS} ms"
+            ))));
+        }
         let start = js_sys::Date::now();
         loop {
             let status = self.trainer.step().map_err(js_err)?;
@@ -84,7 +95,11 @@ impl TrainSession {
     /// or fewer if the run ends or the device is busy (see `waiting`). On the GPU a step's
     /// loss is booked when it is read back, so `steps` moves in jumps.
     #[wasm_bindgen(js_name = runSteps)]
-    pub fn run_steps(&mut self, n: usize) -> Result<String, JsError> {
+    pub fn run_steps(&mut self, n: f64) -> Result<String, JsError> {
+        let n = super::count_from(n, "runSteps count")?;
+        if n > MAX_UNITS {
+            return Err(js_err(crate::Error::new(format!("runSteps: {n} units at once is too many: use at most {MAX_UNITS} a call"))));
+        }
         for _ in 0..n {
             if *self.trainer.step().map_err(js_err)? != Status::Running || self.trainer.waiting() {
                 break;

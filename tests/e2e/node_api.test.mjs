@@ -166,6 +166,14 @@ test('TrainSession with earlyStopping: stoppedAt and bestCheck are null until kn
   assert.equal(s.stoppedAt, checks.length, 'stopped at the last check taken');
   assert.equal(s.stoppedAt - s.bestCheck, 2, 'two checks after the best');
   assert.throws(() => new descent.TrainSession(data, { hidden: [8], earlyStopping: { criterion: 'patience', patince: 2 } }, undefined), /unknown field `patince`/);
+  // a call is a bounded slice of work: nothing that would hang the page is taken
+  for (const ms of [NaN, Infinity, 0, -5, 1e6, 'x']) {
+    assert.throws(() => s.runFor(ms), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && /not a time slice/.test(e.message), `runFor(${ms})`);
+  }
+  for (const n of [-1, 1.5, NaN, 1e12]) {
+    assert.throws(() => s.runSteps(n), (e) => e instanceof Error && /runSteps/.test(e.message), `runSteps(${n})`);
+  }
+  assert.equal(s.runSteps(3), 'stopped', 'a good call still works after the refusals');
   s.free();
   data.free();
 });
