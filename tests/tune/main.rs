@@ -1,0 +1,3 @@
+//! `descent::tune`: search spaces and the grid, random and Latin-hypercube designs.
+
+mod space;
