@@ -1,10 +1,13 @@
 //! `descent::tune`: search spaces, grid / random / Latin-hypercube designs, the Gaussian
-//! process against scikit-learn and the acquisition functions against scipy.
+//! process against scikit-learn, the acquisition functions against scipy, and the lesson of
+//! the section (Bayesian optimization beats random search, which beats a grid, when one
+//! hyperparameter matters) on the synthetic objective.
 //!
 //! Reference values come from `tests/fixtures/tune_gp.json`, written by
 //! `tools/tune_fixtures.py` (scikit-learn's GaussianProcessRegressor, scipy.stats.norm).
 
 mod acquisition;
+mod bayes;
 mod gp;
 mod space;
 
