@@ -19,6 +19,7 @@ pub mod optim;
 pub mod plot;
 pub mod rng;
 pub mod train;
+pub mod tune;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
