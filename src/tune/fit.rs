@@ -60,7 +60,7 @@ impl Default for Bounds {
 
 /// How [`GaussianProcess::fit`](super::gp::GaussianProcess::fit) treats the hyperparameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct FitOptions {
     /// Fit them by maximizing the LML; false uses the given ones as they are. Default true.
     pub optimize: bool,

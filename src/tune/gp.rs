@@ -40,7 +40,7 @@ use std::f64::consts::PI;
 
 /// How to build a [`GaussianProcess`]; JSON in camelCase, every field optional.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct GpConfig {
     /// The covariance function. Default `rbf`.
     pub kernel: Kernel,

@@ -9,6 +9,9 @@
 //! new Optimizer(name, options?)   .step(params, grads) .reset()
 //! initialize(scheme, fanIn, fanOut, seed, options?)
 //! kFold(labels: Uint8Array | Uint32Array, k, seed, stratified?) → Uint32Array
+//! new GaussianProcess({ kernel, variance?, lengthScales?, noise?, normalizeY? })   .fit(x, dims, y, { optimize?, seed? }?)
+//!     .predict(x) → { mean, std } .logMarginalLikelihood() .params()
+//! expectedImprovement(mean, std, best, xi?) → Float64Array
 //! ```
 
 mod checks;
@@ -17,6 +20,7 @@ mod layers;
 mod mlp;
 mod optim;
 mod split;
+mod tune;
 
 use super::{js_err, options_json};
 use crate::init::Init;
