@@ -44,6 +44,15 @@ macro_rules! ensure {
     };
 }
 
+/// Every value of `values` is a finite number; else an error naming the first that is not
+/// (NaN or ±Infinity in an input would otherwise come out as quietly wrong numbers).
+pub fn finite(values: &[f32], what: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::new(format!("{what}[{i}] is {}: every value must be a finite number", values[i]))),
+    }
+}
+
 /// A number from JavaScript as a count (a batch size, a fan): a whole number from 0 to
 /// 2^32 − 1, so that -1 is refused by name instead of wrapping to 4294967295.
 pub fn count(v: f64, what: &str) -> Result<usize> {
@@ -61,6 +70,18 @@ pub fn seed(v: f64) -> Result<u64> {
         Ok(v as u64)
     } else {
         Err(Error::new(format!("invalid seed: {v} (use a whole number from 0 to 2^53)")))
+    }
+}
+
+#[cfg(test)]
+mod finite_tests {
+    #[test]
+    fn the_first_bad_value_is_named() {
+        assert!(super::finite(&[0.0, 1.5, -2.0], "x").is_ok());
+        let e = super::finite(&[0.0, f32::NAN, f32::INFINITY], "x").unwrap_err();
+        assert_eq!(e.message(), "x[1] is NaN: every value must be a finite number");
+        let e = super::finite(&[0.0, 1.0, f32::NEG_INFINITY], "grads").unwrap_err();
+        assert_eq!(e.message(), "grads[2] is -inf: every value must be a finite number");
     }
 }
 

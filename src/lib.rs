@@ -24,5 +24,5 @@ pub mod tune;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-pub use error::{count, seed, Error, Result};
+pub use error::{count, finite, seed, Error, Result};
 pub use rng::Rng;

@@ -111,6 +111,8 @@ async function main() {
   loadData();
   ctx.pool = setupPool(module, images, labels, ctx);
   const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx), overfitCell.setup(ctx)];
+  const dropped = state.dropUnknown(['backend']);
+  if (dropped.length > 0) console.info(`dropped ${dropped.length} unknown setting(s) from the link: ${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}`);
   const renderAll = () => cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {

@@ -2,6 +2,8 @@
 // experiment is a link. The hash stays free for the table of contents' anchors.
 
 const params = new URLSearchParams(location.search);
+/** The keys a control is bound to; the others are dropped once the page is set up. */
+const bound = new Set();
 
 /** The saved value of `key`, or `fallback`. */
 export function get(key, fallback) {
@@ -22,6 +24,7 @@ export function set(key, value, fallback) {
  * The control's initial value in the HTML is the default.
  */
 export function bind(el, key) {
+  bound.add(key);
   const isCheck = el.type === 'checkbox';
   const fallback = isCheck ? el.checked : el.value;
   const saved = get(key, null);
@@ -31,4 +34,18 @@ export function bind(el, key) {
   }
   el.addEventListener('change', () => set(key, isCheck ? el.checked : el.value, fallback));
   return el;
+}
+
+/**
+ * Drop every URL key no control is bound to (a stale or tampered link), keeping `also`;
+ * returns the keys dropped.
+ */
+export function dropUnknown(also = []) {
+  const extra = [...params.keys()].filter((k) => !bound.has(k) && !also.includes(k));
+  for (const k of extra) params.delete(k);
+  if (extra.length > 0) {
+    const q = params.toString();
+    history.replaceState(null, '', `${location.pathname}${q ? '?' + q : ''}${location.hash}`);
+  }
+  return extra;
 }

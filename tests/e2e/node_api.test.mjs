@@ -132,6 +132,25 @@ test('negative counts are refused by name, not wrapped to 2^32 − 1', () => {
   assert.throws(() => new BatchNorm(-3), /invalid number of features: -3/);
 });
 
+test('non-finite inputs are refused with the index of the first bad value', () => {
+  const mlp = new descent.Mlp(Uint32Array.from([4, 3, 2]), 'relu', 1);
+  const x = Float32Array.of(0, 1, NaN, 2, 0, 0, Infinity, 0);
+  assert.throws(() => mlp.forward(x, 2), /^Error: x\[2\] is NaN: every value must be a finite number$/);
+  assert.throws(() => mlp.lossAndGradients(x, Uint32Array.of(0, 1)), /x\[2\] is NaN/);
+  assert.equal(mlp.forward(new Float32Array(8), 2).length, 4, 'a good call still works');
+  const bn = new descent.BatchNorm(2);
+  assert.throws(() => bn.forward(Float32Array.of(1, 2, -Infinity, 0), 2, true), /x\[2\] is -inf/);
+  bn.forward(Float32Array.of(1, 2, 3, 4), 2, true);
+  assert.throws(() => bn.backward(Float32Array.of(0, NaN, 0, 0)), /dy\[1\] is NaN/);
+  const opt = new descent.Optimizer('sgd', { lr: 0.1 });
+  const p = Float32Array.of(1, 2);
+  assert.throws(() => opt.step(p, Float32Array.of(0, Infinity)), /grads\[1\] is inf/);
+  assert.deepEqual(Array.from(p), [1, 2], 'nothing was written');
+  opt.step(p, Float32Array.of(1, 1));
+  assert.ok(Math.abs(p[0] - 0.9) < 1e-6);
+  for (const o of [mlp, bn, opt]) o.free();
+});
+
 test('earlyStopping: where a rule stops a recorded curve, 1-based, and bad rules are named', () => {
   const curve = Float32Array.from([1.0, 0.9, 0.8, 0.85, 0.86, 0.87]);
   assert.deepEqual(descent.earlyStopping(curve, { criterion: 'patience', patience: 3 }),

@@ -63,10 +63,13 @@ test('batch cell: a new batch size changes the output shape to m × 10', async (
   await context.close();
 });
 
-test('state lives in the URL: a link restores the batch size and seed', async () => {
-  const { page, errors, context } = await openPage(browser, `${server.url}?seed=7&batch.m=5`);
+test('state lives in the URL: a link restores the batch size and seed; unknown keys are dropped', async () => {
+  const junk = Array.from({ length: 1000 }, (_, i) => `junk${i}=${i}`).join('&');
+  const { page, errors, context } = await openPage(browser, `${server.url}?seed=7&batch.m=5&${junk}`);
   assert.equal(await page.inputValue('#global-seed'), '7');
   assert.equal(await page.getAttribute('#batch-shape .shape', 'data-shape'), '5x10');
+  const kept = [...new URL(page.url()).searchParams.keys()];
+  assert.deepEqual(kept.sort(), ['batch.m', 'seed'], 'the thousand unknown keys are gone; the known ones stay');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -22,11 +22,13 @@ impl JsBatchNorm {
 
     /// y for x (batch × features); `training` uses batch statistics and updates running ones.
     pub fn forward(&mut self, x: &[f32], batch: f64, training: bool) -> Result<Vec<f32>, JsError> {
+        crate::finite(x, "x").map_err(js_err)?;
         self.inner.forward(x, count_from(batch, "batch size")?, training).map_err(js_err)
     }
 
     /// dx for the last forward; sets gradGamma and gradBeta.
     pub fn backward(&mut self, dy: &[f32]) -> Result<Vec<f32>, JsError> {
+        crate::finite(dy, "dy").map_err(js_err)?;
         self.inner.backward(dy).map_err(js_err)
     }
 

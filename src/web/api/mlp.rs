@@ -36,12 +36,14 @@ impl JsMlp {
 
     /// Logits (batch × classes), row-major, in evaluation mode.
     pub fn forward(&mut self, x: &[f32], batch: f64) -> Result<Vec<f32>, JsError> {
+        crate::finite(x, "x").map_err(js_err)?;
         self.inner.forward(x, count_from(batch, "batch size")?, false).map_err(js_err)
     }
 
     /// Mean cross-entropy of the batch; fills the gradients.
     #[wasm_bindgen(js_name = lossAndGradients)]
     pub fn loss_and_gradients(&mut self, x: &[f32], labels: &[u32]) -> Result<f32, JsError> {
+        crate::finite(x, "x").map_err(js_err)?;
         self.inner.loss_and_gradients(x, labels, Reduction::Mean, Penalty::default()).map_err(js_err)
     }
 

@@ -19,6 +19,7 @@ impl JsOptimizer {
 
     /// Update `params` in place from `grads`.
     pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), JsError> {
+        crate::finite(params, "params").and_then(|_| crate::finite(grads, "grads")).map_err(js_err)?;
         self.inner.step(params, grads).map_err(js_err)
     }
 
