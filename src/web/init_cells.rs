@@ -75,8 +75,9 @@ impl WeightsData {
 /// Read a weights file `{"sizes": [784, …, 10], "parameters": […]}`: valid JSON, the right
 /// number of finite parameters, and a network that fits MNIST (784 inputs, 10 outputs).
 #[wasm_bindgen(js_name = parseWeights)]
-pub fn parse_weights(text: &str) -> Result<WeightsData, JsError> {
-    Ok(WeightsData { file: start::mnist_weights(text).map_err(js_err)? })
+pub fn parse_weights(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<WeightsData, JsError> {
+    let text = crate::web::string_arg(&text, "the weights file's text")?;
+    Ok(WeightsData { file: start::mnist_weights(&text).map_err(js_err)? })
 }
 
 /// A weights file for `sizes` and `parameters` (the format [`parse_weights`] reads).

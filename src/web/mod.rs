@@ -36,6 +36,25 @@ pub(crate) fn count_from(v: f64, what: &str) -> Result<usize, JsError> {
     crate::count(v, what).map_err(js_err)
 }
 
+/// A JS value that must be a string (wasm-bindgen's own `&str` reads a number or an object
+/// as wild memory), with a message naming the argument and what came instead.
+pub(crate) fn string_arg(v: &JsValue, what: &str) -> Result<String, JsError> {
+    v.as_string().ok_or_else(|| {
+        let got = if v.is_null() {
+            "null".to_string()
+        } else if v.is_undefined() {
+            "nothing (undefined)".to_string()
+        } else if let Some(n) = v.as_f64() {
+            format!("the number {n}")
+        } else if let Some(b) = v.as_bool() {
+            format!("{b}")
+        } else {
+            "an object".to_string()
+        };
+        js_err(crate::Error::new(format!("{what} must be a string, got {got}")))
+    })
+}
+
 /// A JS object (or undefined/null) as JSON, for option bags with PyTorch's names.
 pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
     if v.is_undefined() || v.is_null() {

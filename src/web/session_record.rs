@@ -34,8 +34,9 @@ impl TrainSession {
 
     /// A named optimizer state buffer (e.g. "step_size", "exp_avg_sq"), or undefined.
     #[wasm_bindgen(js_name = optimizerState)]
-    pub fn optimizer_state(&self, key: &str) -> Option<Vec<f32>> {
-        self.trainer.engine().optimizer_state(key).map(<[f32]>::to_vec)
+    pub fn optimizer_state(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<Option<Vec<f32>>, JsError> {
+        let key = crate::web::string_arg(&key, "the state buffer's name")?;
+        Ok(self.trainer.engine().optimizer_state(&key).map(<[f32]>::to_vec))
     }
 
     /// Notes pinned to steps (e.g. a learning-rate change): `[[step, "text"], …]`.

@@ -132,6 +132,31 @@ test('negative counts are refused by name, not wrapped to 2^32 − 1', () => {
   assert.throws(() => new BatchNorm(-3), /invalid number of features: -3/);
 });
 
+test('a number, an object, null or nothing where a string belongs is an Error naming the argument', () => {
+  const sizes = Uint32Array.from([4, 3, 2]);
+  const opt = new descent.Optimizer('adam', {});
+  for (const bad of [42, {}, null, undefined, true]) {
+    const calls = [
+      [() => new descent.Mlp(sizes, bad, 1), /activation must be a string/],
+      [() => new descent.Optimizer(bad), /optimizer's name must be a string/],
+      [() => descent.setBackend(bad), /backend must be a string/],
+      [() => descent.initialize(bad, 3, 2, 1), /init scheme must be a string/],
+      [() => descent.parseWeights(bad), /weights file's text must be a string/],
+      [() => opt.state(bad), /state buffer's name must be a string/],
+    ];
+    for (const [call, want] of calls) {
+      assert.throws(call, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && !(e instanceof TypeError) && want.test(e.message), `${want} with ${String(bad)}`);
+    }
+  }
+  assert.throws(() => new descent.Mlp(sizes, 42, 1), /got the number 42/);
+  // good calls still work after the refusals
+  const mlp = new descent.Mlp(sizes, 'tanh', 1);
+  assert.equal(mlp.forward(new Float32Array(4), 1).length, 2);
+  assert.equal(opt.state('exp_avg'), undefined, 'no state before a step');
+  mlp.free();
+  opt.free();
+});
+
 test('non-finite inputs are refused with the index of the first bad value', () => {
   const mlp = new descent.Mlp(Uint32Array.from([4, 3, 2]), 'relu', 1);
   const x = Float32Array.of(0, 1, NaN, 2, 0, 0, Infinity, 0);

@@ -16,8 +16,13 @@ impl JsMlp {
     /// `sizes` from input to classes (e.g. [784, 128, 10]); `activation` "relu" | "tanh" |
     /// "sigmoid" | "leaky_relu"; `init` e.g. `{ scheme: "xavier_uniform", gain: 1 }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(sizes: &[u32], activation: &str, seed: f64, init: JsValue) -> Result<JsMlp, JsError> {
-        let activation = Activation::parse(activation).map_err(js_err)?;
+    pub fn new(
+        sizes: &[u32],
+        #[wasm_bindgen(unchecked_param_type = "string")] activation: JsValue,
+        seed: f64,
+        init: JsValue,
+    ) -> Result<JsMlp, JsError> {
+        let activation = Activation::parse(&crate::web::string_arg(&activation, "activation")?).map_err(js_err)?;
         let mut spec = MlpSpec::new(&sizes_from(sizes), activation);
         spec.init = init_from(&init)?;
         Ok(JsMlp { inner: nn::Mlp::new(spec, seed_from(seed)?).map_err(js_err)? })

@@ -13,8 +13,9 @@ pub struct JsOptimizer {
 #[wasm_bindgen(js_class = Optimizer)]
 impl JsOptimizer {
     #[wasm_bindgen(constructor)]
-    pub fn new(name: &str, options: JsValue) -> Result<JsOptimizer, JsError> {
-        Ok(JsOptimizer { inner: crate::optim::build(name, &options_json(&options)?).map_err(js_err)? })
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue, options: JsValue) -> Result<JsOptimizer, JsError> {
+        let name = crate::web::string_arg(&name, "the optimizer's name")?;
+        Ok(JsOptimizer { inner: crate::optim::build(&name, &options_json(&options)?).map_err(js_err)? })
     }
 
     /// Update `params` in place from `grads`.
@@ -41,7 +42,8 @@ impl JsOptimizer {
     }
 
     /// A named state buffer (e.g. "step_size", "exp_avg"), or undefined.
-    pub fn state(&self, key: &str) -> Option<Vec<f32>> {
-        self.inner.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec())
+    pub fn state(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<Option<Vec<f32>>, JsError> {
+        let key = crate::web::string_arg(&key, "the state buffer's name")?;
+        Ok(self.inner.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec()))
     }
 }

@@ -90,15 +90,17 @@ macro_rules! standalone {
             }
 
             /// The chart `name` as data (`{ kind, title, … }`).
-            pub fn chart(&self, name: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
-                $crate::web::to_js(&self.inner.chart(name).map_err($crate::web::js_err)?)
+            pub fn chart(&self, #[wasm_bindgen::prelude::wasm_bindgen(unchecked_param_type = "string")] name: wasm_bindgen::JsValue) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+        let name = $crate::web::string_arg(&name, "the chart's name")?;
+                $crate::web::to_js(&self.inner.chart(&name).map_err($crate::web::js_err)?)
             }
 
             /// Draw the chart `name` on `canvas` (sized by the page for `dpr`), keeping a copy
             /// of its still pass between frames.
-            pub fn draw(&mut self, name: &str, canvas: web_sys::HtmlCanvasElement, dpr: f64) -> Result<(), wasm_bindgen::JsError> {
-                let chart = self.inner.chart(name).map_err($crate::web::js_err)?;
-                self.stills.draw(name, &chart, canvas, dpr)
+            pub fn draw(&mut self, #[wasm_bindgen::prelude::wasm_bindgen(unchecked_param_type = "string")] name: wasm_bindgen::JsValue, canvas: web_sys::HtmlCanvasElement, dpr: f64) -> Result<(), wasm_bindgen::JsError> {
+        let name = $crate::web::string_arg(&name, "the chart's name")?;
+                let chart = self.inner.chart(&name).map_err($crate::web::js_err)?;
+                self.stills.draw(&name, &chart, canvas, dpr)
             }
 
             /// The student's Stop.

@@ -50,12 +50,14 @@ macro_rules! pooled_experiment {
                 $crate::web::to_js(&self.inner.report())
             }
 
-            pub fn chart(&self, name: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
-                $crate::web::to_js(&self.inner.chart(name).map_err($crate::web::js_err)?)
+            pub fn chart(&self, #[wasm_bindgen::prelude::wasm_bindgen(unchecked_param_type = "string")] name: wasm_bindgen::JsValue) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
+        let name = $crate::web::string_arg(&name, "the chart's name")?;
+                $crate::web::to_js(&self.inner.chart(&name).map_err($crate::web::js_err)?)
             }
 
-            pub fn draw(&self, name: &str, canvas: web_sys::HtmlCanvasElement, dpr: f64) -> Result<(), wasm_bindgen::JsError> {
-                let chart = self.inner.chart(name).map_err($crate::web::js_err)?;
+            pub fn draw(&self, #[wasm_bindgen::prelude::wasm_bindgen(unchecked_param_type = "string")] name: wasm_bindgen::JsValue, canvas: web_sys::HtmlCanvasElement, dpr: f64) -> Result<(), wasm_bindgen::JsError> {
+        let name = $crate::web::string_arg(&name, "the chart's name")?;
+                let chart = self.inner.chart(&name).map_err($crate::web::js_err)?;
                 $crate::plot::draw(&$crate::web::canvas::area(canvas)?, &chart, dpr).map_err($crate::web::js_err)
             }
 

@@ -28,13 +28,15 @@ impl LayerProbe {
     }
 
     /// The chart `name` as data.
-    pub fn chart(&self, name: &str) -> Result<JsValue, JsError> {
-        to_js(&self.inner.chart(name).map_err(js_err)?)
+    pub fn chart(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<JsValue, JsError> {
+        let name = crate::web::string_arg(&name, "the chart's name")?;
+        to_js(&self.inner.chart(&name).map_err(js_err)?)
     }
 
     /// Draw the chart `name` on `canvas` (sized by the page for `dpr`).
-    pub fn draw(&self, name: &str, canvas: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
-        let chart = self.inner.chart(name).map_err(js_err)?;
+    pub fn draw(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue, canvas: HtmlCanvasElement, dpr: f64) -> Result<(), JsError> {
+        let name = crate::web::string_arg(&name, "the chart's name")?;
+        let chart = self.inner.chart(&name).map_err(js_err)?;
         crate::plot::draw(&canvas::area(canvas)?, &chart, dpr).map_err(js_err)
     }
 }

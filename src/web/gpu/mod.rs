@@ -66,8 +66,9 @@ pub async fn init_webgpu() -> Result<Option<String>, JsError> {
 /// Choose where new training sessions run: "webgpu" or "cpu". Returns the label `#backend`
 /// should show. Asking for WebGPU without a working device is an error.
 #[wasm_bindgen(js_name = setBackend)]
-pub fn set_backend(name: &str) -> Result<String, JsError> {
-    match name {
+pub fn set_backend(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<String, JsError> {
+    let name = super::string_arg(&name, "the backend")?;
+    match name.as_str() {
         "cpu" => USE_GPU.with(|u| u.set(false)),
         "webgpu" => {
             let ok = DEVICE.with(|d| d.borrow().as_ref().is_some_and(|c| !c.is_lost()));
