@@ -112,6 +112,16 @@ pub struct Band {
     pub color: usize,
 }
 
+/// An axis from `lo` to `hi` that can be drawn: finite ends, `lo` below `hi`, and a finite
+/// span (an infinite or inverted range would make the tick loop run forever or panic).
+fn check_axis(axis: &str, lo: f64, hi: f64) -> Result<()> {
+    if lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite() {
+        Ok(())
+    } else {
+        Err(crate::Error::new(format!("the {axis} axis from {lo} to {hi} cannot be drawn: it needs two finite ends, the first below the second")))
+    }
+}
+
 /// Draw `series` on one chart. Non-finite points are skipped. `y_range` fixes the y axis
 /// (otherwise it fits the data); `x_max` fixes the right end (so a run fills in from the left).
 #[allow(clippy::too_many_arguments)]
@@ -144,6 +154,11 @@ pub fn draw_curves<DB: DrawingBackend>(
             (0.0, 1.0)
         }
     });
+    if let Some(m) = x_max {
+        check_axis("x", x_lo, m)?;
+    }
+    check_axis("x", x_lo, x_hi)?;
+    check_axis("y", y_lo, y_hi)?;
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(15.0, scale))
         .margin(8.0 * scale)
@@ -204,4 +219,33 @@ pub fn draw_curves<DB: DrawingBackend>(
     }
     area.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::testing::Counting;
+
+    fn draw_with(series: Vec<Series>, x_max: Option<f64>, y_range: Option<(f64, f64)>) -> Result<()> {
+        draw_curves(&Counting::new(120, 90).into_drawing_area(), &series, "t", "x", "y", x_max, y_range, &[], &[], 1.0)
+    }
+
+    #[test]
+    fn axes_that_cannot_be_drawn_are_errors_not_hangs() {
+        let one = || vec![Series::new("a", vec![(1.0, 0.5)], 0)];
+        // (series, x_max, y_range, reason)
+        let rows = [
+            (one(), None, Some((f64::NEG_INFINITY, f64::INFINITY)), "an infinite y range"),
+            (one(), None, Some((1.0, 0.0)), "an inverted y range"),
+            (one(), None, Some((f64::NAN, f64::NAN)), "a NaN y range"),
+            (vec![Series::new("a", vec![(1.0, 1e308), (2.0, -1e308)], 0)], None, None, "values whose span overflows"),
+            (one(), Some(f64::INFINITY), None, "an infinite x end"),
+            (one(), Some(-5.0), None, "an x end left of the start"),
+        ];
+        for (series, x_max, y_range, reason) in rows {
+            let e = draw_with(series, x_max, y_range).expect_err(reason);
+            assert!(e.message().contains("cannot be drawn"), "{reason}: {}", e.message());
+        }
+        assert!(draw_with(one(), Some(3.0), Some((0.0, 1.0))).is_ok(), "a good chart still draws");
+    }
 }
