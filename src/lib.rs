@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod init;
 pub mod lab;
 pub mod landscape;
+pub mod limits;
 pub mod nn;
 pub mod optim;
 pub mod plot;

@@ -365,6 +365,12 @@ pub fn calculate_gain(nonlinearity: &str, param: Option<f32>) -> Result<f32> {
 /// `Rng::stream(seed, "init")` → [`Init::weight`]: the weights the JS API shows for a
 /// `(fan_out, fan_in)` layer.
 pub fn initialize(spec: &Init, fan_in: usize, fan_out: usize, seed: u64) -> Result<Vec<f32>> {
+    // checked before anything is allocated: a product past the cap would not fit a tab's memory
+    let max = crate::limits::MAX_PARAMETERS;
+    match fan_in.checked_mul(fan_out) {
+        Some(n) if n <= max => {}
+        _ => crate::bail!("a {fan_out} × {fan_in} weight matrix is more than a network may have (at most {max} weights)"),
+    }
     let mut rng = Rng::stream(seed, "init");
     spec.weight(fan_in, fan_out, &mut rng)
 }

@@ -19,15 +19,7 @@ use crate::{ensure, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The most epochs a run may take.
-pub const MAX_EPOCHS: usize = 500;
-/// The widest layer a run may have.
-pub const MAX_WIDTH: usize = 4096;
-/// The most hidden layers a run may have.
-pub const MAX_HIDDEN_LAYERS: usize = 16;
-/// The most parameters a network may have (about 200 MB of f32 with its gradients and two
-/// optimizer buffers): a larger one would not fit a browser tab's memory.
-pub const MAX_PARAMETERS: usize = 12_000_000;
+pub use crate::limits::{MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_WIDTH};
 
 /// The data a run trains and validates on.
 #[derive(Clone, Debug)]

@@ -50,6 +50,11 @@ struct Cache {
 impl BatchNormState {
     pub fn new(features: usize, eps: f32, momentum: Option<f32>) -> Result<Self> {
         ensure!(features > 0, "BatchNorm: the number of features must be at least 1");
+        ensure!(
+            features <= crate::limits::MAX_WIDTH,
+            "BatchNorm: {features} features is more than a layer can have (at most {})",
+            crate::limits::MAX_WIDTH
+        );
         ensure!(eps > 0.0 && eps.is_finite(), "BatchNorm: invalid eps: {eps} (must be > 0)");
         if let Some(m) = momentum {
             ensure!((0.0..=1.0).contains(&m), "BatchNorm: invalid momentum: {m} (must be in [0, 1])");

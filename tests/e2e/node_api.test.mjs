@@ -149,6 +149,10 @@ test('a number, an object, null or nothing where a string belongs is an Error na
     }
   }
   assert.throws(() => new descent.Mlp(sizes, 42, 1), /got the number 42/);
+  // sizes that could never be allocated are refused before anything is
+  assert.throws(() => new descent.BatchNorm(1e9), /1000000000 features is more than a layer can have \(at most 4096\)/);
+  assert.throws(() => descent.initialize('zeros', 50000, 50000, 1), /a 50000 × 50000 weight matrix is more than a network may have/);
+  assert.equal(descent.initialize('zeros', 3, 2, 1).length, 6);
   // good calls still work after the refusals
   const mlp = new descent.Mlp(sizes, 'tanh', 1);
   assert.equal(mlp.forward(new Float32Array(4), 1).length, 2);

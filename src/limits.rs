@@ -1,0 +1,13 @@
+//! The sizes no object may pass, defined once below every module that allocates: a layer's
+//! width, a network's depth and parameter count, a run's epochs. Checked before anything is
+//! allocated, so a request past them is a message, not an out-of-memory abort.
+
+/// The most epochs a run may take.
+pub const MAX_EPOCHS: usize = 500;
+/// The widest layer a run may have.
+pub const MAX_WIDTH: usize = 4096;
+/// The most hidden layers a run may have.
+pub const MAX_HIDDEN_LAYERS: usize = 16;
+/// The most parameters a network may have (about 200 MB of f32 with its gradients and two
+/// optimizer buffers): a larger one would not fit a browser tab's memory.
+pub const MAX_PARAMETERS: usize = 12_000_000;
