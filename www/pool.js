@@ -93,7 +93,9 @@ export class Pool {
   /** Why jobs run on the page thread, or null when they run in workers. */
   get note() {
     if (!this.fallback) return null;
-    return `Parallel runs need module workers, which are not available here (${this.fallback}): jobs run one frame slice at a time on the page thread, with the same numbers, more slowly.`;
+    const slower = 'jobs run one frame slice at a time on the page thread, with the same numbers, more slowly';
+    if (this.fallback === 'the pool is set to 0 workers') return `The pool is set to 0 workers: ${slower}.`;
+    return `Parallel runs need module workers, which are not available here (${this.fallback}): ${slower}.`;
   }
 
   /** Use `n` workers (0: the page thread). Busy workers over the size finish their job first. */
