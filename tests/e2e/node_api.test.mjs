@@ -177,6 +177,12 @@ test('non-finite inputs are refused with the index of the first bad value', () =
   assert.deepEqual(Array.from(p), [1, 2], 'nothing was written');
   opt.step(p, Float32Array.of(1, 1));
   assert.ok(Math.abs(p[0] - 0.9) < 1e-6);
+  // only Float32Arrays: a Float64Array would be rounded to f32 and written back silently
+  const wide = Float64Array.of(0.1, 0.2);
+  assert.throws(() => opt.step(wide, Float32Array.of(1, 1)), /params must be a Float32Array, got Float64Array/);
+  assert.deepEqual(Array.from(wide), [0.1, 0.2], 'the Float64Array is untouched');
+  assert.throws(() => opt.step(p, [1, 1]), /grads must be a Float32Array, got Array/);
+  assert.throws(() => opt.step(undefined, Float32Array.of(1, 1)), /params must be a Float32Array, got nothing/);
   for (const o of [mlp, bn, opt]) o.free();
 });
 

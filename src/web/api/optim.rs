@@ -19,9 +19,19 @@ impl JsOptimizer {
     }
 
     /// Update `params` in place from `grads`.
-    pub fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<(), JsError> {
-        crate::finite(params, "params").and_then(|_| crate::finite(grads, "grads")).map_err(js_err)?;
-        self.inner.step(params, grads).map_err(js_err)
+    pub fn step(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] params: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array")] grads: JsValue,
+    ) -> Result<(), JsError> {
+        // Float32Arrays only: any other array would be rounded to f32 and written back as if
+        // nothing had happened
+        let (params, grads) = (float32_arg(params, "params")?, float32_arg(grads, "grads")?);
+        let (mut p, g) = (params.to_vec(), grads.to_vec());
+        crate::finite(&p, "params").and_then(|_| crate::finite(&g, "grads")).map_err(js_err)?;
+        self.inner.step(&mut p, &g).map_err(js_err)?;
+        params.copy_from(&p);
+        Ok(())
     }
 
     /// Forget all state.
@@ -46,4 +56,17 @@ impl JsOptimizer {
         let key = crate::web::string_arg(&key, "the state buffer's name")?;
         Ok(self.inner.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_vec()))
     }
+}
+
+/// A JS value that must be a Float32Array, with a message naming the argument otherwise.
+fn float32_arg(v: JsValue, what: &str) -> Result<js_sys::Float32Array, JsError> {
+    if v.is_instance_of::<js_sys::Float32Array>() {
+        return Ok(v.unchecked_into());
+    }
+    let got = js_sys::Reflect::get(&v, &"constructor".into())
+        .ok()
+        .and_then(|c| js_sys::Reflect::get(&c, &"name".into()).ok())
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| if v.is_null() { "null".into() } else { "nothing".into() });
+    Err(js_err(crate::Error::new(format!("{what} must be a Float32Array, got {got}"))))
 }
