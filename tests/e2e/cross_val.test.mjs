@@ -62,7 +62,8 @@ test('cross-validation: 3 folds and 3 holdouts in 2 workers, drawn; the page thr
 });
 
 test('cross-validation: Stop ends every queued and running job at once and says how many finished', async () => {
-  const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&cross-val.k=5&cross-val.n=3000&cross-val.epochs=30&cross-val.holdouts=4`);
+  // no stopping rule, so the running folds are still training when Stop comes
+  const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&cross-val.rule=none&cross-val.k=5&cross-val.n=3000&cross-val.epochs=30&cross-val.holdouts=4`);
   await page.click('#cross-val-run');
   await page.waitForFunction(() => window.descentPool.status().running === 2, null, { timeout: 30_000 });
   await page.waitForTimeout(500);
@@ -70,6 +71,7 @@ test('cross-validation: Stop ends every queued and running job at once and says 
   await page.waitForSelector('#cross-val-status[data-state="stopped"]');
   const text = await page.textContent('#cross-val-status');
   const [, finished, stoppedN, never] = text.match(/(\d+) of 10 runs finished, (\d+) stopped mid-run, (\d+) never started/) ?? [];
+  assert.doesNotMatch(text, / — /, 'no run is reported as failed');
   assert.ok(finished !== undefined, text);
   assert.equal(Number(finished) + Number(stoppedN) + Number(never), 10);
   assert.equal(await page.getAttribute('#cross-val-status', 'data-finished'), finished);

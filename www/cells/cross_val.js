@@ -65,7 +65,8 @@ export function setup(ctx) {
         parts.push(`test error: retrained on all ${r.n.toLocaleString()} digits for ${f.retrainEpochs || '…'} epochs ${test(f.retrainTestError)}, average of the ${r.k} fold models ${test(f.ensembleTestError)}` +
           (f.foldTestErrors.length ? ` (each fold model alone: ${f.foldTestErrors.map(pct).join(', ')})` : ''));
       }
-      const failed = [...r.folds, ...r.holdouts].find((x) => x.message && x.status !== 'stopped' && x.status !== 'cancelled');
+      // a run that failed (not one its stopping rule or the student ended)
+      const failed = [...r.folds, ...r.holdouts].find((x) => x.message && (x.status === 'error' || x.status === 'diverged'));
       let html = parts.join(' · ');
       if (failed) html += ` — <span class="bad">${escapeHtml(failed.name)}: ${escapeHtml(failed.message)}</span>`;
       return {
