@@ -231,3 +231,39 @@ test('TrainSession with earlyStopping: stoppedAt and bestCheck are null until kn
   s.free();
   data.free();
 });
+
+test('Mlp options: batch-norm and dropout per hidden layer, training-mode forward, batchNormStats', () => {
+  const sizes = Uint32Array.from([4, 6, 5, 3]);
+  const x = Float32Array.from({ length: 8 * 4 }, (_, i) => Math.sin(i * 1.7));
+  const bn = new Mlp(sizes, 'tanh', 3, null, { batchNorm: [true, false], bnMomentum: 0.2 });
+  // γ, β after each hidden Linear that has batch-norm: 6 + 6 more parameters than the plain net
+  assert.equal(bn.parameterCount, new Mlp(sizes, 'tanh', 3).parameterCount + 12);
+  const before = bn.batchNormStats(0);
+  assert.deepEqual([...before.runningMean], new Array(6).fill(0));
+  assert.deepEqual([...before.runningVar], new Array(6).fill(1));
+  assert.deepEqual([...before.gamma], new Array(6).fill(1));
+  const evalOut = bn.forward(x, 8);
+  assert.deepEqual([...bn.batchNormStats(0).runningMean], new Array(6).fill(0), 'evaluation mode leaves the running statistics');
+  const trainOut = bn.forward(x, 8, { training: true });
+  assert.notDeepEqual([...trainOut], [...evalOut], 'training mode normalizes with the batch statistics');
+  const after = bn.batchNormStats(0);
+  assert.ok(after.runningMean.some((m) => m !== 0), 'a training pass moves the running mean');
+  assert.ok(after.runningVar.every((v) => v > 0));
+  assert.throws(() => bn.batchNormStats(1), /layer 1 has no batch-norm/);
+  assert.throws(() => bn.batchNormStats(7), /layer 7 has no batch-norm \(the network has 2 hidden layers/);
+
+  const drop = new Mlp(sizes, 'relu', 3, null, { dropout: 0.5 });
+  const a = drop.forward(x, 8, { training: true, seed: 11 });
+  const b = drop.forward(x, 8, { training: true, seed: 11 });
+  const c = drop.forward(x, 8, { training: true, seed: 12 });
+  assert.deepEqual([...a], [...b], 'the same seed draws the same dropout masks');
+  assert.notDeepEqual([...a], [...c], 'another seed, other masks');
+  assert.deepEqual([...drop.forward(x, 8)], [...drop.forward(x, 8)], 'evaluation mode drops nothing');
+  assert.notDeepEqual([...drop.forward(x, 8)], [...a]);
+
+  assert.throws(() => new Mlp(sizes, 'relu', 3, null, { batchNorm: [true] , dropout: [0.1, 0.2, 0.3] }), /dropout lists 3 values but the network has 2 hidden layers/);
+  assert.throws(() => new Mlp(sizes, 'relu', 3, null, { dropout: 1.5 }), /dropout/);
+  assert.throws(() => new Mlp(sizes, 'relu', 3, null, { batchnorm: true }), /Mlp options: unknown field `batchnorm`/);
+  assert.throws(() => drop.forward(x, 8, { train: true }), /forward options: unknown field `train`/);
+  assert.throws(() => drop.forward(x, 8, { training: true, seed: -2 }), /seed/);
+});

@@ -1,8 +1,9 @@
 //! The documented JS API: what a student can call from the browser console or Node.
 //!
 //! ```text
-//! new Mlp(sizes: Uint32Array, activation, seed, init?)   .parameters() .setParameters(p)
-//!     .forward(x, batch) .lossAndGradients(x, labels) .gradients()
+//! new Mlp(sizes: Uint32Array, activation, seed, init?, { batchNorm?, dropout?, bnMomentum?, bnEps? }?)
+//!     .parameters() .setParameters(p) .forward(x, batch, { training?, seed? }?)
+//!     .lossAndGradients(x, labels) .gradients() .batchNormStats(layer)
 //! new BatchNorm(features, { eps?, momentum? })   .forward(x, batch, training) .backward(dy)
 //!     gamma, beta (get/set); gradGamma, gradBeta, runningMean, runningVar (get)
 //! dropout(x, p, training, seed)
