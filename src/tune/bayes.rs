@@ -52,7 +52,7 @@
 
 use super::acquisition::{self, Acquisition};
 use super::fit::{Bounds, FitOptions};
-use super::gp::{GaussianProcess, GpConfig};
+use super::gp::{GaussianProcess, GpConfig, Params};
 use super::kernel::{scaled_sq_dist, Kernel};
 use super::random::unit;
 use super::space::{Point, Space};
@@ -113,6 +113,24 @@ pub struct Observation {
     pub y: f64,
 }
 
+/// What a model proposal was made from, kept so it can be shown afterwards: the model is
+/// rebuilt from the first `observed` observations and the lies at `pending` with `params`
+/// ([`BayesOpt::proposal_model`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proposal {
+    /// How many observations (in the order told) the model had.
+    pub observed: usize,
+    /// The trials pending then, each lied about with the worst observation.
+    pub pending: Vec<Vec<f64>>,
+    /// The model's hyperparameters (fitted on those observations).
+    pub params: Params,
+    /// The incumbent y* the acquisition was scored against.
+    pub best: f64,
+    /// What was proposed (snapped).
+    pub unit: Vec<f64>,
+}
+
 /// Bayesian optimization, one [`ask`](Self::ask) and [`tell`](Self::tell) at a time.
 #[derive(Clone, Debug)]
 pub struct BayesOpt {
@@ -122,8 +140,8 @@ pub struct BayesOpt {
     handed_out: usize,
     observed: Vec<Observation>,
     pending: Vec<Vec<f64>>,
-    /// Model proposals made so far (each gets its own seeded streams).
-    proposals: u64,
+    /// Model proposals made so far (the k-th gets its own seeded streams).
+    proposals: Vec<Proposal>,
     fallback: Rng,
     /// The model of the last round, on observations only, and the y* it was scored against.
     model: Option<(GaussianProcess, f64)>,
@@ -136,7 +154,7 @@ impl BayesOpt {
         ensure!(options.kappa.is_finite() && options.kappa >= 0.0, "Invalid kappa: {} (need a finite number >= 0)", Num(options.kappa));
         let design = lhs::design(&space, options.initial, options.seed)?;
         let fallback = Rng::stream(options.seed, "bayes-fallback");
-        Ok(BayesOpt { space, options, design, handed_out: 0, observed: Vec::new(), pending: Vec::new(), proposals: 0, fallback, model: None })
+        Ok(BayesOpt { space, options, design, handed_out: 0, observed: Vec::new(), pending: Vec::new(), proposals: Vec::new(), fallback, model: None })
     }
 
     /// The next `q` (>= 1) trials to run; each stays pending until told.
@@ -186,7 +204,7 @@ impl BayesOpt {
         let mut gp = GaussianProcess::new(config)?;
         let x: Vec<f64> = self.observed.iter().flat_map(|o| o.unit.iter().copied()).collect();
         let y: Vec<f64> = self.observed.iter().map(|o| o.y).collect();
-        let seed = Rng::stream(self.options.seed, &format!("bayes-fit-{}", self.proposals)).next_u64();
+        let seed = Rng::stream(self.options.seed, &format!("bayes-fit-{}", self.proposals.len())).next_u64();
         let options = FitOptions { seed, restarts: self.options.restarts, max_iter: 100, bounds: bounds(), ..FitOptions::default() };
         gp.fit(&x, d, &y, &options)?;
         let best = y.iter().copied().fold(f64::INFINITY, f64::min);
@@ -198,17 +216,7 @@ impl BayesOpt {
     fn propose(&mut self) -> Result<Vec<f64>> {
         let (model, best) = self.model.as_ref().expect("refit before propose");
         let (best, d) = (*best, self.space.n_dims());
-        let liar = if self.pending.is_empty() {
-            model.clone()
-        } else {
-            let mut liar =
-                GaussianProcess::new(GpConfig { kernel: model.kernel(), normalize_y: true, ..GpConfig::default() }.with_params(model.params()))?;
-            let lie = self.observed.iter().map(|o| o.y).fold(f64::NEG_INFINITY, f64::max);
-            let points = self.observed.iter().map(|o| (&o.unit, o.y)).chain(self.pending.iter().map(|p| (p, lie)));
-            let (x, y): (Vec<Vec<f64>>, Vec<f64>) = points.map(|(u, y)| (u.clone(), y)).unzip();
-            liar.fit(&x.concat(), d, &y, &FitOptions { optimize: false, ..FitOptions::default() })?;
-            liar
-        };
+        let liar = if self.pending.is_empty() { model.clone() } else { liar(model.kernel(), model.params(), &self.observed, &self.pending, d)? };
         let (acq, xi, kappa) = (self.options.acquisition, self.options.xi, self.options.kappa);
         let (kernel, ls) = (liar.kernel(), &liar.params().length_scales);
         // A point the model correlates above 0.99 with a pending trial would repeat it.
@@ -217,8 +225,7 @@ impl BayesOpt {
             Ok(s) if !repeats(&s) => liar.predict_point(&s).map(|(m, sd)| acq.score(m, sd, best, xi, kappa)).unwrap_or(f64::NEG_INFINITY),
             _ => f64::NEG_INFINITY,
         };
-        let mut rng = Rng::stream(self.options.seed, &format!("bayes-candidates-{}", self.proposals));
-        self.proposals += 1;
+        let mut rng = Rng::stream(self.options.seed, &format!("bayes-candidates-{}", self.proposals.len()));
         let mut scored: Vec<(f64, Vec<f64>)> = (0..self.options.candidates)
             .map(|_| {
                 let u: Vec<f64> = (0..d).map(|_| random::unit(&mut rng)).collect();
@@ -233,7 +240,24 @@ impl BayesOpt {
                 winner = refined;
             }
         }
-        self.space.snap(&winner.1)
+        let unit = self.space.snap(&winner.1)?;
+        let params = liar.params().clone();
+        self.proposals.push(Proposal { observed: self.observed.len(), pending: self.pending.clone(), params, best, unit: unit.clone() });
+        Ok(unit)
+    }
+
+    /// Every model proposal so far, in order (the initial design's trials are not among them).
+    pub fn proposals(&self) -> &[Proposal] {
+        &self.proposals
+    }
+
+    /// The model proposal `i` was chosen on: the GP on the observations it had, with a lie at
+    /// each trial then pending, at its hyperparameters.
+    pub fn proposal_model(&self, i: usize) -> Result<GaussianProcess> {
+        let Some(p) = self.proposals.get(i) else {
+            crate::bail!("proposal {i} does not exist: there are {}", self.proposals.len());
+        };
+        liar(self.options.kernel, &p.params, &self.observed[..p.observed], &p.pending, self.space.n_dims())
     }
 
     /// The acquisition value at a unit point under the last round's model (observations only,
@@ -271,6 +295,17 @@ impl BayesOpt {
     pub fn options(&self) -> &BayesOptions {
         &self.options
     }
+}
+
+/// The constant liar's model: `observed` and a lie (their worst y) at each of `pending`, with
+/// the hyperparameters `params` as they are (normalized targets, as every round's model).
+fn liar(kernel: Kernel, params: &Params, observed: &[Observation], pending: &[Vec<f64>], d: usize) -> Result<GaussianProcess> {
+    let mut gp = GaussianProcess::new(GpConfig { kernel, normalize_y: true, ..GpConfig::default() }.with_params(params))?;
+    let lie = observed.iter().map(|o| o.y).fold(f64::NEG_INFINITY, f64::max);
+    let points = observed.iter().map(|o| (&o.unit, o.y)).chain(pending.iter().map(|p| (p, lie)));
+    let (x, y): (Vec<Vec<f64>>, Vec<f64>) = points.map(|(u, y)| (u.clone(), y)).unzip();
+    gp.fit(&x.concat(), d, &y, &FitOptions { optimize: false, ..FitOptions::default() })?;
+    Ok(gp)
 }
 
 /// Maximizes `score` from `u` by compass search inside the unit cube: (best score, point).

@@ -27,7 +27,7 @@ pub mod space;
 pub mod synthetic;
 
 pub use acquisition::Acquisition;
-pub use bayes::{BayesOpt, BayesOptions, Observation};
+pub use bayes::{BayesOpt, BayesOptions, Observation, Proposal};
 pub use fit::{Bounds, FitOptions, FitReport};
 pub use gp::{GaussianProcess, GpConfig, Params};
 pub use kernel::Kernel;
