@@ -33,6 +33,7 @@ pub mod rprop_thought;
 pub mod run;
 pub mod schedule;
 pub mod start;
+pub mod tuning;
 
 pub use compare::{Compare, CompareSpec};
 pub use race::{Race, RaceSpec};

@@ -19,6 +19,7 @@
 use super::contour::{Path, View};
 use super::convergence::{self, LogAxes};
 use super::curves::{Band, Series};
+use super::field::{FieldAxis, FieldPoint};
 use super::layers::Violin;
 use super::rates::{Group, RefLine};
 use crate::landscape::Surface;
@@ -137,6 +138,22 @@ pub enum Body {
     UnitWeights { weights: Vec<f32>, units: usize, rows: usize, cols: usize, columns: usize },
     /// One bar per row cut into class segments (see `strips`), e.g. what each fold holds.
     Strips { strips: Vec<super::Strip> },
+    /// Values over a search space's unit square (nx × ny cell centres, row 0 at the bottom),
+    /// coloured from `range.0` to `range.1`, with points on top; each axis reads unit
+    /// coordinates as its hyperparameter's values (see `field`).
+    #[serde(rename_all = "camelCase")]
+    Field {
+        values: Vec<f32>,
+        nx: usize,
+        ny: usize,
+        range: (f32, f32),
+        x_axis: FieldAxis,
+        y_axis: FieldAxis,
+        #[serde(default)]
+        points: Vec<FieldPoint>,
+        #[serde(default)]
+        color_label: String,
+    },
 }
 
 fn default_floor() -> f64 {
@@ -251,7 +268,8 @@ impl Chart {
     /// series of different lengths fit one table: `series,x,y` for lines (per-layer values
     /// too), `row,col,value` for a heatmap, `group,value` for histograms, `digit,label,prediction`
     /// for digits, `path,step,x,y` for contour paths, `layer,from,to,count` for violins (one row
-    /// per bin), `unit,row,col,weight` for unit pictures.
+    /// per bin), `unit,row,col,weight` for unit pictures, `what,x,y,value` for a field (its cells'
+    /// centres and its points, in the axes' values).
     pub fn to_csv(&self) -> String {
         let quote = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
         let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
@@ -310,6 +328,24 @@ impl Chart {
                     }
                 }
             }
+            Body::Field { values, nx, ny, x_axis, y_axis, points, .. } => {
+                out.push_str("what,x,y,value\n");
+                for r in 0..*ny {
+                    for c in 0..*nx {
+                        let (u, v) = ((c as f64 + 0.5) / *nx as f64, (r as f64 + 0.5) / *ny as f64);
+                        let value = values.get(r * nx + c).map_or(f64::NAN, |&v| v as f64);
+                        out.push_str(&format!("cell,{},{},{}\n", num(x_axis.value(u)), num(y_axis.value(v)), num(value)));
+                    }
+                }
+                for p in points {
+                    out.push_str(&format!(
+                        "point,{},{},{}\n",
+                        num(x_axis.value(p.x)),
+                        num(y_axis.value(p.y)),
+                        quote(p.label.as_deref().unwrap_or(""))
+                    ));
+                }
+            }
             Body::UnitWeights { weights, rows, cols, .. } => {
                 out.push_str("unit,row,col,weight\n");
                 let px = (rows * cols).max(1);
@@ -338,6 +374,9 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, sc
             super::unit_weights::draw_unit_weights(area, weights, *units, (*rows, *cols), *columns, t, scale)
         }
         Body::Strips { strips } => super::draw_strips(area, strips, t, scale),
+        Body::Field { values, nx, ny, range, x_axis, y_axis, points, color_label } => {
+            super::field::draw_field(area, values, (*nx, *ny), *range, (x_axis, y_axis), points, color_label, (t, xl, yl), scale)
+        }
         Body::Contour { .. } | Body::Convergence { .. } => {
             draw_still(area, chart, scale)?;
             draw_moving(area, chart, scale)

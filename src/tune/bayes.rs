@@ -154,7 +154,17 @@ impl BayesOpt {
         ensure!(options.kappa.is_finite() && options.kappa >= 0.0, "Invalid kappa: {} (need a finite number >= 0)", Num(options.kappa));
         let design = lhs::design(&space, options.initial, options.seed)?;
         let fallback = Rng::stream(options.seed, "bayes-fallback");
-        Ok(BayesOpt { space, options, design, handed_out: 0, observed: Vec::new(), pending: Vec::new(), proposals: Vec::new(), fallback, model: None })
+        Ok(BayesOpt {
+            space,
+            options,
+            design,
+            handed_out: 0,
+            observed: Vec::new(),
+            pending: Vec::new(),
+            proposals: Vec::new(),
+            fallback,
+            model: None,
+        })
     }
 
     /// The next `q` (>= 1) trials to run; each stays pending until told.
@@ -191,6 +201,16 @@ impl BayesOpt {
             self.pending.remove(i);
         }
         self.observed.push(Observation { unit, y });
+        Ok(())
+    }
+
+    /// A trial that was asked for will not report (it failed, or was cancelled): it stops
+    /// being pending, so no lie stands for it any longer.
+    pub fn forget(&mut self, unit: &[f64]) -> Result<()> {
+        let unit = self.space.snap(unit)?;
+        if let Some(i) = self.pending.iter().position(|p| *p == unit) {
+            self.pending.remove(i);
+        }
         Ok(())
     }
 

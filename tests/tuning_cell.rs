@@ -1,0 +1,194 @@
+//! `lab::tuning`: grid, random and Bayesian search with one budget, on the synthetic objective
+//! over many seeds (the section's lesson) and on a real training objective driven as the page
+//! drives the pool.
+
+#[path = "common/clusters.rs"]
+mod clusters;
+#[path = "common/pooled.rs"]
+mod pooled;
+
+use descent::lab::job::Sets;
+use descent::lab::tuning::{Axis, Method, Objective, Tuning, TuningSpec};
+use descent::lab::{Data, RunSpec, SystemClock};
+use descent::plot::{Body, Chart, Mark};
+use std::sync::Arc;
+
+fn run() -> RunSpec {
+    RunSpec { hidden: vec![8], seed: 5, optimizer: "adam".into(), batch_size: 16, epochs: 2, ..RunSpec::default() }
+}
+
+fn spec(objective: Objective) -> TuningSpec {
+    serde_json::from_value(serde_json::json!({ "objective": objective, "run": run(), "n": 200, "validation": 80 })).unwrap()
+}
+
+fn synthetic(seed: u64, seeds: usize) -> Tuning {
+    let mut s = spec(Objective::Synthetic);
+    s.run.seed = seed;
+    s.seeds = seeds;
+    let mut t = Tuning::new(s, 0, 0, 12, 4).unwrap();
+    let clock = SystemClock::default();
+    while t.run_for(50.0, &clock).unwrap() {}
+    t
+}
+
+fn points(chart: &Chart) -> Vec<(f64, f64, Mark)> {
+    match &chart.body {
+        Body::Field { points, values, nx, ny, .. } => {
+            assert_eq!(values.len(), nx * ny);
+            points.iter().map(|p| (p.x, p.y, p.mark)).collect()
+        }
+        other => panic!("not a field: {other:?}"),
+    }
+}
+
+/// The lesson on the cell's own code, as the student sees it: over 20 seeds of 16 trials on
+/// the synthetic objective, Bayesian optimization's median best is below random search's, and
+/// random's below the grid's; the grid tried 4 values of the important axis, random 16.
+#[test]
+fn on_the_synthetic_objective_bayes_beats_random_beats_grid() {
+    let t = synthetic(0, 20);
+    let r = t.report();
+    assert_eq!(r.status, "finished");
+    assert_eq!((r.progress.done, r.progress.total), (3 * 16 * 20, 3 * 16 * 20));
+    let median = |m: Method| r.methods.iter().find(|x| x.method == m).unwrap().median_best.unwrap();
+    let (g, rs, b) = (median(Method::Grid), median(Method::Random), median(Method::Bayes));
+    eprintln!("median best over 20 seeds: grid {g:.4}, random {rs:.4}, Bayesian {b:.4}");
+    assert!(b < rs && rs < g, "grid {g}, random {rs}, Bayesian {b}");
+    let distinct = |m: Method| r.methods.iter().find(|x| x.method == m).unwrap().distinct.clone();
+    assert_eq!(distinct(Method::Grid), vec![4, 4]);
+    assert_eq!(distinct(Method::Random), vec![16, 16]);
+    // every map shows its 16 trials, the best as a star; the best-so-far chart falls
+    for name in ["grid", "random", "bayes"] {
+        let p = points(&t.chart(name).unwrap());
+        assert_eq!(p.len(), 16, "{name}");
+        assert_eq!(p.iter().filter(|x| x.2 == Mark::Star).count(), 1, "{name}");
+    }
+    let best = t.chart("best").unwrap();
+    for s in best.series().iter().take(3) {
+        assert_eq!(s.points.len(), 16, "{}", s.name);
+        assert!(s.points.windows(2).all(|w| w[1].1 <= w[0].1), "best so far never rises: {}", s.name);
+    }
+    let Body::Lines { bands, .. } = &best.body else { panic!() };
+    assert_eq!(bands.len(), 3, "a middle-half band per method");
+}
+
+#[test]
+fn a_seed_replays_the_whole_comparison() {
+    let (a, b, c) = (synthetic(3, 2), synthetic(3, 2), synthetic(4, 2));
+    assert_eq!(a.trials_csv(), b.trials_csv());
+    assert_ne!(a.trials_csv(), c.trials_csv());
+    let csv = a.trials_csv();
+    assert!(csv.starts_with("seed,method,trial,important,unimportant,objective,status\n0,grid,1,"), "{}", &csv[..120]);
+    assert_eq!(csv.lines().count(), 1 + 2 * 3 * 16, "one row per trial");
+}
+
+/// The inspector rebuilds the model that chose each proposal: its slice runs through the
+/// trial it chose (marked), the acquisition's maximum on that slice is there, and its maps
+/// carry the results it knew and the chosen trial as a cross.
+#[test]
+fn the_inspector_shows_the_model_behind_each_trial() {
+    let mut t = synthetic(1, 1);
+    let r = t.report();
+    let model = r.model.expect("a model after the initial trials");
+    assert_eq!((model.proposals, model.proposal, model.trial), (11, 10, 16), "5 initial trials, then 11 proposals");
+    t.inspect(Some(0), 0).unwrap();
+    let first = t.report().model.unwrap();
+    assert_eq!((first.trial, first.observed, first.pending), (6, 5, 0));
+    let trial6 = &t.searches(0)[2].trials[5];
+    let slice = t.chart("slice").unwrap();
+    let Body::Lines { marks, bands, .. } = &slice.body else { panic!() };
+    assert_eq!(marks[0], (trial6.unit[0], "trial 6".to_string()), "the important axis is linear on [0, 1]: x is the unit coordinate");
+    assert_eq!(bands.len(), 1);
+    assert_eq!(slice.series()[1].points.len(), 5, "the five results it knew");
+    let acq = t.chart("acquisition").unwrap();
+    let Body::Lines { marks, .. } = &acq.body else { panic!() };
+    assert_eq!(marks.len(), 1, "the slice's maximum is the chosen trial: {marks:?}");
+    let map = points(&t.chart("acquisition-map").unwrap());
+    assert_eq!(map.len(), 6);
+    assert_eq!(map[5], (trial6.unit[0], trial6.unit[1], Mark::Cross));
+    t.inspect(Some(99), 1).unwrap();
+    assert_eq!(t.report().model.unwrap().proposal, 10, "past the last: the latest");
+    assert!(t.inspect(None, 2).unwrap_err().to_string().contains("axis 2"));
+    assert!(t.chart("pie").unwrap_err().to_string().contains("no chart \"pie\""));
+}
+
+fn sets() -> Sets {
+    Sets { train: clusters::clusters(240, 1, 0.9), validation: clusters::clusters(80, 2, 0.9), test: clusters::clusters(40, 3, 0.9) }
+}
+
+/// On a real training objective through the pool's protocol: at most `parallel` trials out
+/// at once; each trial is the spec's run with the searched values set, and its objective is
+/// that run's last validation error, the same as training it alone.
+#[test]
+fn mnist_trials_are_runs_with_the_values_set() {
+    let sets = sets();
+    let mut s = spec(Objective::Mnist);
+    s.budget = 6;
+    s.initial = 3;
+    s.parallel = 2;
+    s.axes = [Axis::LearningRate, Axis::Width];
+    let mut t = Tuning::new(s.clone(), 240, 80, 12, 4).unwrap();
+    let first = t.jobs();
+    assert_eq!(first.len(), 2, "two trials out at once");
+    assert!(t.jobs().is_empty(), "no more until one ends");
+    let job = &first[1];
+    let values = &t.searches(0)[1].trials[0].values;
+    assert_eq!(job.spec.options["lr"].as_f64(), values[0].as_f64(), "random's first trial sets lr");
+    assert_eq!(job.spec.hidden, vec![values[1].as_f64().unwrap() as usize]);
+    // run them all, two at a time
+    let mut t = Tuning::new(s.clone(), 240, 80, 12, 4).unwrap();
+    pooled::run_all(&mut t, &sets);
+    let r = t.report();
+    assert_eq!(r.status, "finished");
+    assert_eq!(r.trials.len(), 6 + 6 + 6);
+    assert!(r.trials.iter().all(|x| x.status == "finished" && x.y.is_some() || x.status == "diverged" && x.y == Some(1.0)), "{:?}", r.trials);
+    assert!(r.trials.iter().any(|x| x.status == "diverged"), "a learning rate near 0.3 diverges here, and counts as an error of 1");
+    let bayes = t.searches(0)[2].bayes().unwrap();
+    assert_eq!(bayes.proposals().len(), 3, "3 initial trials, 3 from the model");
+    // one trial retrained alone gives its objective
+    let trial = &t.searches(0)[2].trials[4];
+    let mut alone = s.run.clone();
+    for (axis, v) in s.axes.iter().zip(&trial.values) {
+        axis.apply(&mut alone, v).unwrap();
+    }
+    let data = Data {
+        train: Arc::new(sets.train.select(&(0..200).collect::<Vec<_>>())),
+        validation: Arc::new(sets.validation.select(&(0..80).collect::<Vec<_>>())),
+    };
+    let mut trainer = alone.build(&data, None).unwrap();
+    trainer.run().unwrap();
+    assert_eq!(trial.y, Some(trainer.history().epochs.last().unwrap().val_error as f64));
+    // the maps have a model behind them once results are in; Stop ends the search
+    assert!(r.map_length_scales.is_some());
+    let mut t = Tuning::new(s, 240, 80, 12, 4).unwrap();
+    let _ = t.jobs();
+    t.stop();
+    assert!(t.jobs().is_empty());
+    let r = t.report();
+    assert_eq!(r.status, "stopped");
+    assert!(!t.active());
+}
+
+#[test]
+fn bad_settings_are_refused_by_name() {
+    let bad = |patch: serde_json::Value| {
+        let mut v = serde_json::to_value(spec(Objective::Mnist)).unwrap();
+        for (k, x) in patch.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        match serde_json::from_value::<TuningSpec>(v) {
+            Ok(s) => Tuning::new(s, 240, 80, 12, 4).err().map(|e| e.to_string()).unwrap_or_default(),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(bad(serde_json::json!({ "budget": 1 })).contains("a budget of 1 trials: use 2 to 64"));
+    assert!(bad(serde_json::json!({ "axes": ["l2", "l2"] })).contains("two different hyperparameters"));
+    assert!(bad(serde_json::json!({ "axes": ["lr", "l2"] })).contains("unknown variant `lr`"));
+    assert!(bad(serde_json::json!({ "methods": [] })).contains("no search method"));
+    assert!(bad(serde_json::json!({ "methods": ["grid", "grid"] })).contains("grid search is listed twice"));
+    assert!(bad(serde_json::json!({ "n": 5000 })).contains("5000 training digits: use 10 to 240"));
+    assert!(bad(serde_json::json!({ "xi": -1 })).contains("ξ = -1"));
+    assert!(bad(serde_json::json!({ "initial": 16 })).contains("16 initial trials"));
+    assert!(bad(serde_json::json!({ "parallel": 0 })).contains("0 trials at once"));
+    assert!(bad(serde_json::json!({ "objective": "synthetic", "seeds": 0 })).contains("0 seeds"));
+}
