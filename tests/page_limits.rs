@@ -57,3 +57,18 @@ fn the_cross_validation_inputs_stay_within_the_labs_limits() {
     assert_eq!(limit("cross-val-holdouts", "max"), MAX_HOLDOUTS);
     assert!(limit("cross-val-n", "min") >= 5 * MAX_FOLDS, "the fewest digits must allow the most folds (5 a fold)");
 }
+
+#[test]
+fn the_tuning_inputs_stay_within_the_labs_limits() {
+    use descent::lab::tuning::{MAX_BUDGET, MAX_SEEDS};
+    let html = page::html();
+    let limit = |id: &str, attr: &str| -> f64 {
+        let (_, tag) = inputs(&html, id).into_iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no #{id}"));
+        page::attr(tag, attr).unwrap_or_else(|| panic!("#{id} has no {attr}")).parse().unwrap()
+    };
+    assert_eq!((limit("hyper-budget", "min"), limit("hyper-budget", "max")), (2.0, MAX_BUDGET as f64));
+    assert_eq!((limit("hyper-seeds", "min"), limit("hyper-seeds", "max")), (1.0, MAX_SEEDS as f64));
+    assert_eq!((limit("hyper-xi", "min"), limit("hyper-xi", "max")), (0.0, 1.0), "the lab's ξ range");
+    assert_eq!((limit("hyper-kappa", "min"), limit("hyper-kappa", "max")), (0.0, 10.0), "the lab's κ range");
+    assert_eq!((limit("hyper-n", "min"), limit("hyper-validation", "min")), (10.0, 10.0));
+}

@@ -91,7 +91,7 @@ fn the_inspector_shows_the_model_behind_each_trial() {
     let r = t.report();
     let model = r.model.expect("a model after the initial trials");
     assert_eq!((model.proposals, model.proposal, model.trial), (11, 10, 16), "5 initial trials, then 11 proposals");
-    t.inspect(Some(0), 0).unwrap();
+    t.inspect(Some(6), 0).unwrap();
     let first = t.report().model.unwrap();
     assert_eq!((first.trial, first.observed, first.pending), (6, 5, 0));
     let trial6 = &t.searches(0)[2].trials[5];
@@ -108,6 +108,9 @@ fn the_inspector_shows_the_model_behind_each_trial() {
     assert_eq!(map[5], (trial6.unit[0], trial6.unit[1], Mark::Cross));
     t.inspect(Some(99), 1).unwrap();
     assert_eq!(t.report().model.unwrap().proposal, 10, "past the last: the latest");
+    t.inspect(Some(2), 1).unwrap();
+    let m = t.report().model.unwrap();
+    assert_eq!((m.proposal, m.trial, m.first_trial, m.last_trial), (0, 6, 6, 16), "a trial of the design: the first model");
     assert!(t.inspect(None, 2).unwrap_err().to_string().contains("axis 2"));
     assert!(t.chart("pie").unwrap_err().to_string().contains("no chart \"pie\""));
 }

@@ -80,7 +80,9 @@ function download(name, blob) {
 
 export function defineCell(id, spec, ctx) {
   // instant: the experiment is computed at once (no Stop, no elapsed time worth showing)
-  const { build, readout, charts = {}, budgetMs = BUDGET_MS, update, instant = false } = spec;
+  // tableName: the Export item of an experiment's own table (`tableCsv()`); progressUnit: what
+  // its progress counts
+  const { build, readout, charts = {}, budgetMs = BUDGET_MS, update, instant = false, tableName = 'table', progressUnit = 'steps' } = spec;
   const root = $(id);
   const status = $(spec.status ?? `${id}-status`);
   const errBox = $(spec.error ?? `${id}-error-msg`);
@@ -160,7 +162,7 @@ export function defineCell(id, spec, ctx) {
     if (!bar.hidden) {
       bar.querySelector('progress').value = done / total;
       const left = done > 0 ? (elapsed * (total - done)) / done : NaN;
-      bar.querySelector('span').textContent = `${done.toLocaleString()} / ${total.toLocaleString()} steps${Number.isFinite(left) ? ` · about ${Math.ceil(left)} s left` : ''}`;
+      bar.querySelector('span').textContent = `${done.toLocaleString()} / ${total.toLocaleString()} ${progressUnit}${Number.isFinite(left) ? ` · about ${Math.ceil(left)} s left` : ''}`;
     }
     return report;
   }
@@ -251,6 +253,7 @@ export function defineCell(id, spec, ctx) {
       download(`${id}.json`, new Blob([JSON.stringify(all, null, 2)], { type: 'application/json' }));
     });
     if (exp?.historyCsv) add('full history (CSV)', () => download(`${id}-history.csv`, new Blob([exp.historyCsv()], { type: 'text/csv' })));
+    if (exp?.tableCsv) add(`${tableName} (CSV)`, () => download(`${id}-${tableName.replace(/\W+/g, '-')}.csv`, new Blob([exp.tableCsv()], { type: 'text/csv' })));
     for (const [name, c] of Object.entries(charts)) {
       add(`${name} (CSV)`, () => download(`${id}-${name}.csv`, new Blob([chartCsv(exp.chart(name))], { type: 'text/csv' })));
       add(`${name} (PNG)`, () => $(c.canvas).toBlob((b) => download(`${id}-${name}.png`, b), 'image/png'));

@@ -362,15 +362,24 @@ export async function runMany(specs, { workers, onProgress } = {}) {
   }
 }
 
+/** Charts a pooled cell redraws per animation frame while its experiment works. */
+const CHARTS_PER_FRAME = 3;
+
 /**
  * A lab experiment whose runs train in `pool` (it has `jobs()`, `absorb(i, update)`,
- * `finish(i, status, message, computeMs)`), shaped for defineCell: `runFor` only says whether
- * jobs are out, `stop` and `free` cancel the experiment's jobs in the pool, and a chart is
- * redrawn only when something arrived since it was last drawn (or its canvas changed size).
+ * `finish(i, result, parameters)`), shaped for defineCell: `runFor` does the experiment's own
+ * work, if it has any, hands out the jobs that became ready and says whether any are out;
+ * `stop` and `free` cancel the experiment's jobs in the pool; a chart is redrawn only when
+ * something arrived since it was last drawn (or its canvas changed size), and while work goes
+ * on a few charts a frame.
  */
 export function pooled(pool, exp, group) {
   let alive = true;
   let version = 0;
+  let revision = -1;
+  let redrawn = 0;
+  let busy = false;
+  let drawnThisFrame = 0;
   const drawn = new Map();
   const wallStart = performance.now();
   let wallMs = null;
@@ -412,22 +421,46 @@ export function pooled(pool, exp, group) {
   hand();
   return {
     inner: exp,
-    runFor() {
+    runFor(budgetMs) {
       if (failure) {
         pool.cancel(group);
         throw failure;
       }
-      return exp.runFor(0);
+      // work of the experiment's own (most have none), then any jobs it has made ready;
+      // redrawn when that changed something (an experiment with work of its own counts its
+      // changes in revision())
+      const more = exp.runFor(budgetMs);
+      busy = more;
+      drawnThisFrame = 0;
+      hand();
+      // (at most about three times a second while it works: drawing every chart each frame
+      // would cost more than the work)
+      const rev = exp.revision?.();
+      const now = performance.now();
+      if (rev !== undefined && rev !== revision && (!more || now - redrawn > 300)) {
+        revision = rev;
+        redrawn = now;
+        version++;
+      }
+      return more;
+    },
+    /** The experiment changed outside the pool (e.g. a live control): redraw its charts. */
+    touch() {
+      version++;
     },
     report: () => ({ ...exp.report(), wallMs: wallMs ?? performance.now() - wallStart, workers: pool.size, poolNote: pool.note }),
     chart: (name) => exp.chart(name),
     draw(name, canvas, dpr) {
       const key = `${version} ${canvas.width}×${canvas.height}`;
       if (drawn.get(name) === key) return;
+      // while work goes on, a frame redraws a few charts and leaves the rest to the next
+      if (busy && drawnThisFrame >= CHARTS_PER_FRAME) return;
       exp.draw(name, canvas, dpr);
+      drawnThisFrame++;
       drawn.set(name, key);
     },
     history: () => exp.history(),
+    ...(exp.trialsCsv ? { tableCsv: () => exp.trialsCsv() } : {}),
     stop() {
       stopped = true;
       pool.cancel(group);

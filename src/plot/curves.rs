@@ -140,8 +140,10 @@ pub fn draw_curves<DB: DrawingBackend>(
     area.fill(&WHITE).map_err(err)?;
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
     let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().filter(finite).copied()).collect();
-    let x_hi = x_max.unwrap_or_else(|| all.iter().map(|p| p.0).fold(1.0, f64::max)).max(1e-9);
     let x_lo = all.iter().map(|p| p.0).fold(0.0, f64::min);
+    // an axis of negative values (a log10 of small numbers) ends where its data or x_max does
+    let x_hi = x_max.unwrap_or_else(|| all.iter().map(|p| p.0).fold(if x_lo < 0.0 { f64::NEG_INFINITY } else { 1.0 }, f64::max));
+    let x_hi = if x_hi > x_lo { x_hi } else { x_lo + 1e-9_f64.max(1e-9 * x_lo.abs()) };
     let (y_lo, y_hi) = y_range.unwrap_or_else(|| {
         let lo = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let hi = all.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
@@ -165,7 +167,10 @@ pub fn draw_curves<DB: DrawingBackend>(
         // room for the last x tick's label, which is centred on the right edge
         .margin_right(18.0 * scale)
         .x_label_area_size(32.0 * scale)
-        .y_label_area_size(48.0 * scale)
+        // wide enough for the longest tick label (0.00045 needs more room than 0.5)
+        .y_label_area_size(
+            (14.0 + 6.6 * [y_lo, y_hi, 0.5 * (y_lo + y_hi)].map(|v| super::tick(v).len()).into_iter().max().unwrap_or(3) as f64).max(48.0) * scale,
+        )
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
         .map_err(err)?;
     chart

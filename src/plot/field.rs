@@ -15,6 +15,9 @@ use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use serde::{Deserialize, Serialize};
 
+/// Shades of the colour scale a field is drawn in.
+const LEVELS: usize = 64;
+
 /// How an axis's unit coordinate u ∈ [0, 1] reads as a value: lo + u·(hi − lo), or on a log
 /// axis exp(ln lo + u·(ln hi − ln lo)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -159,17 +162,35 @@ pub fn draw_field<DB: DrawingBackend>(
         .map_err(err)?;
     let (lo, hi) = range;
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let color_of = |v: f32| if v.is_finite() { ViridisRGB::get_color(((v - lo) / span).clamp(0.0, 1.0)) } else { RGBColor(200, 200, 200) };
     if nx > 0 && ny > 0 && values.len() == nx * ny {
+        // one rectangle per run of equal colour (quantized to LEVELS shades), grown upwards
+        // while the rows above repeat it: a canvas pays per rectangle and per colour change
         let (cw, ch) = (1.0 / nx as f64, 1.0 / ny as f64);
-        chart
-            .draw_series((0..ny).flat_map(|r| {
-                (0..nx).map(move |c| {
-                    let (x0, y0) = (c as f64 * cw, r as f64 * ch);
-                    Rectangle::new([(x0, y0), (x0 + cw, y0 + ch)], color_of(values[r * nx + c]).filled())
-                })
-            }))
-            .map_err(err)?;
+        let level = |v: f32| if v.is_finite() { ((((v - lo) / span).clamp(0.0, 1.0)) * (LEVELS - 1) as f32).round() as i32 } else { -1 };
+        let runs_of = |r: usize| {
+            let mut runs: Vec<(usize, usize, i32)> = Vec::new();
+            for c in 0..nx {
+                let l = level(values[r * nx + c]);
+                match runs.last_mut() {
+                    Some(last) if last.2 == l => last.1 = c + 1,
+                    _ => runs.push((c, c + 1, l)),
+                }
+            }
+            runs
+        };
+        let mut rects: Vec<(f64, f64, f64, f64, i32)> = Vec::new();
+        let mut open: Vec<(usize, usize, i32)> = Vec::new();
+        let mut open_from = 0;
+        for r in 0..=ny {
+            let runs = if r < ny { runs_of(r) } else { Vec::new() };
+            if runs != open || r == ny {
+                rects.extend(open.iter().map(|&(c0, c1, l)| (c0 as f64 * cw, open_from as f64 * ch, c1 as f64 * cw, r as f64 * ch, l)));
+                open = runs;
+                open_from = r;
+            }
+        }
+        let shade = |l: i32| if l < 0 { RGBColor(200, 200, 200) } else { ViridisRGB::get_color(l as f32 / (LEVELS - 1) as f32) };
+        chart.draw_series(rects.into_iter().map(|(x0, y0, x1, y1, l)| Rectangle::new([(x0, y0), (x1, y1)], shade(l).filled()))).map_err(err)?;
     }
     // tick marks and labels by hand, at the round values
     let px = |v: f64| (v * scale) as i32;
@@ -244,9 +265,10 @@ fn draw_color_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, (lo, hi): (
         return Ok(());
     }
     let (x0, x1) = (px(4.0), px(16.0));
-    for y in top..bottom {
-        let t = (bottom - y) as f64 / (bottom - top) as f64;
-        area.draw(&Rectangle::new([(x0, y), (x1, y + 1)], ViridisRGB::get_color(t).filled())).map_err(err)?;
+    for k in 0..LEVELS {
+        let (y0, y1) = (bottom - (bottom - top) * k as i32 / LEVELS as i32, bottom - (bottom - top) * (k as i32 + 1) / LEVELS as i32);
+        let color = ViridisRGB::get_color(k as f64 / (LEVELS - 1) as f64);
+        area.draw(&Rectangle::new([(x0, y1), (x1, y0)], color.filled())).map_err(err)?;
     }
     for (t, v) in [(0.0, lo), (0.5, 0.5 * (lo + hi)), (1.0, hi)] {
         let y = bottom - ((bottom - top) as f64 * t) as i32;
@@ -261,7 +283,7 @@ fn short(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".into()
-    } else if a < 0.01 || a >= 1e5 {
+    } else if !(0.01..1e5).contains(&a) {
         let e = a.log10().floor() as i32;
         let m = v / 10f64.powi(e);
         if (m - m.round()).abs() < 1e-6 {

@@ -53,7 +53,9 @@ pub(crate) fn tick(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 * v.abs().max(1.0) {
         format!("{v:.0}")
     } else {
-        let s = format!("{v:.3}");
+        // small values keep two significant digits (0.0035, not a rounded 0.003 twice)
+        let decimals = if v.abs() < 0.01 { ((-v.abs().log10().floor()) as usize + 1).min(12) } else { 3 };
+        let s = format!("{v:.decimals$}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

@@ -127,10 +127,11 @@ fn default_kappa() -> f64 {
     crate::tune::acquisition::DEFAULT_KAPPA
 }
 
-/// What the inspector shows: a model proposal (None: the latest) and the axis of the slice.
+/// What the inspector shows: the model behind Bayesian optimization's trial `trial` (from 1;
+/// None: the latest), and the axis of the slice.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct View {
-    proposal: Option<usize>,
+    trial: Option<usize>,
     axis: usize,
 }
 
@@ -149,6 +150,8 @@ pub struct Tuning {
     compute_ms: f64,
     /// The first trial that failed with a message (MNIST), or a search that could not go on.
     failure: Option<String>,
+    /// How long each method's last synthetic trial took (ms).
+    trial_ms: Vec<f64>,
     /// The map model of the MNIST panels, by the number of results it was fitted on.
     background: RefCell<Option<(usize, view::Background)>>,
 }
@@ -198,6 +201,9 @@ pub struct ModelRow {
     /// Which proposal (from 0), of how many so far.
     pub proposal: usize,
     pub proposals: usize,
+    /// The trials (from 1) the first and the latest proposals chose.
+    pub first_trial: usize,
+    pub last_trial: usize,
     /// The trial it chose (from 1) and its values; what the model knew then.
     pub trial: usize,
     pub values: Vec<String>,
@@ -294,6 +300,7 @@ impl Tuning {
             view: View::default(),
             compute_ms: 0.0,
             failure: None,
+            trial_ms: vec![0.0; Method::ALL.len()],
             background: RefCell::new(None),
         })
     }
@@ -310,19 +317,33 @@ impl Tuning {
         self.spec.batch.unwrap_or(self.spec.parallel.div_ceil(self.spec.methods.len()))
     }
 
-    /// The next trial to hand out, of the method with the fewest trials out so far that is
-    /// ready (ties: the order of `methods`), in seed `s`.
-    fn hand_next(&mut self, s: usize) -> Option<(usize, usize)> {
-        let m = (0..self.runs[s].len()).filter(|&m| self.runs[s][m].ready()).min_by_key(|&m| self.runs[s][m].trials.len())?;
-        match self.runs[s][m].next() {
-            Ok(t) => Some((m, t)),
+    /// The method that hands out the next trial in seed `s`: of those ready, the one with the
+    /// fewest trials so far (ties: the order of `methods`).
+    fn pick(&self, s: usize) -> Option<usize> {
+        (0..self.runs[s].len()).filter(|&m| self.runs[s][m].ready()).min_by_key(|&m| self.runs[s][m].trials.len())
+    }
+
+    /// Hand out method `m`'s next trial in seed `s`: its index, or None when its model could not
+    /// propose one (that search ends there; the others go on).
+    fn hand(&mut self, s: usize, m: usize) -> Option<usize> {
+        match self.runs[s][m].hand_out() {
+            Ok(t) => Some(t),
             Err(e) => {
-                // a model that cannot propose ends its search; the others go on
                 self.failure.get_or_insert_with(|| format!("{} could not go on: {e}", self.runs[s][m].method.label()));
                 self.runs[s][m].close();
-                self.hand_next(s)
+                None
             }
         }
+    }
+
+    /// The next trial to hand out in seed `s`, as (method, trial).
+    fn hand_next(&mut self, s: usize) -> Option<(usize, usize)> {
+        while let Some(m) = self.pick(s) {
+            if let Some(t) = self.hand(s, m) {
+                return Some((m, t));
+            }
+        }
+        None
     }
 
     /// The trials to start now (MNIST): as many as `parallel` allows beside those out.
@@ -386,15 +407,23 @@ impl Tuning {
     /// pool): true while trials are left.
     pub fn run_for(&mut self, budget_ms: f64, clock: &dyn Clock) -> Result<bool> {
         if self.synthetic() && !self.stopped {
-            let end = clock.now_ms() + budget_ms;
+            let start = clock.now_ms();
+            let end = start + budget_ms;
+            let mut first = true;
             'seeds: for s in 0..self.runs.len() {
-                while let Some((m, t)) = self.hand_next(s) {
+                while let Some(m) = self.pick(s) {
+                    // a trial of Bayesian optimization (a model fit) takes milliseconds: start one
+                    // only when it fits in what is left, so a frame stays near its budget
+                    let t0 = clock.now_ms();
+                    if !first && t0 + self.trial_ms[m] > end {
+                        break 'seeds;
+                    }
+                    first = false;
+                    let Some(t) = self.hand(s, m) else { continue };
                     let u = &self.runs[s][m].trials[t].unit;
                     let y = synthetic::value(u[0], u[1]);
                     self.runs[s][m].tell(t, Some(y))?;
-                    if clock.now_ms() >= end {
-                        break 'seeds;
-                    }
+                    self.trial_ms[m] = clock.now_ms() - t0;
                 }
             }
         }
@@ -413,10 +442,17 @@ impl Tuning {
         self.runs.iter_mut().flatten().for_each(Search::close);
     }
 
-    /// Show model proposal `proposal` (None: the latest) and slice it along `axis` (0 or 1).
-    pub fn inspect(&mut self, proposal: Option<usize>, axis: usize) -> Result<()> {
+    /// Trials handed out plus trials ended, over every seed: it changes whenever a chart would.
+    pub fn revision(&self) -> usize {
+        self.runs.iter().flatten().map(|s| s.trials.len() + s.trials.iter().filter(|t| t.ended).count()).sum()
+    }
+
+    /// Show the model that chose Bayesian optimization's trial `trial` (from 1; None: the
+    /// latest; a trial of the initial design shows the first model, one past the last the
+    /// latest), sliced along `axis` (0 or 1).
+    pub fn inspect(&mut self, trial: Option<usize>, axis: usize) -> Result<()> {
         ensure!(axis < 2, "axis {axis}: the search has two (0 and 1)");
-        self.view = View { proposal, axis };
+        self.view = View { trial, axis };
         Ok(())
     }
 
@@ -518,11 +554,21 @@ impl Tuning {
         self.runs[0].iter().find(|s| s.method == Method::Bayes)
     }
 
-    /// The proposal the inspector shows: the one asked for, or the latest (None before the
-    /// model's first).
+    /// (trial from 1, proposal) of every model-chosen trial of seed 0's Bayesian optimization.
+    fn proposed_trials(&self) -> Vec<(usize, usize)> {
+        let Some(search) = self.bayes() else { return Vec::new() };
+        search.trials.iter().enumerate().filter_map(|(i, t)| t.proposal.map(|p| (i + 1, p))).collect()
+    }
+
+    /// The proposal the inspector shows (see [`inspect`](Self::inspect)); None before the
+    /// model's first.
     fn shown_proposal(&self) -> Option<usize> {
-        let n = self.bayes()?.bayes()?.proposals().len();
-        (n > 0).then(|| self.view.proposal.map_or(n - 1, |p| p.min(n - 1)))
+        let proposed = self.proposed_trials();
+        let (first, last) = (proposed.first()?, proposed.last()?);
+        Some(match self.view.trial {
+            None => last.1,
+            Some(t) => proposed.iter().rev().find(|(i, _)| *i <= t).unwrap_or(first).1,
+        })
     }
 
     fn model_row(&self) -> Option<ModelRow> {
@@ -531,9 +577,12 @@ impl Tuning {
         let p = self.shown_proposal()?;
         let proposal = &bayes.proposals()[p];
         let trial = search.trials.iter().position(|t| t.proposal == Some(p))?;
+        let proposed = self.proposed_trials();
         Some(ModelRow {
             proposal: p,
             proposals: bayes.proposals().len(),
+            first_trial: proposed.first()?.0,
+            last_trial: proposed.last()?.0,
             trial: trial + 1,
             values: search.trials[trial].values.iter().map(axes::show).collect(),
             observed: proposal.observed,

@@ -117,7 +117,7 @@ impl Search {
     }
 
     /// Hand out the next trial: its index.
-    pub fn next(&mut self) -> Result<usize> {
+    pub fn hand_out(&mut self) -> Result<usize> {
         let (unit, proposal) = match &mut self.planner {
             Planner::Design(points) => (points[self.trials.len()].clone(), None),
             Planner::Model(bayes) => {

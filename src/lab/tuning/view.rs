@@ -28,6 +28,14 @@ fn cells() -> impl Iterator<Item = [f64; 2]> {
     (0..CELLS * CELLS).map(|i| [((i % CELLS) as f64 + 0.5) / CELLS as f64, ((i / CELLS) as f64 + 0.5) / CELLS as f64])
 }
 
+fn short_name(a: Acquisition) -> &'static str {
+    match a {
+        Acquisition::ExpectedImprovement => "EI",
+        Acquisition::ProbabilityOfImprovement => "PI",
+        Acquisition::LowerConfidenceBound => "−LCB",
+    }
+}
+
 fn acquisition_name(a: Acquisition) -> &'static str {
     match a {
         Acquisition::ExpectedImprovement => "expected improvement",
@@ -85,8 +93,8 @@ impl Tuning {
         let (values, what) = match self.spec.objective {
             Objective::Synthetic => (cells().map(|[u, v]| synthetic::value(u, v) as f32).collect(), "objective"),
             Objective::Mnist => match self.background() {
-                Some(b) => (b.values, "model's mean"),
-                None => (vec![f32::NAN; CELLS * CELLS], "model's mean"),
+                Some(b) => (b.values, "mean"),
+                None => (vec![f32::NAN; CELLS * CELLS], "mean"),
             },
         };
         let ys = self.runs[0].iter().flat_map(|s| &s.trials).filter_map(|t| t.y).map(|y| y as f32);
@@ -112,10 +120,14 @@ impl Tuning {
             let label = (search.method == Method::Bayes).then(|| (i + 1).to_string());
             points.push(FieldPoint { x: t.unit[0], y: t.unit[1], color: 4, mark: Mark::Star, label });
         }
-        let seed_note = if self.runs.len() > 1 { format!(", seed 1 of {}", self.runs.len()) } else { String::new() };
+        let name = match search.method {
+            Method::Grid => "grid",
+            Method::Random => "random",
+            Method::Bayes => "Bayesian",
+        };
         let title = match search.best() {
-            Some((i, t)) => format!("{}{seed_note}: best {} at trial {}", search.method.label(), show_y(self.spec.objective, t.y), i + 1),
-            None => format!("{}{seed_note}: {} trials", search.method.label(), search.budget()),
+            Some((i, t)) => format!("{name}: best {} (trial {})", show_y(self.spec.objective, t.y), i + 1),
+            None => format!("{name}: {} trials", search.budget()),
         };
         let background = if self.spec.objective == Objective::Mnist && values_missing(&self.runs[0]) { "(map after 3 results)" } else { what };
         self.field(title, values, range, points, background)
@@ -266,18 +278,18 @@ impl Tuning {
         let (mean, std) = gp.predict(&grid)?;
         let o = search.options();
         let (values, title, label): (Vec<f64>, String, &str) = match what {
-            "mean" => (mean, format!("model's mean before trial {trial}"), "error"),
-            "std" => (std, format!("model's σ before trial {trial}"), "σ"),
+            "mean" => (mean, format!("mean before trial {trial}"), "error"),
+            "std" => (std, format!("σ before trial {trial}"), "σ"),
             _ => (
                 mean.iter().zip(&std).map(|(&m, &s)| o.acquisition.score(m, s, proposal.best, o.xi, o.kappa)).collect(),
-                format!("{}: its maximum is trial {trial}", acquisition_name(o.acquisition)),
+                format!("{} before trial {trial} (× its max)", short_name(o.acquisition)),
                 "score",
             ),
         };
         let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         let mut points: Vec<FieldPoint> =
-            observed.iter().map(|ob| FieldPoint { x: ob.unit[0], y: ob.unit[1], color: 7, mark: Mark::Dot, label: None }).collect();
-        points.extend(proposal.pending.iter().map(|u| FieldPoint { x: u[0], y: u[1], color: 7, mark: Mark::Ring, label: None }));
+            observed.iter().map(|ob| FieldPoint { x: ob.unit[0], y: ob.unit[1], color: 6, mark: Mark::Dot, label: None }).collect();
+        points.extend(proposal.pending.iter().map(|u| FieldPoint { x: u[0], y: u[1], color: 6, mark: Mark::Ring, label: None }));
         points.push(FieldPoint { x: proposal.unit[0], y: proposal.unit[1], color: 3, mark: Mark::Cross, label: Some(trial.to_string()) });
         let range = (lo as f32, (hi as f32).max(lo as f32 + 1e-6));
         Ok(self.field(title, values.iter().map(|&v| v as f32).collect(), range, points, label))

@@ -40,10 +40,11 @@ macro_rules! pooled_experiment {
                 self.inner.finish(i, ending, parameters).map_err($crate::web::js_err)
             }
 
-            /// Whether any job is still out (the pool does the work, so this takes no time).
+            /// Work for about `budget_ms` on this thread (most experiments have none: the pool
+            /// does the training); true while any job is out or work is left.
             #[wasm_bindgen::prelude::wasm_bindgen(js_name = runFor)]
-            pub fn run_for(&mut self, _budget_ms: f64) -> bool {
-                self.inner.active()
+            pub fn run_for(&mut self, budget_ms: f64) -> Result<bool, wasm_bindgen::JsError> {
+                self.inner.run_for(budget_ms, &$crate::web::page::PageClock).map_err($crate::web::js_err)
             }
 
             pub fn report(&self) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsError> {
@@ -83,3 +84,29 @@ pooled_experiment!(CrossValidation, crate::lab::cross_val::CrossVal, crate::lab:
 pooled_experiment!(OverfitCurves, crate::lab::overfit::Overfit, crate::lab::overfit::OverfitSpec, |data, spec| {
     crate::lab::overfit::Overfit::new(&data.train, &data.test, spec)
 });
+
+pooled_experiment!(HyperSearch, crate::lab::tuning::Tuning, crate::lab::tuning::TuningSpec, |data, spec| {
+    crate::lab::tuning::Tuning::new(spec, data.train.len(), data.validation.len(), data.train.features, data.train.classes)
+});
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl HyperSearch {
+    /// Show the model that chose Bayesian optimization's trial `trial` (from 1; 0: the latest),
+    /// sliced along `axis` (0 or 1).
+    pub fn inspect(&mut self, trial: f64, axis: f64) -> Result<(), wasm_bindgen::JsError> {
+        let trial = crate::web::count_from(trial, "trial")?;
+        let shown = (trial > 0).then_some(trial);
+        self.inner.inspect(shown, crate::web::count_from(axis, "axis")?).map_err(crate::web::js_err)
+    }
+
+    /// A count that changes whenever a trial is handed out or ends (the page redraws then).
+    pub fn revision(&self) -> usize {
+        self.inner.revision()
+    }
+
+    /// Every trial of every seed, one CSV row each.
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = trialsCsv)]
+    pub fn trials_csv(&self) -> String {
+        self.inner.trials_csv()
+    }
+}
