@@ -14,7 +14,7 @@
 
 use super::api::sizes_from;
 use super::notebook::{run_spec, MnistData, TrainSession};
-use super::{canvas, js_err, options_json, to_js};
+use super::{canvas, convert, count_from, js_err, options_json, to_js};
 use crate::init::WeightsFile;
 use crate::lab::equal_start::{first_layer_chart, first_layer_spread};
 use crate::lab::{init_runs, pretrain, start};
@@ -24,16 +24,30 @@ use web_sys::HtmlCanvasElement;
 
 /// Draw the first hidden layer's units as images: unit u's incoming weights `W1[u, :]`.
 #[wasm_bindgen(js_name = drawUnitWeights)]
-pub fn draw_unit_weights(canvas_el: HtmlCanvasElement, params: &[f32], inputs: usize, units: usize, title: &str, dpr: f64) -> Result<(), JsError> {
-    let chart = first_layer_chart(params, inputs, units, title).map_err(js_err)?;
+pub fn draw_unit_weights(
+    canvas_el: HtmlCanvasElement,
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] params: JsValue,
+    inputs: f64,
+    units: f64,
+    #[wasm_bindgen(unchecked_param_type = "string")] title: JsValue,
+    dpr: f64,
+) -> Result<(), JsError> {
+    let (params, title) = (convert::f32s(&params, "params")?, crate::web::string_arg(&title, "title")?);
+    let (inputs, units) = (count_from(inputs, "inputs")?, count_from(units, "units")?);
+    let chart = first_layer_chart(&params, inputs, units, &title).map_err(js_err)?;
     plot::draw(&canvas::area(canvas_el)?, &chart, dpr).map_err(js_err)
 }
 
 /// The largest difference between any first-layer unit and unit 1, weights and bias together
 /// (0: every unit is an exact copy).
 #[wasm_bindgen(js_name = unitSpread)]
-pub fn unit_spread(params: &[f32], inputs: usize, units: usize) -> Result<f32, JsError> {
-    first_layer_spread(params, inputs, units).map_err(js_err)
+pub fn unit_spread(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] params: JsValue,
+    inputs: f64,
+    units: f64,
+) -> Result<f32, JsError> {
+    let params = convert::f32s(&params, "params")?;
+    first_layer_spread(&params, count_from(inputs, "inputs")?, count_from(units, "units")?).map_err(js_err)
 }
 
 /// Per-layer values on a log axis: `{ title, yLabel, series: [{ name, y, color, dashed }] }`
@@ -82,8 +96,11 @@ pub fn parse_weights(#[wasm_bindgen(unchecked_param_type = "string")] text: JsVa
 
 /// A weights file for `sizes` and `parameters` (the format [`parse_weights`] reads).
 #[wasm_bindgen(js_name = weightsJson)]
-pub fn weights_json(sizes: &[u32], parameters: &[f32]) -> Result<String, JsError> {
-    let file = WeightsFile { sizes: sizes_from(sizes), parameters: parameters.to_vec() };
+pub fn weights_json(
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] sizes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] parameters: JsValue,
+) -> Result<String, JsError> {
+    let file = WeightsFile { sizes: sizes_from(&convert::u32s(&sizes, "sizes")?), parameters: convert::f32s(&parameters, "parameters")? };
     file.validate().map_err(js_err)?;
     Ok(file.to_json())
 }
@@ -96,9 +113,11 @@ pub fn session_from(
     data: &MnistData,
     config: JsValue,
     init: JsValue,
-    start: Option<Vec<f32>>,
-    validation_size: Option<usize>,
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[] | null")] start: JsValue,
+    validation_size: Option<f64>,
 ) -> Result<TrainSession, JsError> {
+    let start = convert::opt(&start, |v| convert::f32s(v, "start"))?;
+    let validation_size = validation_size.map(|v| count_from(v, "validation size")).transpose()?;
     let d = init_runs::first_validation(&data.data(), validation_size.unwrap_or(usize::MAX)).map_err(js_err)?;
     TrainSession::build(d.train, d.validation, config, init, start.as_deref())
 }
@@ -120,10 +139,11 @@ pub fn finetune_session(
     data: &MnistData,
     config: JsValue,
     init: JsValue,
-    labelled: usize,
-    pretrained: Option<Vec<f32>>,
+    labelled: f64,
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[] | null")] pretrained: JsValue,
 ) -> Result<TrainSession, JsError> {
-    let d = pretrain::finetune_data(&data.data(), labelled).map_err(js_err)?;
+    let pretrained = convert::opt(&pretrained, |v| convert::f32s(v, "pretrained"))?;
+    let d = pretrain::finetune_data(&data.data(), count_from(labelled, "labelled")?).map_err(js_err)?;
     let start = match pretrained {
         Some(pre) => Some(pretrain::finetune_start(&run_spec(&config, &init)?, &d, &pre).map_err(js_err)?),
         None => None,

@@ -11,6 +11,7 @@ mod bench;
 pub(crate) mod canvas;
 mod cells;
 mod charts;
+pub(crate) mod convert;
 pub mod gpu;
 mod init_cells;
 mod jobs;

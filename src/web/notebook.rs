@@ -34,8 +34,13 @@ impl MnistData {
 impl MnistData {
     /// Parse the two IDX files (gzipped or raw) and split them 7,000 / 1,500 / 1,500 by `seed`.
     #[wasm_bindgen(constructor)]
-    pub fn new(images: &[u8], labels: &[u8], seed: f64) -> Result<MnistData, JsError> {
-        let m = Mnist::parse(images, labels).map_err(js_err)?;
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+        seed: f64,
+    ) -> Result<MnistData, JsError> {
+        let (images, labels) = (crate::web::convert::bytes(&images, "images")?, crate::web::convert::bytes(&labels, "labels")?);
+        let m = Mnist::parse(&images, &labels).map_err(js_err)?;
         let seed = seed_from(seed)?;
         let split = if m.len() >= 10_000 {
             Split::mnist_default(&m, seed)

@@ -21,13 +21,20 @@ impl JsBatchNorm {
     }
 
     /// y for x (batch × features); `training` uses batch statistics and updates running ones.
-    pub fn forward(&mut self, x: &[f32], batch: f64, training: bool) -> Result<Vec<f32>, JsError> {
+    pub fn forward(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] x: JsValue,
+        batch: f64,
+        training: bool,
+    ) -> Result<Vec<f32>, JsError> {
+        let x = &crate::web::convert::f32s(&x, "x")?[..];
         crate::finite(x, "x").map_err(js_err)?;
         self.inner.forward(x, count_from(batch, "batch size")?, training).map_err(js_err)
     }
 
     /// dx for the last forward; sets gradGamma and gradBeta.
-    pub fn backward(&mut self, dy: &[f32]) -> Result<Vec<f32>, JsError> {
+    pub fn backward(&mut self, #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] dy: JsValue) -> Result<Vec<f32>, JsError> {
+        let dy = &crate::web::convert::f32s(&dy, "dy")?[..];
         crate::finite(dy, "dy").map_err(js_err)?;
         self.inner.backward(dy).map_err(js_err)
     }
@@ -70,7 +77,13 @@ impl JsBatchNorm {
 /// 1/(1 − p); in evaluation, return x unchanged. The mask is the one a model seeded with
 /// `seed` draws for its first layer at its first training step (`nn::dropout`).
 #[wasm_bindgen]
-pub fn dropout(x: &[f32], p: f32, training: bool, seed: f64) -> Result<Vec<f32>, JsError> {
+pub fn dropout(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] x: JsValue,
+    p: f32,
+    training: bool,
+    seed: f64,
+) -> Result<Vec<f32>, JsError> {
+    let x = &crate::web::convert::f32s(&x, "x")?[..];
     let key = nn::dropout::key(seed_from(seed)?, 0);
     nn::dropout::forward(x, p, training, key, 0).map(|(y, _)| y).map_err(js_err)
 }

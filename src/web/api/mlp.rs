@@ -77,14 +77,14 @@ impl JsMlp {
     /// bnMomentum?: number, bnEps?: number }` (per hidden layer: one value for all, or a list).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        sizes: &[u32],
+        #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] sizes: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] activation: JsValue,
         seed: f64,
         init: JsValue,
         options: JsValue,
     ) -> Result<JsMlp, JsError> {
         let activation = Activation::parse(&crate::web::string_arg(&activation, "activation")?).map_err(js_err)?;
-        let mut spec = MlpSpec::new(&sizes_from(sizes), activation);
+        let mut spec = MlpSpec::new(&sizes_from(&crate::web::convert::u32s(&sizes, "sizes")?), activation);
         spec.init = init_from(&init)?;
         let options: MlpOptions =
             serde_json::from_value(options_json(&options)?).map_err(|e| js_err(crate::Error::new(format!("Mlp options: {e}"))))?;
@@ -106,14 +106,20 @@ impl JsMlp {
 
     /// Replace all parameters; throws on a wrong length.
     #[wasm_bindgen(js_name = setParameters)]
-    pub fn set_parameters(&mut self, p: &[f32]) -> Result<(), JsError> {
-        self.inner.set_parameters(p).map_err(js_err)
+    pub fn set_parameters(&mut self, #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] p: JsValue) -> Result<(), JsError> {
+        self.inner.set_parameters(&crate::web::convert::f32s(&p, "parameters")?).map_err(js_err)
     }
 
     /// Logits (batch × classes), row-major. Evaluation mode (running statistics, no dropout)
     /// unless `options.training`: then batch statistics, which update the running ones, and
     /// dropout, with the masks of training pass `options.seed` (default: the next pass).
-    pub fn forward(&mut self, x: &[f32], batch: f64, options: JsValue) -> Result<Vec<f32>, JsError> {
+    pub fn forward(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] x: JsValue,
+        batch: f64,
+        options: JsValue,
+    ) -> Result<Vec<f32>, JsError> {
+        let x = &crate::web::convert::f32s(&x, "x")?[..];
         crate::finite(x, "x").map_err(js_err)?;
         let options: ForwardOptions =
             serde_json::from_value(options_json(&options)?).map_err(|e| js_err(crate::Error::new(format!("forward options: {e}"))))?;
@@ -144,7 +150,12 @@ impl JsMlp {
 
     /// Mean cross-entropy of the batch; fills the gradients.
     #[wasm_bindgen(js_name = lossAndGradients)]
-    pub fn loss_and_gradients(&mut self, x: &[f32], labels: &[u32]) -> Result<f32, JsError> {
+    pub fn loss_and_gradients(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] x: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] labels: JsValue,
+    ) -> Result<f32, JsError> {
+        let (x, labels) = (&crate::web::convert::f32s(&x, "x")?[..], &crate::web::convert::u32s(&labels, "labels")?[..]);
         crate::finite(x, "x").map_err(js_err)?;
         self.inner.loss_and_gradients(x, labels, Reduction::Mean, Penalty::default()).map_err(js_err)
     }

@@ -26,7 +26,14 @@ impl GaussianProcess {
 
     /// Condition on `y` at the points `x` (n × dims, row-major); with `optimize` (default
     /// true) first fit the hyperparameters by the log marginal likelihood from seeded starts.
-    pub fn fit(&mut self, x: &[f64], dims: f64, y: &[f64], options: JsValue) -> Result<(), JsError> {
+    pub fn fit(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Float64Array | number[]")] x: JsValue,
+        dims: f64,
+        #[wasm_bindgen(unchecked_param_type = "Float64Array | number[]")] y: JsValue,
+        options: JsValue,
+    ) -> Result<(), JsError> {
+        let (x, y) = (&crate::web::convert::f64s(&x, "x")?[..], &crate::web::convert::f64s(&y, "y")?[..]);
         let dims = count_from(dims, "dims")?;
         let options: FitOptions = spec_from(&options, "fit options")?;
         self.inner.fit(x, dims, y, &options).map(|_| ()).map_err(js_err)
@@ -34,7 +41,8 @@ impl GaussianProcess {
 
     /// The posterior at the points `x` (m × dims): `{ mean, std }`, each a Float64Array of m
     /// (the latent function's std, without the noise).
-    pub fn predict(&self, x: &[f64]) -> Result<JsValue, JsError> {
+    pub fn predict(&self, #[wasm_bindgen(unchecked_param_type = "Float64Array | number[]")] x: JsValue) -> Result<JsValue, JsError> {
+        let x = &crate::web::convert::f64s(&x, "x")?[..];
         let (mean, std) = self.inner.predict(x).map_err(js_err)?;
         let out = js_sys::Object::new();
         js_sys::Reflect::set(&out, &"mean".into(), &js_sys::Float64Array::from(mean.as_slice()))
@@ -58,6 +66,12 @@ impl GaussianProcess {
 /// Expected improvement below `best` (for minimization) at each (mean, std): (y* − μ − ξ)Φ(z)
 /// + σφ(z), z = (y* − μ − ξ)/σ; ξ defaults to 0.01.
 #[wasm_bindgen(js_name = expectedImprovement)]
-pub fn expected_improvement(mean: &[f64], std: &[f64], best: f64, xi: Option<f64>) -> Result<Vec<f64>, JsError> {
+pub fn expected_improvement(
+    #[wasm_bindgen(unchecked_param_type = "Float64Array | number[]")] mean: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array | number[]")] std: JsValue,
+    best: f64,
+    xi: Option<f64>,
+) -> Result<Vec<f64>, JsError> {
+    let (mean, std) = (&crate::web::convert::f64s(&mean, "mean")?[..], &crate::web::convert::f64s(&std, "std")?[..]);
     Acquisition::ExpectedImprovement.scores(mean, std, best, xi.unwrap_or(DEFAULT_XI), DEFAULT_KAPPA).map_err(js_err)
 }
