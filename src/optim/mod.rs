@@ -139,6 +139,10 @@ impl<'a> Options<'a> {
         match self.get(key) {
             None => Ok(default),
             Some(v) => match v.as_f64() {
+                // the update runs in float32: a value past its range would be Infinity there
+                Some(x) if !(x as f32).is_finite() => {
+                    bail!("option '{key}' for {} is {}, too large for float32 (at most about 3.4e38)", self.optimizer, Num(x))
+                }
                 Some(x) => Ok(x),
                 None => bail!("option '{key}' for {} must be a number, got {v}", self.optimizer),
             },

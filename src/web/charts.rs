@@ -1,6 +1,6 @@
 //! Charts from the page: `drawChart`, `drawCurves`, `chartCsv` (see `plot::chart`).
 
-use super::{canvas, js_err, options_json};
+use super::{canvas, js_err};
 use crate::plot::{self, Chart};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 /// A chart from the page: `{ kind?, title, xLabel, yLabel, … }` (see `plot::chart` for the
 /// kinds); `kind` defaults to "lines".
 pub(crate) fn chart_from(v: &JsValue) -> Result<Chart, JsError> {
-    let mut json = options_json(v)?;
+    let mut json = super::plain_json(v)?;
     if let Some(o) = json.as_object_mut() {
         o.entry("kind").or_insert_with(|| "lines".into());
     }

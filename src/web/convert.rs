@@ -110,3 +110,44 @@ pub(crate) fn u32s(v: &JsValue, what: &str) -> Result<Vec<u32>, JsError> {
 pub(crate) fn bytes(v: &JsValue, what: &str) -> Result<Vec<u8>, JsError> {
     v.dyn_ref::<js_sys::Uint8Array>().map(|a| a.to_vec()).ok_or_else(|| wrong(what, "a Uint8Array of the file's bytes", v))
 }
+
+/// Every number inside a settings object or array (to a depth of 8) is finite; else an Error
+/// naming where (`options.momentum is NaN`).
+pub(crate) fn finite_numbers(v: &JsValue, path: &str) -> Result<(), JsError> {
+    fn walk(v: &JsValue, path: &str, depth: usize) -> Result<(), JsError> {
+        if let Some(x) = v.as_f64() {
+            if !x.is_finite() {
+                let shown = if x.is_nan() {
+                    "NaN"
+                } else if x > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                };
+                return Err(js_err(crate::Error::new(format!("{path} is {shown}: every number in the settings must be finite"))));
+            }
+            return Ok(());
+        }
+        if depth == 0 || !v.is_object() || v.is_function() || v.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Ok(());
+        }
+        if js_sys::Array::is_array(v) {
+            let a: &js_sys::Array = v.unchecked_ref();
+            for (i, x) in a.iter().enumerate().take(100_000) {
+                walk(&x, &format!("{path}[{i}]"), depth - 1)?;
+            }
+            return Ok(());
+        }
+        if js_sys::ArrayBuffer::is_view(v) {
+            return Ok(());
+        }
+        let entries = js_sys::Object::entries(v.unchecked_ref());
+        for e in entries.iter() {
+            let pair: js_sys::Array = e.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            walk(&pair.get(1), &format!("{path}.{key}"), depth - 1)?;
+        }
+        Ok(())
+    }
+    walk(v, path, 8)
+}

@@ -14,7 +14,7 @@
 
 use super::api::sizes_from;
 use super::notebook::{run_spec, MnistData, TrainSession};
-use super::{canvas, convert, count_from, js_err, options_json, to_js};
+use super::{canvas, convert, count_from, js_err, to_js};
 use crate::init::WeightsFile;
 use crate::lab::equal_start::{first_layer_chart, first_layer_spread};
 use crate::lab::{init_runs, pretrain, start};
@@ -47,6 +47,8 @@ pub fn unit_spread(
     units: f64,
 ) -> Result<f32, JsError> {
     let params = convert::f32s(&params, "params")?;
+    // a NaN weight would compare unequal to nothing and read as "every unit an exact copy"
+    crate::finite(&params, "params").map_err(js_err)?;
     first_layer_spread(&params, count_from(inputs, "inputs")?, count_from(units, "units")?).map_err(js_err)
 }
 
@@ -54,7 +56,7 @@ pub fn unit_spread(
 /// (a chart of kind "layerStds").
 #[wasm_bindgen(js_name = drawLayerStds)]
 pub fn draw_layer_stds(canvas_el: HtmlCanvasElement, chart: JsValue, dpr: f64) -> Result<(), JsError> {
-    let mut json = options_json(&chart)?;
+    let mut json = super::plain_json(&chart)?;
     if let Some(o) = json.as_object_mut() {
         o.insert("kind".into(), "layerStds".into());
     }

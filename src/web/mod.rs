@@ -58,10 +58,23 @@ pub(crate) fn string_arg(v: &JsValue, what: &str) -> Result<String, JsError> {
 
 /// A JS object (or undefined/null) as JSON, for option bags with PyTorch's names.
 pub(crate) fn options_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
+    // JSON has no NaN or Infinity: they would arrive as null, which some settings read as
+    // "none" (a batch-norm momentum of null is a cumulative average), so refuse them here
+    convert::finite_numbers(v, "options")?;
+    plain_json(v)
+}
+
+/// A JS object as JSON, NaN and Infinity as null (a chart's gaps).
+pub(crate) fn plain_json(v: &JsValue) -> Result<serde_json::Value, JsError> {
     if v.is_undefined() || v.is_null() {
         return Ok(serde_json::Value::Object(Default::default()));
     }
     serde_wasm_bindgen::from_value(v.clone()).map_err(|e| js_err(crate::Error::new(format!("options must be a plain object: {e}"))))
+}
+
+/// What a worker reported (a job's update or result), NaN read as null where a run diverged.
+pub(crate) fn report_from<T: serde::de::DeserializeOwned>(v: &JsValue, what: &str) -> Result<T, JsError> {
+    serde_json::from_value(plain_json(v)?).map_err(|e| js_err(crate::Error::new(format!("{what}: {e}"))))
 }
 
 /// A JS object as a lab spec, with a message that names the settings and the field.

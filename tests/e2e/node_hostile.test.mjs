@@ -148,3 +148,16 @@ test('50,000 refused calls, then good calls give the same numbers', () => {
   m.free();
   assert.deepEqual(canary(), expected);
 });
+
+test('numbers that cannot be meant: NaN or Infinity in settings, float32 overflow, NaN weights', () => {
+  assert.throws(() => new descent.BatchNorm(2, { momentum: NaN }), /^Error: options\.momentum is NaN: every number in the settings must be finite$/);
+  assert.throws(() => new descent.Optimizer('sgd', { lr: Infinity }), /options\.lr is Infinity/);
+  assert.throws(() => new descent.Optimizer('sgd', { lr: 1e39 }), /option 'lr' for sgd is 1e\+?39, too large for float32/);
+  assert.throws(() => new descent.TrainSession(data, { ...run, options: { lr: NaN } }, undefined), /options\.options\.lr is NaN/);
+  assert.throws(() => descent.unitSpread(new Float32Array(10).fill(NaN), 4, 2), /params\[0\] is NaN/);
+  assert.throws(() => new descent.Mlp([4, 'x', 2], 'relu', 1), /^Error: sizes\[1\] must be a number, got a string/);
+  assert.throws(() => new descent.Mlp(Uint32Array.from([4, 2]), 'relu', 1).forward(undefined, 1), /^Error: x must be a Float32Array \(or an array of numbers\), got nothing \(undefined\)$/);
+  assert.equal(new descent.Mlp([4, 3, 2], 'relu', 1).forward([0.1, 0.2, 0.3, 0.4], 1).length, 2, 'a plain array of numbers is read');
+  // a chart keeps NaN as a gap
+  assert.match(descent.chartCsv({ kind: 'lines', series: [{ name: 'a', y: [1, NaN, 2] }] }), /a,2,\n/);
+});

@@ -83,7 +83,7 @@ test('initialize: refusals are Errors that name the problem', () => {
     [() => initialize('constant', 4, 2, 1), /Init scheme 'constant' needs option 'value'/, 'constant has no default'],
     [() => initialize('uniform', 4, 2, 1, { std: 1 }), /Unknown option 'std' for init scheme 'uniform'; valid options: a \(default 0\), b \(default 1\)/, 'an option of another scheme'],
     [() => initialize('normal', 4, 2, 1, { std: 'big' }), /Init option 'std' of 'normal' must be a number, got "big"/, 'not a number'],
-    [() => initialize('normal', 4, 2, 1, { std: Infinity }), /Init option 'std' of 'normal' must be a number/, 'infinite std (JSON has no Infinity: it arrives as null)'],
+    [() => initialize('normal', 4, 2, 1, { std: Infinity }), /options\.std is Infinity: every number in the settings must be finite/, 'an infinite std'],
     [() => initialize('normal', 4, 2, -1), /invalid seed: -1/, 'negative seed'],
     [() => initialize('normal', 4, 2, 1, [1, 2]), /initialize: options must be an object/, 'options not an object'],
   ];
