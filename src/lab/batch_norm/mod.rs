@@ -582,7 +582,8 @@ impl BatchNormLab {
 
     /// "loss", "error" (every run), "percentiles" (plain), "percentilesBn" (batch-norm, and the
     /// noisy run dashed), "activations" / "activationsBn" (violins per layer), "runningMean" /
-    /// "runningVar" (batch-norm run), "smoothness" (loss along the gradient).
+    /// "runningVar" (batch-norm run), "smoothness" (the range of the loss along the gradient at
+    /// each profile) and "profile" (the last profile's loss against η).
     pub fn chart(&self, name: &str) -> Result<Chart> {
         let total = self.runs.iter().map(|t| t.total_steps()).max().unwrap_or(1) as f64;
         let (layer, unit) = (self.spec.layer, self.spec.unit);
@@ -645,7 +646,20 @@ impl BatchNormLab {
                 }
                 let what = if mean { "mean" } else { "variance" };
                 let title = format!("layer {layer}'s batch-norm: running {what} (momentum {})", self.spec.bn_momentum);
-                Chart::lines(title, "step", format!("{what} of the Linear's output").as_str(), series).x_max(total)
+                let chart = Chart::lines(title, "step", format!("{what} of the Linear's output").as_str(), series).x_max(total);
+                if mean {
+                    chart
+                } else {
+                    // the running variance starts at 1, far above a sigmoid network's: fit the
+                    // axis to the values after the first fifth of the run (the start runs off the top)
+                    let late = self.running.iter().filter(|s| s.step as f64 >= total / 5.0).chain(&self.population);
+                    let top = late.flat_map(|s| s.var.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+                    if top > 0.0 {
+                        chart.y_range(0.0, 1.3 * top)
+                    } else {
+                        chart
+                    }
+                }
             }
             "smoothness" => {
                 let mut chart = Chart::lines("loss along the gradient, η from lr/4 to 8·lr", "step", "cross-entropy", Vec::new());
@@ -662,8 +676,18 @@ impl BatchNormLab {
                 }
                 chart.x_max(total)
             }
+            "profile" => {
+                let series = (0..k)
+                    .filter_map(|i| {
+                        let p = self.profiles[i].last()?;
+                        let pts = std::iter::once((0.0, p.loss)).chain(p.etas.iter().copied().zip(p.losses.iter().map(|&l| l.min(20.0)))).collect();
+                        Some(Series::new(format!("{} (step {})", NAMES[i], p.step), pts, i).markers())
+                    })
+                    .collect();
+                Chart::lines("loss at w − η·g, last look", "step size η", "cross-entropy", series)
+            }
             _ => crate::bail!(
-                "this cell has no chart {name:?} (it has loss, error, percentiles, percentilesBn, activations, activationsBn, runningMean, runningVar, smoothness)"
+                "this cell has no chart {name:?} (it has loss, error, percentiles, percentilesBn, activations, activationsBn, runningMean, runningVar, smoothness, profile)"
             ),
         })
     }
