@@ -529,12 +529,12 @@ fn mlp_with_batch_norm_trained_with_sgd_and_adam_matches_pytorch() {
             let lr = c.options["lr"].as_f64().unwrap() as f32;
             let shift_free: Vec<usize> =
                 if c.optimizer == "adam" { mlp.layout().iter().filter(|l| l.bn.is_some()).flat_map(|l| l.b.clone()).collect() } else { Vec::new() };
-            let (mut got, mut want) = (mlp.parameters().to_vec(), s.params.clone());
+            let (mut got, want) = (mlp.parameters().to_vec(), &s.params);
             for &i in &shift_free {
                 assert!((got[i] - want[i]).abs() <= 2.0 * lr + atol, "{label} step {}: bias before batch-norm [{i}]", k + 1);
                 got[i] = want[i];
             }
-            close(&got, &want, "parameters");
+            close(&got, want, "parameters");
             mlp.parameters_mut().copy_from_slice(&got);
             assert_eq!(s.running.len(), c.sizes.len() - 2, "{label}: a BatchNorm1d per hidden layer");
             for r in &s.running {
