@@ -120,11 +120,14 @@ fn evaluation_uses_the_running_statistics_and_never_updates_them() {
 fn running_statistics_follow_the_whole_training_set_and_eval_mode_ignores_the_batch_size() {
     let lab = run(&data(2), page_spec(2));
     let (run, pop) = (lab.running().last().unwrap(), lab.population().last().unwrap());
-    // observed: running and whole-set means within ~0.07, variances within ~15% after 200 steps
+    assert_eq!(run.step, pop.step, "the last look has both");
+    // observed (seed 2, the page's defaults, step 220): running and whole-set means within
+    // 0.2 standard deviations, variances within 16%; allowed: 0.4 and 35% (an estimate from
+    // the last ~10 batches of 64 against the whole set, while the weights still move)
     for k in 0..run.mean.len() {
         let scale = pop.var[k].sqrt();
-        assert!((run.mean[k] - pop.mean[k]).abs() < 0.5 * scale, "unit {k}: running mean {} vs whole set {}", run.mean[k], pop.mean[k]);
-        assert!((run.var[k] / pop.var[k] - 1.0).abs() < 0.5, "unit {k}: running var {} vs whole set {}", run.var[k], pop.var[k]);
+        assert!((run.mean[k] - pop.mean[k]).abs() < 0.4 * scale, "unit {k}: running mean {} vs whole set {}", run.mean[k], pop.mean[k]);
+        assert!((run.var[k] / pop.var[k] - 1.0).abs() < 0.35, "unit {k}: running var {} vs whole set {}", run.var[k], pop.var[k]);
     }
     let modes = lab.modes();
     assert_eq!(modes.iter().map(|m| m.batch).collect::<Vec<_>>(), BATCHES);
@@ -166,5 +169,25 @@ fn bad_settings_are_named() {
     for (spec, want, reason) in rows {
         let err = BatchNormLab::new(&d, spec, &Cpu).err().unwrap_or_else(|| panic!("{reason}: accepted"));
         assert!(err.message().contains(want), "{reason}: {:?}", err.message());
+    }
+}
+
+#[test]
+fn on_the_tanh_preset_the_loss_along_the_gradient_varies_less_with_batch_norm() {
+    // The page's preset "tanh, lr 0.1", where the plain network trains too. Observed, seed 1:
+    // over the second half of the run the range of the loss over η ∈ [lr/4, 8·lr] averages
+    // 2.1 for the plain network and 1.2 with batch-norm (Santurkar et al.'s claim). Early on
+    // the plain network is still on its plateau, where nothing moves at all: only the second
+    // half is compared, and only "smaller", not a ratio.
+    for seed in [1, 2] {
+        let lab = run(&data(seed), BatchNormSpec { activation: "tanh".into(), lr: 0.1, ..page_spec(seed) });
+        let late = |i: usize| {
+            let p: Vec<f64> = lab.profiles(i).iter().filter(|p| p.step >= 110).map(|p| p.range).collect();
+            p.iter().sum::<f64>() / p.len() as f64
+        };
+        let (plain, bn) = (late(PLAIN), late(BN));
+        assert!(bn < plain, "seed {seed}: batch-norm's loss should vary less along the gradient: {bn} vs plain {plain}");
+        let r = lab.report();
+        assert!(r.runs[PLAIN].val_error.unwrap() < 0.6, "seed {seed}: the plain tanh network trains on this preset");
     }
 }

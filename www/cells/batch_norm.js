@@ -31,12 +31,12 @@ function empty(name, v) {
   const titles = {
     loss: ['training loss (moving average, β = 0.9)', 'step', 'cross-entropy'],
     error: ['validation error', 'step', 'error rate'],
-    percentiles: [`plain: layer ${layer}, unit ${v.unit ?? 1}'s input, percentiles`, 'step', 'input to the non-linearity'],
-    percentilesBn: [`batch-norm: layer ${layer}, unit ${v.unit ?? 1}'s input, percentiles`, 'step', 'input to the non-linearity'],
+    percentiles: [`plain: layer ${layer}, unit ${v.unit ?? 1}'s input`, 'step', 'input to the non-linearity'],
+    percentilesBn: [`batch-norm: layer ${layer}, unit ${v.unit ?? 1}'s input`, 'step', 'input to the non-linearity'],
     activations: ['plain: activations per layer', 'hidden layer', 'output'],
     activationsBn: ['batch-norm: activations per layer', 'hidden layer', 'output'],
-    runningMean: [`layer ${layer}'s batch-norm: running mean`, 'step', "mean of the Linear's output"],
-    runningVar: [`layer ${layer}'s batch-norm: running variance`, 'step', "variance of the Linear's output"],
+    runningMean: [`layer ${layer}: running mean`, 'step', "mean of the Linear's output"],
+    runningVar: [`layer ${layer}: running variance`, 'step', "variance of the Linear's output"],
     smoothness: ['loss along the gradient, η from lr/4 to 8·lr', 'step', 'cross-entropy'],
     profile: ['loss at w − η·g, last look', 'step size η', 'cross-entropy'],
   };

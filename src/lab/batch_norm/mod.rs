@@ -13,8 +13,9 @@
 //! - every hidden layer's activations (violins) at the last traced step;
 //! - for the batch-norm run, the running mean and variance of a few units of the chosen layer,
 //!   and, every fourth trace, the same units' mean and variance over the whole training set at
-//!   the weights of that step (layers below in evaluation mode, computed a chunk at a time on a
-//!   copy of the network while training goes on) — what the running statistics estimate;
+//!   the weights of that step, every batch-norm below normalizing by the whole set's own
+//!   statistics (`measure::Population`, a chunk at a time on a copy of the network while
+//!   training goes on) — what the running statistics estimate;
 //! - every fourth trace, the loss along the gradient direction (`measure::profile`).
 //!
 //! When training ends, the batch-norm run's network classifies the same validation digits in
@@ -48,7 +49,7 @@ pub const ETA_FACTORS: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];
 /// Units whose running statistics are followed (from the chosen one on).
 pub const FOLLOWED: usize = 3;
 /// Rows of the training set per chunk of the whole-set statistics.
-pub const CHUNK: usize = 500;
+pub const CHUNK: usize = 250;
 /// Limits of the cell's own settings.
 pub const MAX_LAYERS: usize = 8;
 pub const MAX_EPOCHS: usize = 20;
@@ -162,9 +163,7 @@ pub struct Stats {
 /// The whole-training-set statistics being gathered on a copy of the network.
 struct PopJob {
     step: usize,
-    model: Mlp,
-    at: usize,
-    moments: Moments,
+    population: measure::Population,
 }
 
 /// One run's line of the read-out.
@@ -393,7 +392,8 @@ impl BatchNormLab {
                 self.running.push(Stats { step, mean: pick(mean), var: pick(var) });
             }
             if k.is_multiple_of(4) && self.pop_job.is_none() {
-                self.pop_job = Some(PopJob { step, model: model.clone(), at: 0, moments: Moments::new(self.units.len()) });
+                let population = measure::Population::new(model.clone(), l, self.units.clone(), self.train.len());
+                self.pop_job = Some(PopJob { step, population });
             }
         }
         Ok(())
@@ -402,14 +402,7 @@ impl BatchNormLab {
     /// One chunk of the whole-training-set statistics; true when one was done.
     fn pop_chunk(&mut self) -> Result<bool> {
         let Some(job) = self.pop_job.as_mut() else { return Ok(false) };
-        let (n, f, l) = (self.train.len(), self.train.features, self.spec.layer - 1);
-        let end = (job.at + CHUNK).min(n);
-        // the layers below in evaluation mode: the network as it would classify
-        let inside = job.model.inside(&self.train.x[job.at * f..end * f], end - job.at, false)?;
-        job.moments.add(&inside[l].linear, self.spec.hidden[l], &self.units);
-        job.at = end;
-        if end == n {
-            let (mean, var) = job.moments.mean_var();
+        if let Some((mean, var)) = job.population.step(&self.train.x, CHUNK) {
             self.population.push(Stats { step: job.step, mean, var });
             self.pop_job = None;
         }
@@ -468,9 +461,14 @@ impl BatchNormLab {
         let start = clock.now_ms();
         loop {
             self.record()?;
-            let left = budget_ms - (clock.now_ms() - start);
-            if self.pop_job.is_some() && (left > 0.0 || !self.runs.active()) {
+            // the whole-set statistics take up to half of what is left of the budget (one
+            // chunk at least), so their dots keep pace with the training they describe
+            let share = clock.now_ms() + (budget_ms - (clock.now_ms() - start)) / 2.0;
+            while self.pop_job.is_some() {
                 self.pop_chunk()?;
+                if clock.now_ms() >= share {
+                    break;
+                }
             }
             if !self.runs.active() && self.pop_job.is_none() {
                 if !self.closed {
@@ -582,7 +580,7 @@ impl BatchNormLab {
 
     /// "loss", "error" (every run), "percentiles" (plain), "percentilesBn" (batch-norm, and the
     /// noisy run dashed), "activations" / "activationsBn" (violins per layer), "runningMean" /
-    /// "runningVar" (batch-norm run), "smoothness" (the range of the loss along the gradient at
+    /// "runningVar" (batch-norm run; the variance on a log axis), "smoothness" (the range of the loss along the gradient at
     /// each profile) and "profile" (the last profile's loss against η).
     pub fn chart(&self, name: &str) -> Result<Chart> {
         let total = self.runs.iter().map(|t| t.total_steps()).max().unwrap_or(1) as f64;
@@ -619,7 +617,7 @@ impl BatchNormLab {
                         series.push(if q != 1 || noisy { s.dashed() } else { s });
                     }
                 }
-                let title = format!("{}: layer {layer}, unit {unit}'s input, percentiles", NAMES[which[0]]);
+                let title = format!("{}: layer {layer}, unit {unit}'s input", NAMES[which[0]]);
                 Chart::lines(title, "step", "input to the non-linearity", series).x_max(total)
             }
             "activations" | "activationsBn" => {
@@ -645,42 +643,38 @@ impl BatchNormLab {
                     series.push(Series::new(format!("unit {}: whole training set", u + 1), pop, 3 + k).dots());
                 }
                 let what = if mean { "mean" } else { "variance" };
-                let title = format!("layer {layer}'s batch-norm: running {what} (momentum {})", self.spec.bn_momentum);
-                let chart = Chart::lines(title, "step", format!("{what} of the Linear's output").as_str(), series).x_max(total);
+                let title = format!("layer {layer}: running {what}, momentum {}", self.spec.bn_momentum);
+                let y = format!("{what} of the Linear's output");
                 if mean {
-                    chart
+                    Chart::lines(title, "step", &y, series).x_max(total)
                 } else {
-                    // the running variance starts at 1, far above a sigmoid network's: fit the
-                    // axis to the values after the first fifth of the run (the start runs off the top)
-                    let late = self.running.iter().filter(|s| s.step as f64 >= total / 5.0).chain(&self.population);
-                    let top = late.flat_map(|s| s.var.iter().copied()).filter(|v| v.is_finite()).fold(0.0, f64::max);
-                    if top > 0.0 {
-                        chart.y_range(0.0, 1.3 * top)
-                    } else {
-                        chart
-                    }
+                    // a log axis: the running variance starts at 1, often decades above the
+                    // layer's own (small weights into a sigmoid layer)
+                    Chart { title, x_label: "step".into(), y_label: format!("{y} (log scale)"), body: Body::LogY { series, x_max: total, y_floor: 1e-4 } }
                 }
             }
             "smoothness" => {
                 let mut chart = Chart::lines("loss along the gradient, η from lr/4 to 8·lr", "step", "cross-entropy", Vec::new());
                 let mut series = Vec::new();
                 for (i, p) in self.profiles.iter().enumerate() {
-                    let finite = |v: f64| if v.is_finite() { v.min(20.0) } else { 20.0 };
+                    let finite = |v: f64| if v.is_finite() { v.min(10.0) } else { 10.0 };
                     let lo = p.iter().map(|p| p.losses.iter().chain([&p.loss]).fold(f64::INFINITY, |a, &b| a.min(finite(b)))).collect();
                     let hi = p.iter().map(|p| p.losses.iter().chain([&p.loss]).fold(f64::NEG_INFINITY, |a, &b| a.max(finite(b)))).collect();
                     chart = chart.band(Band { name: format!("{}: range over η", NAMES[i]), x: p.iter().map(|p| p.step as f64).collect(), lo, hi, color: i });
                     series.push(Series::new(format!("{}: loss at w", NAMES[i]), p.iter().map(|p| (p.step as f64, p.loss)).collect(), i).markers());
                 }
+                // fit the bands too (capped: a step that blows the loss up would flatten the rest)
+                let top = self.profiles.iter().flatten().flat_map(|p| p.losses.iter().chain([&p.loss])).map(|&v| if v.is_finite() { v.min(10.0) } else { 10.0 }).fold(2.5, f64::max);
                 if let Body::Lines { series: s, .. } = &mut chart.body {
                     *s = series;
                 }
-                chart.x_max(total)
+                chart.x_max(total).y_range(0.0, 1.05 * top)
             }
             "profile" => {
                 let series = (0..k)
                     .filter_map(|i| {
                         let p = self.profiles[i].last()?;
-                        let pts = std::iter::once((0.0, p.loss)).chain(p.etas.iter().copied().zip(p.losses.iter().map(|&l| l.min(20.0)))).collect();
+                        let pts = std::iter::once((0.0, p.loss)).chain(p.etas.iter().copied().zip(p.losses.iter().map(|&l| l.min(10.0)))).collect();
                         Some(Series::new(format!("{} (step {})", NAMES[i], p.step), pts, i).markers())
                     })
                     .collect();
