@@ -126,7 +126,8 @@ export function setup(ctx) {
       }
       const prof = r.runs.filter((x) => x.profile).map((x) => `${x.name} ${num(x.profile.range)} (|g| ${num(x.profile.gradNorm)})`);
       if (prof.length) lines.push(`loss range along the gradient: ${prof.join(' · ')}`);
-      return { html: lines.join('<br>'), data: { steps: String(r.progress.done), modes: String(r.modes.length) } };
+      const errors = r.runs.map((x) => x.valError ?? NaN).join(',');
+      return { html: lines.join('<br>'), data: { steps: String(r.progress.done), modes: String(r.modes.length), errors } };
     },
     update(r) {
       if (r.modes.length) {
