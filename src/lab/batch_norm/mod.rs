@@ -618,7 +618,16 @@ impl BatchNormLab {
                     }
                 }
                 let title = format!("{}: layer {layer}, unit {unit}'s input", NAMES[which[0]]);
-                Chart::lines(title, "step", "input to the non-linearity", series).x_max(total)
+                // the axis fits the lines (not 0): a drift of a narrow band shows
+                let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| v.is_finite());
+                let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                let chart = Chart::lines(title, "step", "input to the non-linearity", series).x_max(total);
+                if lo <= hi {
+                    let pad = ((hi - lo) * 0.1).max(0.05);
+                    chart.y_range(lo - pad, hi + pad)
+                } else {
+                    chart
+                }
             }
             "activations" | "activationsBn" => {
                 let i = if name == "activations" { PLAIN } else { BN };
