@@ -170,6 +170,10 @@ impl RunSpec {
         for (i, &w) in self.hidden.iter().enumerate() {
             ensure!((1..=MAX_WIDTH).contains(&w), "hidden layer {} has {w} units: use 1 to {MAX_WIDTH}", i + 1);
         }
+        let h = self.hidden.len();
+        for (name, len) in [("batchNorm", self.batch_norm.len()), ("dropout", self.dropout.len())] {
+            ensure!(len <= 1 || len == h, "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})");
+        }
         let sizes = self.sizes(features, classes);
         let params: usize = sizes.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add);
         ensure!(
@@ -296,6 +300,9 @@ mod tests {
             (json!({ "hidden": [8], "batchSize": 8, "checksPerEpoch": 0 }), "checks per epoch 0", "no checks"),
             (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
             (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
+            (json!({ "hidden": [8, 8], "batchNorm": [true, false, true] }), "batchNorm lists 3 values", "a list longer than the layers"),
+            (json!({ "hidden": [8], "batchNorm": [true], "bnMomentum": 1.5 }), "momentum: 1.5", "a momentum above 1"),
+            (json!({ "hidden": [8], "batchNorm": [true], "bnNoise": 5 }), "noise 5", "too much noise"),
         ];
         for (v, want, reason) in rows {
             let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();
