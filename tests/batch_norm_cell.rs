@@ -191,3 +191,17 @@ fn on_the_tanh_preset_the_loss_along_the_gradient_varies_less_with_batch_norm() 
         assert!(r.runs[PLAIN].val_error.unwrap() < 0.6, "seed {seed}: the plain tanh network trains on this preset");
     }
 }
+
+#[test]
+fn stop_ends_the_runs_and_the_measurements() {
+    let mut lab = BatchNormLab::new(&data(1), page_spec(1), &Cpu).unwrap();
+    let clock = SystemClock::default();
+    assert!(lab.run_for(30.0, &clock).unwrap(), "work is left after one slice");
+    assert_eq!(lab.report().status, "running");
+    lab.stop();
+    assert!(!lab.run_for(30.0, &clock).unwrap(), "nothing is left after Stop");
+    let r = lab.report();
+    assert_eq!(r.status, "stopped");
+    assert!(r.runs.iter().all(|x| x.steps < x.total_steps && x.message.is_none()), "the student's Stop is no run's error");
+    assert!(r.modes.is_empty(), "no closing measurements after Stop");
+}
