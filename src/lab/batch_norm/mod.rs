@@ -21,6 +21,11 @@
 //! When training ends, the batch-norm run's network classifies the same validation digits in
 //! training mode (cut into batches of 2, 4, 8, 32, 128, each normalized by itself) and in
 //! evaluation mode (running statistics), one batch size per call.
+//!
+//! Momentum is PyTorch's (the new batch's weight, default 0.1; Keras's `momentum` is 1 − it).
+//! The plain and batch-norm runs train on the page's device; the noisy run stays on the CPU
+//! (no GPU kernel adds the noise). Files: `measure.rs` (the measurements, as functions of a
+//! network), `report.rs` (the read-out's types), `charts.rs` (the charts).
 
 mod charts;
 pub mod measure;
