@@ -372,3 +372,36 @@ fn mlp_gradients_match_finite_differences() {
     }
     report("mlp", &worst);
 }
+
+#[test]
+fn noisy_batch_norm_gradients_match_finite_differences() {
+    // Noisy batch-norm (Santurkar et al. 2018): after each batch-norm, y' = s·y + b with s, b
+    // drawn for the training step. The step is held fixed (set_dropout_step) so every
+    // evaluation of the stencil sees the same noise; backward must scale by s.
+    let mut worst = Worst::default();
+    let tol = Tol { h: 1.0 / 128.0, rtol: 1e-3, atol: 2e-4 };
+    let spec = MlpSpec { batch_norm: vec![true], bn_noise: 1.0, ..MlpSpec::new(&[5, 7, 6, 4], Activation::Tanh) };
+    let mut mlp = Mlp::new(spec, 9).unwrap();
+    let mut rng = Rng::new(77);
+    let params: Vec<f32> = mlp.parameters().iter().map(|&v| q(v)).collect();
+    mlp.set_parameters(&params).unwrap();
+    let x = normal(&mut rng, 6 * 5, 0.0, 1.0);
+    let labels: Vec<u32> = (0..6).map(|_| rng.below(4) as u32).collect();
+    let loss = |mlp: &mut Mlp| {
+        mlp.set_dropout_step(3);
+        mlp.loss_and_gradients(&x, &labels, Reduction::Mean, Penalty::default()).unwrap()
+    };
+    let plain = {
+        let mut quiet = Mlp::new(MlpSpec { bn_noise: 0.0, ..mlp.spec().clone() }, 9).unwrap();
+        quiet.set_parameters(&params).unwrap();
+        loss(&mut quiet)
+    };
+    let noisy = loss(&mut mlp);
+    assert!((noisy - plain).abs() > 1e-3, "the noise changes the loss ({noisy} vs {plain})");
+    let analytic = mlp.gradients().to_vec();
+    check("noisy batch-norm MLP [5, 7, 6, 4] tanh", &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
+        mlp.set_parameters(p).unwrap();
+        loss(&mut mlp) as f64
+    });
+    report("noisy batch-norm", &worst);
+}

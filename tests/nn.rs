@@ -34,6 +34,29 @@ struct Fixture {
     batch_norm: Vec<BatchNormCase>,
     dropout: Vec<DropoutCase>,
     mlp: Vec<MlpCase>,
+    mlp_training: Vec<TrainingCase>,
+}
+
+#[derive(Deserialize)]
+struct TrainingCase {
+    reason: String,
+    sizes: Vec<usize>,
+    activation: String,
+    optimizer: String,
+    options: serde_json::Value,
+    bn_momentum: f32,
+    batch: usize,
+    params: Vec<f32>,
+    steps: Vec<TrainingStep>,
+}
+
+#[derive(Deserialize)]
+struct TrainingStep {
+    x: Vec<f32>,
+    labels: Vec<u32>,
+    loss: f32,
+    params: Vec<f32>,
+    running: Vec<Running>,
 }
 
 #[derive(Deserialize)]
@@ -463,6 +486,67 @@ fn mlp_matches_pytorch() {
     tally.report("mlp", f.mlp.len());
 }
 
+// PyTorch (tools/gen_fixtures.py, "mlp_training"):
+//     model = nn.Sequential(Linear, BatchNorm1d(momentum=m), act, …, Linear); model.train()
+//     opt = torch.optim.SGD(model.parameters(), **options)   # or torch.optim.Adam
+//     for each step: opt.zero_grad(); loss = F.cross_entropy(model(x), labels); loss.backward(); opt.step()
+//     → loss, flat parameters and every BatchNorm1d's running_mean / running_var after the step
+// The same tolerance as the one-step cases: several steps compound the rounding, but the
+// worst value still uses only a small share of it (the test prints how much).
+#[test]
+fn mlp_with_batch_norm_trained_with_sgd_and_adam_matches_pytorch() {
+    let f = fixture();
+    let (rtol, atol) = (RTOL, ATOL);
+    let mut worst = 0f32;
+    for c in &f.mlp_training {
+        let label = format!("{} {:?} {} ({})", c.optimizer, c.sizes, c.activation, c.reason);
+        let spec =
+            MlpSpec { batch_norm: vec![true], bn_momentum: c.bn_momentum, ..MlpSpec::new(&c.sizes, Activation::parse(&c.activation).unwrap()) };
+        let mut mlp = Mlp::new(spec, 0).unwrap();
+        mlp.set_parameters(&c.params).unwrap();
+        let mut opt = descent::optim::build(&c.optimizer, &c.options).unwrap();
+        for (k, s) in c.steps.iter().enumerate() {
+            assert_eq!(s.labels.len(), c.batch);
+            let loss = mlp.loss_and_gradients(&s.x, &s.labels, Reduction::Mean, Penalty::default()).unwrap();
+            let (p, g) = mlp.params_and_grads();
+            opt.step(p, g).unwrap();
+            let mut close = |got: &[f32], want: &[f32], what: &str| {
+                assert_eq!(got.len(), want.len(), "{label} step {}: {what} length", k + 1);
+                for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
+                    let share = (a - b).abs() / (rtol * b.abs() + atol);
+                    assert!(share <= 1.0, "{label} step {}: {what}[{i}] ours {a:e}, PyTorch {b:e}", k + 1);
+                    worst = worst.max(share);
+                }
+            };
+            close(&[loss], &[s.loss], "loss");
+            // The bias of a Linear followed by batch-norm has a gradient that is 0 up to
+            // rounding (batch-norm subtracts the batch mean, so a constant shift changes
+            // nothing). SGD moves it by ~0 in both; Adam divides that rounding noise by its own
+            // tiny RMS, so both move it by about ±lr a step with a sign that is rounding noise.
+            // Those entries are held to |ours − torch| ≤ 2·lr and then set to torch's, so the
+            // next batch's statistics (and the running mean) see the same shift; they change no
+            // output.
+            let lr = c.options["lr"].as_f64().unwrap() as f32;
+            let shift_free: Vec<usize> =
+                if c.optimizer == "adam" { mlp.layout().iter().filter(|l| l.bn.is_some()).flat_map(|l| l.b.clone()).collect() } else { Vec::new() };
+            let (mut got, want) = (mlp.parameters().to_vec(), &s.params);
+            for &i in &shift_free {
+                assert!((got[i] - want[i]).abs() <= 2.0 * lr + atol, "{label} step {}: bias before batch-norm [{i}]", k + 1);
+                got[i] = want[i];
+            }
+            close(&got, want, "parameters");
+            mlp.parameters_mut().copy_from_slice(&got);
+            assert_eq!(s.running.len(), c.sizes.len() - 2, "{label}: a BatchNorm1d per hidden layer");
+            for r in &s.running {
+                let (mean, var) = mlp.running_stats(r.layer).unwrap();
+                close(mean, &r.mean, "running_mean");
+                close(var, &r.var, "running_var");
+            }
+        }
+    }
+    println!("mlp_training: {} cases, worst value used {:.0}% of the tolerance", f.mlp_training.len(), 100.0 * worst);
+}
+
 /// The fixture covers what the brief promised; a regenerated file that dropped a case
 /// would otherwise pass silently.
 #[test]
@@ -470,6 +554,8 @@ fn fixture_covers_the_edge_cases() {
     let f = fixture();
     #[rustfmt::skip]
     let rows: Vec<(bool, &str)> = vec![
+        (f.mlp_training.iter().any(|c| c.optimizer == "sgd" && c.steps.len() >= 3), "several SGD steps with batch-norm"),
+        (f.mlp_training.iter().any(|c| c.optimizer == "adam" && c.steps.len() >= 3), "several Adam steps with batch-norm"),
         (f.linear.iter().any(|c| c.batch == 1), "linear with a batch of 1"),
         (f.activations.iter().all(|c| c.x.contains(&0.0) && c.x.iter().any(|v| v.abs() >= 100.0)), "activations at 0 and at large |x|"),
         (f.cross_entropy.iter().any(|c| c.logits.iter().any(|v| v.abs() >= 50.0)), "cross-entropy with logits ±50"),

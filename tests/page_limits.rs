@@ -72,3 +72,26 @@ fn the_tuning_inputs_stay_within_the_labs_limits() {
     assert_eq!((limit("hyper-kappa", "min"), limit("hyper-kappa", "max")), (0.0, 10.0), "the lab's κ range");
     assert_eq!((limit("hyper-n", "min"), limit("hyper-validation", "min")), (10.0, 10.0));
 }
+
+#[test]
+fn the_batch_norm_inputs_stay_within_the_labs_limits() {
+    use descent::lab::batch_norm::{MAX_EPOCHS, MAX_LAYERS, MAX_TRACE_EVERY};
+    let html = page::html();
+    let limit = |id: &str, attr: &str| -> f64 {
+        let (_, tag) = inputs(&html, id).into_iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no #{id}"));
+        page::attr(tag, attr).unwrap_or_else(|| panic!("#{id} has no {attr}")).parse().unwrap()
+    };
+    // (input, min, max, reason)
+    let rows = [
+        ("batch-norm-epochs", 1.0, MAX_EPOCHS as f64, "the cell's epochs"),
+        ("batch-norm-layer", 1.0, MAX_LAYERS as f64, "a hidden layer of the deepest network it takes"),
+        ("batch-norm-unit", 1.0, MAX_WIDTH as f64, "a unit of the widest layer"),
+        ("batch-norm-every", 1.0, MAX_TRACE_EVERY as f64, "steps between looks"),
+        ("batch-norm-batch", 2.0, 7000.0, "batch-norm needs 2 digits a batch; the page's training split"),
+        ("batch-norm-momentum", 0.001, 1.0, "momentum above 0, at most 1"),
+        ("batch-norm-noise", 0.01, 3.0, "noise above 0 (the checkbox turns it off), at most 3"),
+    ];
+    for (id, min, max, reason) in rows {
+        assert_eq!((limit(id, "min"), limit(id, "max")), (min, max), "#{id}: {reason}");
+    }
+}

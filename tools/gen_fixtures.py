@@ -36,6 +36,14 @@ Sections (each case carries a `reason`):
                  loss = cross_entropy + l1·Σ|W| + (l2/2)·ΣW² over the Linear weights only;
                  flat parameters and gradients in model.parameters() order, the running
                  statistics after the step and the evaluation-mode logits that follow.
+- mlp_training:  nn.Sequential(Linear, BatchNorm1d, act, ..., Linear) trained several steps
+                 with torch.optim.SGD or Adam on mean cross-entropy, a new batch each step:
+                 the flat parameters, the running statistics and the loss after every step.
+                 Its inputs are drawn after every other section's, so adding it moved none of
+                 their inputs. It was added by a run of the same torch version on another
+                 machine, whose outputs for the older sections differed from the committed ones
+                 in the last float digits (another CPU, other vector kernels): only the new
+                 section was taken from that run, the rest of the file is as it was.
 """
 
 import json
@@ -385,6 +393,66 @@ def mlp_cases():
 
 
 # ---------------------------------------------------------------------------------------
+# MLP with BatchNorm1d trained several steps (SGD and Adam): parameters, running statistics
+# and loss after every step. Drawn after every other section, so their values do not move.
+
+# (sizes, activation, optimizer, options, bn_momentum, batch, steps, reason)
+TRAINING = [
+    ([6, 8, 8, 4], "tanh", "sgd", {"lr": 0.1}, 0.1, 8, 4, "SGD lr 0.1, BatchNorm on both hidden layers"),
+    ([6, 8, 8, 4], "sigmoid", "sgd", {"lr": 0.5, "momentum": 0.9}, 0.2, 6, 4, "SGD with momentum 0.9, BatchNorm momentum 0.2"),
+    ([6, 8, 8, 4], "tanh", "adam", {"lr": 0.01}, 0.1, 8, 5, "Adam lr 0.01, PyTorch's other defaults"),
+    ([5, 7, 3], "relu", "adam", {"lr": 0.05, "betas": [0.8, 0.99], "eps": 1e-6}, 0.1, 5, 4, "Adam with other betas and eps, ReLU"),
+]
+
+
+def training_cases():
+    out = []
+    for sizes, act, opt_name, options, momentum, batch, steps, reason in TRAINING:
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                layers.append(torch.nn.BatchNorm1d(sizes[i + 1], momentum=momentum))
+                layers.append(ACT_MODULES[act]())
+        model = torch.nn.Sequential(*layers)
+        bns = [m for m in model if isinstance(m, torch.nn.BatchNorm1d)]
+        with torch.no_grad():
+            for prm in model.parameters():
+                if prm.dim() == 2:
+                    r = 1.0 / np.sqrt(prm.shape[1])
+                    prm.copy_(t(np.round(RNG.uniform(-r, r, tuple(prm.shape)), 4)))
+                elif any(prm is bn.weight for bn in bns):
+                    prm.copy_(t(draw(*prm.shape, scale=0.3, offset=1.0)))
+                else:
+                    prm.copy_(t(draw(*prm.shape, scale=0.3)))
+        params0 = np.concatenate([np32(prm).ravel() for prm in model.parameters()])
+        if opt_name == "sgd":
+            opt = torch.optim.SGD(model.parameters(), **options)
+        else:
+            kw = dict(options)
+            if "betas" in kw:
+                kw["betas"] = tuple(kw["betas"])
+            opt = torch.optim.Adam(model.parameters(), **kw)
+        model.train()
+        record = []
+        for _ in range(steps):
+            x = draw(batch, sizes[0])
+            labels = RNG.integers(0, sizes[-1], batch)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(t(x)), torch.tensor(labels, dtype=torch.int64))
+            loss.backward()
+            opt.step()
+            record.append({"x": x, "labels": np.asarray(labels, dtype=np.int64), "loss": np32(loss).item(),
+                           "params": np.concatenate([np32(prm).ravel() for prm in model.parameters()]),
+                           "running": [{"layer": i, "mean": np32(bn.running_mean), "var": np32(bn.running_var)}
+                                       for i, bn in enumerate(bns)]})
+        out.append({"reason": reason, "sizes": sizes, "activation": act, "optimizer": opt_name,
+                    "options": options, "bn_momentum": momentum, "batch": batch,
+                    "params": params0, "steps": record})
+    return out
+
+
+# ---------------------------------------------------------------------------------------
 
 def section(name, cases):
     return f' "{name}": [\n' + ",\n".join("  " + dump(c) for c in cases) + "\n ]"
@@ -401,6 +469,7 @@ def main():
         ("batch_norm", bn_cases()),
         ("dropout", dropout_cases()),
         ("mlp", mlp_cases()),
+        ("mlp_training", training_cases()),
     ]
     text = (
         "{\n"

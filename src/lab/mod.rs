@@ -16,6 +16,7 @@
 
 pub mod adaptive;
 pub mod batch;
+pub mod batch_norm;
 pub mod compare;
 pub mod cross_val;
 pub mod early_stop;

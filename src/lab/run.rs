@@ -63,9 +63,18 @@ pub struct RunSpec {
     pub l1: f32,
     #[serde(default)]
     pub l2: f32,
-    /// Batch-norm after each hidden Linear (default none).
+    /// Batch-norm after each hidden Linear: `[]` none (default), `[true]` every hidden layer,
+    /// or one value per hidden layer.
     #[serde(default)]
     pub batch_norm: Vec<bool>,
+    /// Batch-norm's running-statistics momentum, PyTorch's convention: the weight of the new
+    /// batch (default 0.1; Keras's `momentum = 0.99` is this 0.01).
+    #[serde(default = "bn_momentum")]
+    pub bn_momentum: f32,
+    /// "Noisy" batch-norm: the strength of a random per-step scale and shift after each
+    /// batch-norm layer (`nn::batch_norm::noise`; default 0, off; CPU only).
+    #[serde(default)]
+    pub bn_noise: f32,
     /// Dropout probability after each hidden activation (default none).
     #[serde(default)]
     pub dropout: Vec<f32>,
@@ -108,6 +117,9 @@ fn batch() -> usize {
 fn epochs() -> usize {
     3
 }
+fn bn_momentum() -> f32 {
+    0.1
+}
 fn one() -> usize {
     1
 }
@@ -127,6 +139,8 @@ impl Default for RunSpec {
             l1: 0.0,
             l2: 0.0,
             batch_norm: Vec::new(),
+            bn_momentum: bn_momentum(),
+            bn_noise: 0.0,
             dropout: Vec::new(),
             train_subset: None,
             checks_per_epoch: one(),
@@ -156,6 +170,10 @@ impl RunSpec {
         for (i, &w) in self.hidden.iter().enumerate() {
             ensure!((1..=MAX_WIDTH).contains(&w), "hidden layer {} has {w} units: use 1 to {MAX_WIDTH}", i + 1);
         }
+        let h = self.hidden.len();
+        for (name, len) in [("batchNorm", self.batch_norm.len()), ("dropout", self.dropout.len())] {
+            ensure!(len <= 1 || len == h, "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})");
+        }
         let sizes = self.sizes(features, classes);
         let params: usize = sizes.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add);
         ensure!(
@@ -173,6 +191,8 @@ impl RunSpec {
             spec.init = Init::from_json(init)?;
         }
         spec.batch_norm = self.batch_norm.clone();
+        spec.bn_momentum = self.bn_momentum;
+        spec.bn_noise = self.bn_noise;
         spec.dropout = self.dropout.clone();
         Mlp::new(spec, self.seed)
     }
@@ -280,6 +300,9 @@ mod tests {
             (json!({ "hidden": [8], "batchSize": 8, "checksPerEpoch": 0 }), "checks per epoch 0", "no checks"),
             (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
             (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
+            (json!({ "hidden": [8, 8], "batchNorm": [true, false, true] }), "batchNorm lists 3 values", "a list longer than the layers"),
+            (json!({ "hidden": [8], "batchNorm": [true], "bnMomentum": 1.5 }), "momentum: 1.5", "a momentum above 1"),
+            (json!({ "hidden": [8], "batchNorm": [true], "bnNoise": 5 }), "noise 5", "too much noise"),
         ];
         for (v, want, reason) in rows {
             let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();

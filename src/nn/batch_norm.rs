@@ -211,6 +211,27 @@ impl BatchNorm1d {
     }
 }
 
+/// "Noisy" batch-norm (Santurkar et al., 2018, "How does batch normalization help
+/// optimization?", section 2.1): after a batch-norm layer, each unit j's output is moved by a
+/// random scale and shift that are drawn afresh at every training step,
+///   y'_ij = s_tj · y_ij + b_tj,   s_tj = exp(n·(2u − 1)),   b_tj = n·(2u' − 1),
+/// with u, u' uniform in [0, 1) and n the strength: the distribution a later layer sees jumps
+/// at every step, however well batch-norm standardized it. The draws are a pure function of
+/// (key, step, unit) — the counter hash dropout uses — so a run replays from its seed.
+/// Returns (s, b) for `features` units; evaluation mode never adds noise.
+pub fn noise(key: u32, step: u32, features: usize, strength: f32) -> (Vec<f32>, Vec<f32>) {
+    let draw = |i: usize| 2.0 * crate::rng::uniform01(key, step, i as u32) - 1.0;
+    let scale = (0..features).map(|j| (strength * draw(2 * j)).exp()).collect();
+    let shift = (0..features).map(|j| strength * draw(2 * j + 1)).collect();
+    (scale, shift)
+}
+
+/// The noise strength [`noise`] accepts: 0 (off) to 3 (scales from e⁻³ to e³).
+pub fn check_noise(strength: f32) -> Result<()> {
+    ensure!((0.0..=3.0).contains(&strength), "batch-norm noise {strength} is out of range: pick 0 (off) to 3");
+    Ok(())
+}
+
 /// `{ eps = 1e-5, momentum = 0.1 }` as `BatchNorm1d::new` takes them (`momentum: null` is
 /// the cumulative average, as in PyTorch); an unknown or non-numeric option is named.
 pub fn options_from_json(o: &serde_json::Value) -> Result<(f32, Option<f32>)> {

@@ -51,6 +51,10 @@ pub struct MlpSpec {
     /// Batch-norm eps (default 1e-5).
     #[serde(default = "default_bn_eps")]
     pub bn_eps: f32,
+    /// "Noisy" batch-norm: the strength of the random scale and shift added after every
+    /// batch-norm layer at each training step (`batch_norm::noise`; default 0, off).
+    #[serde(default)]
+    pub bn_noise: f32,
 }
 
 fn default_activation() -> Activation {
@@ -74,6 +78,7 @@ impl MlpSpec {
             init: Init::default(),
             bn_momentum: default_bn_momentum(),
             bn_eps: default_bn_eps(),
+            bn_noise: 0.0,
         }
     }
 
@@ -105,6 +110,7 @@ impl MlpSpec {
         }
         self.init.validate()?;
         BatchNormState::new(1, self.bn_eps, Some(self.bn_momentum))?;
+        super::batch_norm::check_noise(self.bn_noise)?;
         Ok(())
     }
 }
@@ -168,6 +174,20 @@ struct Cache {
     /// Activation output (before dropout).
     activated: Vec<f32>,
     mask: Vec<f32>,
+    /// The noisy batch-norm's scale per unit (empty: no noise).
+    noise_scale: Vec<f32>,
+}
+
+/// One hidden layer seen from inside, for a batch (each batch × width): see [`Mlp::inside`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inside {
+    /// The Linear's output z = x·Wᵀ + b (what batch-norm normalizes).
+    pub linear: Vec<f32>,
+    /// What the activation receives: z, or batch-norm's output (noise included) where the
+    /// layer has one.
+    pub input: Vec<f32>,
+    /// The activation's output (before dropout).
+    pub output: Vec<f32>,
 }
 
 /// The network.
@@ -347,8 +367,12 @@ impl Mlp {
         for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
             let p = &self.params;
             let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
+            cache.noise_scale.clear();
             if let Some((g, b, state)) = &mut layer.bn {
                 z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
+                if training && self.spec.bn_noise > 0.0 {
+                    cache.noise_scale = add_noise(&mut z, layer.fan_out, self.seed, l, self.dropout_step, self.spec.bn_noise);
+                }
             }
             layer.activation.forward(&mut z);
             let key = dropout::key(self.seed, l as u32);
@@ -376,6 +400,12 @@ impl Mlp {
             dropout::backward(&mut d, &cache.mask);
             layer.activation.backward(&cache.activated, &mut d);
             if let Some((g, b, state)) = &mut layer.bn {
+                if !cache.noise_scale.is_empty() {
+                    // y' = s·y + b: the gradient reaching batch-norm's output is s·dy'
+                    for row in d.chunks_exact_mut(layer.fan_out) {
+                        row.iter_mut().zip(&cache.noise_scale).for_each(|(v, s)| *v *= s);
+                    }
+                }
                 let (gamma, _) = (self.params[g.clone()].to_vec(), ());
                 let (dg, db) = split_two(&mut self.grads, g.clone(), b.clone());
                 d = state.backward(&d, &gamma, dg, db)?;
@@ -388,6 +418,35 @@ impl Mlp {
             }
         }
         Ok(())
+    }
+
+    /// Every hidden layer's values for `x` (batch × inputs), without touching the network:
+    /// batch-norm normalizes with this batch's own statistics when `batch_stats` (as in a
+    /// training step; the noisy batch-norm adds the noise of the next training step) and with
+    /// the running statistics otherwise (evaluation). Running statistics, caches and the
+    /// dropout step stay as they were, and no dropout is applied.
+    pub fn inside(&self, x: &[f32], batch: usize, batch_stats: bool) -> Result<Vec<Inside>> {
+        check_batch("MLP input", x, batch, self.inputs())?;
+        let hidden = self.layers.len() - 1;
+        let mut out = Vec::with_capacity(hidden);
+        let mut h = x.to_vec();
+        for (l, layer) in self.layers[..hidden].iter().enumerate() {
+            let p = &self.params;
+            let z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
+            let mut input = z.clone();
+            if let Some((g, b, state)) = &layer.bn {
+                // a copy of the statistics: the network's own are not updated
+                input = state.clone().forward(&z, batch, &p[g.clone()], &p[b.clone()], batch_stats)?;
+                if batch_stats && self.spec.bn_noise > 0.0 {
+                    add_noise(&mut input, layer.fan_out, self.seed, l, self.dropout_step, self.spec.bn_noise);
+                }
+            }
+            let mut output = input.clone();
+            layer.activation.forward(&mut output);
+            h = output.clone();
+            out.push(Inside { linear: z, input, output });
+        }
+        Ok(out)
     }
 
     pub fn zero_grad(&mut self) {
@@ -448,6 +507,20 @@ impl Mlp {
         self.cached_batch = 0;
         Ok(argmax_rows(&logits, self.classes()))
     }
+}
+
+/// Add the noisy batch-norm's scale and shift of (`seed`, layer `l`, `step`) to `z`
+/// (batch × features); returns the scales, which backward needs.
+fn add_noise(z: &mut [f32], features: usize, seed: u64, l: usize, step: u32, strength: f32) -> Vec<f32> {
+    // keys apart from dropout's (which uses the layer index itself)
+    let key = crate::rng::dropout_key(seed, 0x8000_0000 | l as u32);
+    let (scale, shift) = super::batch_norm::noise(key, step, features, strength);
+    for row in z.chunks_exact_mut(features) {
+        for ((v, s), b) in row.iter_mut().zip(&scale).zip(&shift) {
+            *v = s * *v + b;
+        }
+    }
+    scale
 }
 
 /// Two disjoint ranges of one slice, mutably.

@@ -13,7 +13,7 @@ pub mod penalty;
 pub use activation::Activation;
 pub use batch_norm::BatchNorm1d;
 pub use loss::Reduction;
-pub use mlp::{Mlp, MlpSpec, Slices};
+pub use mlp::{Inside, Mlp, MlpSpec, Slices};
 pub use penalty::Penalty;
 
 use crate::{ensure, Result};

@@ -130,6 +130,44 @@ const cases = [
       assert.deepEqual(await read(), gpu, 'the same best check and the same stops on the CPU');
     },
   },
+  {
+    // Both networks on the GPU (the looks inside hold each run every 5 steps and read it
+    // back); then the same settings on the CPU give the same validation errors, the same
+    // train-vs-eval table and a γ/β identity as exact.
+    cell: '#batch-norm', run: '#batch-norm-run', status: '#batch-norm-status',
+    canvases: ['#batch-norm-percentiles', '#batch-norm-percentiles-bn', '#batch-norm-running-mean', '#batch-norm-activations-bn'],
+    setup: async (page) => {
+      await page.fill('#batch-norm-hidden', '16, 16');
+      await page.fill('#batch-norm-layer', '2');
+      await page.fill('#batch-norm-epochs', '1');
+      await page.fill('#batch-norm-batch', '128');
+    },
+    onGpu: true,
+    check: async (page) => {
+      const read = async () => ({
+        errors: (await page.getAttribute('#batch-norm-status', 'data-errors')).split(',').map(Number),
+        modes: await page.$$eval('#batch-norm-modes tbody tr', (r) => r.map((x) => [...x.cells].map((c) => parseFloat(c.textContent)))),
+      });
+      const identity = async () => {
+        await page.selectOption('#batch-norm-gamma', 'std_eps');
+        await page.selectOption('#batch-norm-beta', 'mean');
+        await page.click('#batch-norm-check');
+        return Number(await page.getAttribute('#batch-norm-identity', 'data-difference'));
+      };
+      assert.match(await page.textContent('#batch-norm-status'), /plain \(WebGPU\).*batch-norm \(WebGPU\)/s);
+      const gpu = await read();
+      assert.ok(await identity() < 1e-5, 'the identity on the GPU-trained network');
+      await page.selectOption('#backend-choice', 'cpu');
+      const started = await runCell(page, { run: '#batch-norm-run', status: '#batch-norm-status' });
+      assert.ok((started.WebGPU ?? 0) === 0, `the second run is on the CPU: ${JSON.stringify(started)}`);
+      const cpu = await read();
+      // the same numbers up to f32 rounding: a digit or two of 1,500 (or of the 256 probe digits) may flip
+      gpu.errors.forEach((e, i) => assert.ok(Math.abs(e - cpu.errors[i]) <= 0.002, `run ${i}: validation error ${e} on the GPU, ${cpu.errors[i]} on the CPU`));
+      assert.equal(gpu.modes.length, 5);
+      gpu.modes.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - cpu.modes[i][j]) <= 0.8, `modes[${i}][${j}]: ${v}% on the GPU, ${cpu.modes[i][j]}% on the CPU`)));
+      assert.ok(await identity() < 1e-5, 'the identity on the CPU-trained network');
+    },
+  },
 ];
 
 for (const c of cases) {

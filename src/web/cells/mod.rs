@@ -78,6 +78,7 @@ experiment!(
 
 mod adaptive;
 mod batch;
+mod batch_norm;
 mod early_stop;
 mod frames;
 mod history;

@@ -63,6 +63,9 @@ impl GpuEngine {
     /// `model` and the optimizer `optimizer`/`options` (PyTorch names) on the GPU of `ctx`,
     /// for batches of at most `cfg.batch_size` rows with `cfg`'s reduction and penalty.
     pub fn new(ctx: Rc<GpuContext>, model: Mlp, optimizer: &str, options: &Value, cfg: &TrainConfig) -> Result<GpuEngine> {
+        if model.spec().bn_noise > 0.0 {
+            return Err(Error::new("noisy batch-norm has no GPU kernel yet, so this run stays on the CPU"));
+        }
         let gcfg = GpuTrainConfig {
             optimizer: optimizer.into(),
             options: options.clone(),
