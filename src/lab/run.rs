@@ -12,7 +12,7 @@
 
 use crate::data::Dataset;
 use crate::init::Init;
-use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use crate::nn::{Activation, L1Mode, Mlp, MlpSpec, Penalty, Reduction};
 use crate::train::early_stopping::EarlyStopping;
 use crate::train::{TrainConfig, Trainer};
 use crate::{ensure, Result};
@@ -63,6 +63,10 @@ pub struct RunSpec {
     pub l1: f32,
     #[serde(default)]
     pub l2: f32,
+    /// How L1 is followed: "subgradient" (default: λ₁·sign(w) in the gradient) or "proximal"
+    /// (soft-thresholding by lr·λ₁ after each step, which gives exact zeros; `nn::penalty`).
+    #[serde(default = "subgradient")]
+    pub l1_mode: String,
     /// Batch-norm after each hidden Linear (default none).
     #[serde(default)]
     pub batch_norm: Vec<bool>,
@@ -99,6 +103,9 @@ fn yes() -> bool {
 fn relu() -> String {
     "relu".into()
 }
+fn subgradient() -> String {
+    L1Mode::Subgradient.name().into()
+}
 fn sgd() -> String {
     "sgd".into()
 }
@@ -126,6 +133,7 @@ impl Default for RunSpec {
             reduction: None,
             l1: 0.0,
             l2: 0.0,
+            l1_mode: subgradient(),
             batch_norm: Vec::new(),
             dropout: Vec::new(),
             train_subset: None,
@@ -189,7 +197,7 @@ impl RunSpec {
             epochs: self.epochs,
             reduction,
             drop_last: false,
-            penalty: Penalty { l1: self.l1, l2: self.l2 },
+            penalty: Penalty { l1: self.l1, l2: self.l2, l1_mode: L1Mode::parse(&self.l1_mode)? },
             seed: self.seed,
             checks_per_epoch: self.checks_per_epoch,
             validate_every: self.validate_every,
@@ -280,6 +288,8 @@ mod tests {
             (json!({ "hidden": [8], "batchSize": 8, "checksPerEpoch": 0 }), "checks per epoch 0", "no checks"),
             (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
             (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
+            (json!({ "hidden": [8], "l1Mode": "ista" }), "unknown l1Mode 'ista'", "unknown L1 mode"),
+            (json!({ "hidden": [8], "l1": -0.5 }), "-0.5", "a negative penalty"),
         ];
         for (v, want, reason) in rows {
             let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();
