@@ -28,6 +28,7 @@ pub mod pooled;
 pub mod pretrain;
 pub mod probe;
 pub mod race;
+pub mod regularization;
 pub mod rprop;
 pub mod rprop_thought;
 pub mod run;

@@ -288,8 +288,8 @@ mod tests {
             (json!({ "hidden": [8], "batchSize": 8, "checksPerEpoch": 0 }), "checks per epoch 0", "no checks"),
             (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
             (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
-            (json!({ "hidden": [8], "l1Mode": "ista" }), "unknown l1Mode 'ista'", "unknown L1 mode"),
-            (json!({ "hidden": [8], "l1": -0.5 }), "-0.5", "a negative penalty"),
+            (json!({ "hidden": [8], "batchSize": 8, "l1Mode": "ista" }), "unknown l1Mode 'ista'", "unknown L1 mode"),
+            (json!({ "hidden": [8], "batchSize": 8, "l1": -0.5 }), "invalid L1 strength: -0.5", "a negative penalty"),
         ];
         for (v, want, reason) in rows {
             let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();

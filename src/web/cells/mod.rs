@@ -83,4 +83,5 @@ mod frames;
 mod history;
 mod landscape;
 mod pooled;
+mod regularization;
 mod rprop;
