@@ -22,6 +22,7 @@ pub mod early_stop;
 pub mod equal_start;
 pub mod init_runs;
 pub mod job;
+pub mod lambda_sweep;
 pub mod landscape;
 pub mod overfit;
 pub mod pooled;

@@ -74,3 +74,29 @@ test('L1 and L2: exact zeros from the proximal switch mid-run, histogram and pic
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('L1 and L2: the validation curve over log λ trains in the pool and marks its best λ', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  assert.ok(await inkedPixels(page, '#l1-l2-sweep-chart') > 1000, 'empty axes on load');
+  // the sweep takes the network and data of the cell above
+  await page.fill('#l1-l2-n', '200');
+  await page.fill('#l1-l2-hidden', '32');
+  await page.fill('#l1-l2-sweep-from', '-4');
+  await page.fill('#l1-l2-sweep-to', '-0.5');
+  await page.fill('#l1-l2-sweep-points', '3');
+  await page.fill('#l1-l2-sweep-epochs', '3');
+  await page.click('#l1-l2-sweep-run');
+  await page.waitForSelector('#l1-l2-sweep-status[data-state="finished"]', { timeout: 180_000 });
+  assert.equal(await page.getAttribute('#l1-l2-sweep-status', 'data-ended'), '4', 'the run without a penalty and 3 λ');
+  const best = Number(await page.getAttribute('#l1-l2-sweep-status', 'data-best'));
+  assert.ok([1e-4, 10 ** -2.25, 10 ** -0.5].some((l) => Math.abs(l - best) < 1e-9 * l), `the best λ is a grid point (${best})`);
+  assert.match(await page.textContent('#l1-l2-sweep-status'), /^best λ₂ = [\d.e-]+: validation error [\d.]+% ± [\d.]+% · no penalty [\d.]+% · 4 of 4 runs done/);
+  assert.ok(await inkedPixels(page, '#l1-l2-sweep-chart') > 5000, 'the curve is drawn');
+  await screenshot(await page.$('#l1-l2-sweep'), 'cell-l1-l2-sweep');
+  // a bad range is named
+  await page.fill('#l1-l2-sweep-to', '-6');
+  await page.click('#l1-l2-sweep-run');
+  assert.match(await page.textContent('#l1-l2-sweep-error-msg'), /to: "-6" is not a number between -7 and 0|from must be below to/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,9 +1,12 @@
 // Cell "L1 and L2" (lab::regularization): none, L1, L2 and (under Adam) AdamW from one seed
 // on a small training subset; the first layer's weight magnitudes and pictures; λ₁, λ₂, their
 // convention and the L1 mode move while the runs train.
-import { Regularization } from '../../pkg/descent.js';
+import { LambdaSweep, Regularization } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
+import { pooled } from '../pool.js';
 import { escapeHtml, pct } from '../ui.js';
+
+let sweeps = 0;
 
 /** λ from a log₁₀ slider, rounded to 2 significant digits (what the read-out shows). */
 const lambda = (log10) => Number((10 ** log10).toPrecision(2));
@@ -83,5 +86,42 @@ export function setup(ctx) {
   };
   for (const name of ['l1', 'l2', 'convention']) cell.controls[name].el.addEventListener('input', refresh);
   refresh();
-  return cell;
+  const sweep = setupSweep(ctx, cell);
+  return { ...cell, render: () => { cell.render(); sweep.render(); } };
+}
+
+/** The validation curve over log λ: one pooled run per λ with the settings of the cell above. */
+function setupSweep(ctx, main) {
+  return defineCell('l1-l2-sweep', {
+    controls: {
+      penalty: {},
+      from: { label: 'log₁₀ λ from' },
+      to: { label: 'to' },
+      points: { label: 'points' },
+      epochs: { label: 'epochs' },
+    },
+    build(v, c) {
+      const m = main.values();
+      const run = {
+        hidden: m.hidden, seed: c.seed(), optimizer: m.optimizer, options: { lr: m.lr },
+        batchSize: Math.min(m.batch, m.n), epochs: v.epochs, trainSubset: m.n, l1Mode: m.mode,
+      };
+      return pooled(c.pool, new LambdaSweep(c.data, { run, penalty: v.penalty, from: v.from, to: v.to, points: v.points }), `l1-l2-sweep-${++sweeps}`);
+    },
+    charts: {
+      sweep: { canvas: 'l1-l2-sweep-chart', empty: (v) => ({ title: 'validation curve over λ', xLabel: 'log₁₀ λ', yLabel: 'error rate', xMax: 0, yRange: [0, 0.3], series: [{ name: '', x: [v.from ?? -5], y: [0], color: 0 }] }) },
+    },
+    readout(r) {
+      const which = r.penalty === 'l1' ? 'λ₁' : 'λ₂';
+      const parts = [];
+      if (r.best != null) {
+        parts.push(`best ${which} = <b>${num(r.best)}</b>: validation error ${pct(r.bestValError)}${r.noise == null ? '' : ` ± ${pct(r.noise)}`}`);
+        if (r.baseline.valError != null) parts.push(`no penalty ${pct(r.baseline.valError)}`);
+      }
+      parts.push(`${r.ended} of ${r.jobs} runs done`);
+      let html = parts.join(' · ');
+      if (r.message) html += ` — <span class="bad">${escapeHtml(r.message)}</span>`;
+      return { html, data: { best: r.best == null ? '' : String(r.best), ended: String(r.ended), jobs: String(r.jobs) } };
+    },
+  }, ctx);
 }

@@ -83,3 +83,9 @@ pooled_experiment!(CrossValidation, crate::lab::cross_val::CrossVal, crate::lab:
 pooled_experiment!(OverfitCurves, crate::lab::overfit::Overfit, crate::lab::overfit::OverfitSpec, |data, spec| {
     crate::lab::overfit::Overfit::new(&data.train, &data.test, spec)
 });
+
+// The "L1 and L2" cell's validation curve over log λ (`lab::lambda_sweep`).
+pooled_experiment!(LambdaSweep, crate::lab::lambda_sweep::LambdaSweep, crate::lab::lambda_sweep::LambdaSweepSpec, |data, spec| {
+    let _ = data; // the jobs name the page's sets; the pool holds them
+    crate::lab::lambda_sweep::LambdaSweep::new(spec)
+});
