@@ -18,6 +18,7 @@ pub mod adaptive;
 pub mod batch;
 pub mod compare;
 pub mod cross_val;
+pub mod dropout;
 pub mod early_stop;
 pub mod equal_start;
 pub mod init_runs;

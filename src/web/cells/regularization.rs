@@ -21,3 +21,13 @@ impl Regularization {
         self.inner.set_penalty(l1, l2, convention, l1_mode).map_err(crate::web::js_err)
     }
 }
+
+experiment!(
+    /// The "Dropout" cell (`lab::dropout`): with and without dropout from one seed, then train vs
+    /// eval mode, the scaling lab and the ensemble of dropout passes; charts "error", "modes",
+    /// "ensemble" and "disputed".
+    Dropout,
+    crate::lab::dropout::Dropout,
+    crate::lab::dropout::DropoutSpec,
+    "settings"
+);
