@@ -386,6 +386,10 @@ impl Dropout {
                     .y_range(0.0, (top * 1.2).clamp(0.05, 1.0)))
             }
             "disputed" => {
+                if self.analysis.as_ref().is_none_or(|a| a.done == 0) {
+                    // empty axes until the trained network has been taken apart (the digit grid has no title)
+                    return Ok(Chart::lines("digits the passes disagree on most: after training", "", "", Vec::new()));
+                }
                 let f = self.probe.features;
                 let (mut images, mut labels, mut predictions) = (Vec::new(), Vec::new(), Vec::new());
                 if let (Some(d), Some(a)) = (self.disagreement(), self.analysis.as_ref()) {

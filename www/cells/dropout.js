@@ -26,7 +26,7 @@ export function setup(ctx) {
       error: { canvas: 'dropout-error', empty: (v) => lines('error per epoch (dashed: training)', 'epoch', v.epochs ?? 30) },
       modes: { canvas: 'dropout-modes', empty: (v) => lines('dropout run: train vs eval mode', 'epoch', v.epochs ?? 30) },
       ensemble: { canvas: 'dropout-ensemble', empty: (v) => lines('the ensemble view', 'log₂ K (passes averaged)', Math.log2(v.passes ?? 64)) },
-      disputed: { canvas: 'dropout-disputed', empty: () => ({ kind: 'digits', title: '', images: [], size: [28, 28], labels: [], predictions: [], columns: 8 }) },
+      disputed: { canvas: 'dropout-disputed', empty: () => ({ title: 'digits the passes disagree on most: after training', series: [] }) },
     },
     readout(r) {
       const parts = [];
