@@ -189,6 +189,27 @@ fn conventions_convert_both_ways() {
 }
 
 #[test]
+fn a_converted_lambda_gives_the_other_tools_penalty_and_gradient() {
+    // Each tool's own formulas, written out: (tool, λ as typed there, penalty, gradient)
+    let w = [0.5f32, -1.25, 0.0, 2.0, -0.03];
+    let sq: f64 = w.iter().map(|&v| (v as f64).powi(2)).sum();
+    let tools: [(&str, f64, f64, f64); 3] = [
+        ("pytorch", 0.02, 0.5 * 0.02 * sq, 0.02),    // weight_decay: gradient λ·w, penalty (λ/2)·Σw²
+        ("keras", 0.02, 0.02 * sq, 2.0 * 0.02),      // l2(λ): penalty λ·Σw², gradient 2λ·w
+        ("playground", 0.02, 0.02 * 0.5 * sq, 0.02), // rate × (½w²), derivative rate·w
+    ];
+    for (tool, typed, penalty, slope) in tools {
+        let ours = Conventions::to_ours(typed, tool).unwrap() as f32;
+        let mut grad = vec![0.0; w.len()];
+        let value = descent::nn::Penalty::new(0.0, ours).apply(&w, &mut grad);
+        assert!((value as f64 - penalty).abs() < 1e-6, "{tool}: penalty {value} vs the tool's {penalty}");
+        for (g, &v) in grad.iter().zip(&w) {
+            assert!((*g as f64 - slope * v as f64).abs() < 1e-6, "{tool}: gradient {g} vs the tool's {}", slope * v as f64);
+        }
+    }
+}
+
+#[test]
 fn every_chart_is_there_and_unknown_names_are_refused() {
     let d = data(0);
     let mut s = spec(0, "sgd", 0.1, "proximal");
