@@ -28,7 +28,7 @@ fn engine(optimizer: &str) -> CpuEngine {
 }
 
 fn config() -> TrainConfig {
-    TrainConfig { batch_size: 16, epochs: 3, seed: 9, penalty: Penalty { l1: 0.0, l2: 1e-3 }, ..TrainConfig::default() }
+    TrainConfig { batch_size: 16, epochs: 3, seed: 9, penalty: Penalty::new(0.0, 1e-3), ..TrainConfig::default() }
 }
 
 fn run(e: Box<dyn Engine>, calls_limit: usize) -> (Trainer, usize) {

@@ -201,8 +201,7 @@ fn loss_gradients_match_finite_differences() {
 fn penalty_gradient_matches_finite_differences() {
     // Weights at least 0.1 from 0, where |w| has its kink.
     let w: Vec<f32> = [-2.0, -0.7, -0.1, 0.1, 0.35, 1.2, 3.5].iter().map(|&v| q(v)).collect();
-    let rows =
-        [(Penalty { l1: 0.01, l2: 0.0 }, "L1: λ₁·sign(w)"), (Penalty { l1: 0.0, l2: 0.1 }, "L2: λ₂·w"), (Penalty { l1: 0.05, l2: 0.3 }, "both")];
+    let rows = [(Penalty::new(0.01, 0.0), "L1: λ₁·sign(w)"), (Penalty::new(0.0, 0.1), "L2: λ₂·w"), (Penalty::new(0.05, 0.3), "both")];
     let tol = Tol { h: H, rtol: 1e-4, atol: 5e-5 }; // penalties up to ~4
     let mut worst = Worst::default();
     for (penalty, reason) in rows {
@@ -316,10 +315,10 @@ fn nets() -> Vec<NetRow> {
     #[rustfmt::skip]
     let rows = vec![
         NetRow { sizes: &[6, 8, 3], activation: Tanh, batch_norm: &[], bn_eps: 1e-5, reduction: Sum, penalty: none, batch: 1, h: 1.0 / 64.0, reason: "batch of 1, no BatchNorm" },
-        NetRow { sizes: &[4, 6, 3], activation: Tanh, batch_norm: &[true], bn_eps: 1e-5, reduction: Mean, penalty: Penalty { l1: 0.01, l2: 0.05 }, batch: 8, h: 1.0 / 64.0, reason: "tanh, BatchNorm, L1 + L2" },
-        NetRow { sizes: &[5, 7, 6, 4], activation: Sigmoid, batch_norm: &[true, true], bn_eps: 1e-5, reduction: Sum, penalty: Penalty { l1: 0.02, l2: 0.1 }, batch: 6, h: 1.0 / 64.0, reason: "sigmoid, two BatchNorms, summed, L1 + L2" },
-        NetRow { sizes: &[5, 7, 6, 4], activation: Tanh, batch_norm: &[true, false], bn_eps: 1e-3, reduction: Mean, penalty: Penalty { l1: 0.0, l2: 0.2 }, batch: 5, h: 1.0 / 128.0, reason: "BatchNorm on the first layer only, eps 1e-3, L2" },
-        NetRow { sizes: &[3, 5, 2], activation: Identity, batch_norm: &[true], bn_eps: 1e-5, reduction: Mean, penalty: Penalty { l1: 0.05, l2: 0.0 }, batch: 7, h: 1.0 / 128.0, reason: "no non-linearity, BatchNorm, L1" },
+        NetRow { sizes: &[4, 6, 3], activation: Tanh, batch_norm: &[true], bn_eps: 1e-5, reduction: Mean, penalty: Penalty::new(0.01, 0.05), batch: 8, h: 1.0 / 64.0, reason: "tanh, BatchNorm, L1 + L2" },
+        NetRow { sizes: &[5, 7, 6, 4], activation: Sigmoid, batch_norm: &[true, true], bn_eps: 1e-5, reduction: Sum, penalty: Penalty::new(0.02, 0.1), batch: 6, h: 1.0 / 64.0, reason: "sigmoid, two BatchNorms, summed, L1 + L2" },
+        NetRow { sizes: &[5, 7, 6, 4], activation: Tanh, batch_norm: &[true, false], bn_eps: 1e-3, reduction: Mean, penalty: Penalty::new(0.0, 0.2), batch: 5, h: 1.0 / 128.0, reason: "BatchNorm on the first layer only, eps 1e-3, L2" },
+        NetRow { sizes: &[3, 5, 2], activation: Identity, batch_norm: &[true], bn_eps: 1e-5, reduction: Mean, penalty: Penalty::new(0.05, 0.0), batch: 7, h: 1.0 / 128.0, reason: "no non-linearity, BatchNorm, L1" },
     ];
     rows
 }

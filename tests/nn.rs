@@ -348,7 +348,7 @@ fn penalty_matches_pytorch() {
     let mut tally = Tally::default();
     for c in &f.penalty {
         let label = format!("penalty l1 {} l2 {} ({})", c.l1, c.l2, c.reason);
-        let penalty = Penalty { l1: c.l1, l2: c.l2 };
+        let penalty = Penalty::new(c.l1, c.l2);
         penalty.validate().unwrap();
         let mut grad = vec![0.0; c.w.len()];
         let value = penalty.apply(&c.w, &mut grad);
@@ -468,7 +468,7 @@ fn mlp_matches_pytorch() {
         let logits = mlp.clone().forward(&c.x, c.batch, true).unwrap();
         tally.check(&logits, &c.logits, &format!("{label}: logits"));
 
-        let penalty = Penalty { l1: c.l1, l2: c.l2 };
+        let penalty = Penalty::new(c.l1, c.l2);
         let loss = mlp.loss_and_gradients(&c.x, &c.labels, reduction(&c.reduction), penalty).unwrap();
         tally.scalar(loss, c.loss, &format!("{label}: loss"));
         tally.check(mlp.gradients(), &c.grads, &format!("{label}: gradients"));

@@ -95,3 +95,20 @@ fn the_batch_norm_inputs_stay_within_the_labs_limits() {
         assert_eq!((limit(id, "min"), limit(id, "max")), (min, max), "#{id}: {reason}");
     }
 }
+
+#[test]
+fn the_lambda_sliders_stay_within_the_labs_limit_in_every_convention() {
+    use descent::lab::regularization::{Conventions, MAX_LAMBDA};
+    let html = page::html();
+    for id in ["l1-l2-l1", "l1-l2-l2"] {
+        let (_, tag) = inputs(&html, id).into_iter().find(|(i, _)| i == id).unwrap_or_else(|| panic!("no #{id}"));
+        let attr = |a: &str| -> f64 { page::attr(tag, a).unwrap_or_else(|| panic!("#{id} has no {a}")).parse().unwrap() };
+        let (min, max, value) = (attr("min"), attr("max"), attr("value"));
+        assert!((min..=max).contains(&value), "#{id}: the default {value} is outside {min}..{max}");
+        // the slider is log₁₀ λ; Keras's convention doubles it into ours
+        for conv in ["pytorch", "keras", "playground"] {
+            let ours = Conventions::to_ours(10f64.powf(max), conv).unwrap();
+            assert!(ours <= MAX_LAMBDA as f64, "#{id}: its top end is λ = {ours} in ours from {conv}, above the lab's {MAX_LAMBDA}");
+        }
+    }
+}

@@ -17,6 +17,8 @@ import * as crossValCell from './cells/cross_val.js';
 import * as overfitCell from './cells/overfit.js';
 import * as hyperCell from './cells/hyper.js';
 import * as batchNormCell from './cells/batch_norm.js';
+import * as regularizationCell from './cells/regularization.js';
+import * as dropoutCell from './cells/dropout.js';
 import { Pool, defaultSize, setPagePool, MAX_WORKERS } from './pool.js';
 
 const $ = (id) => document.getElementById(id);
@@ -112,7 +114,7 @@ async function main() {
   };
   loadData();
   ctx.pool = setupPool(module, images, labels, ctx);
-  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx), overfitCell.setup(ctx), hyperCell.setup(ctx), batchNormCell.setup(ctx)];
+  const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx), overfitCell.setup(ctx), hyperCell.setup(ctx), regularizationCell.setup(ctx), dropoutCell.setup(ctx), batchNormCell.setup(ctx)];
   const dropped = state.dropUnknown(['backend']);
   if (dropped.length > 0) console.info(`dropped ${dropped.length} unknown setting(s) from the link: ${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}`);
   const renderAll = () => cells.forEach((c) => c.render());

@@ -11,7 +11,7 @@
 //! | `loss.wgsl`       | `softmax_xent`, `reduce_loss`                  | cross-entropy, loss records  |
 //! | `batchnorm.wgsl`  | `bn_forward_train`, `bn_forward_eval`, `bn_backward` | BatchNorm1d + act      |
 //! | `optim.wgsl`      | `sgd_step`, `rprop_step`, `rmsprop_step`, `adam_step` | every optimizer's update |
-//! | `penalty.wgsl`    | `penalty`                                      | L1/L2 on weights, its loss   |
+//! | `penalty.wgsl`    | `penalty`, `prox`                              | L1/L2 on weights, its loss; L1's soft-threshold |
 //!
 //! `activation.wgsl` and `rng.wgsl` hold functions several modules share; [`Module::source`]
 //! prepends them (WGSL has no `#include`).
@@ -136,6 +136,7 @@ pub enum Kernel {
     RmsPropStep,
     AdamStep,
     Penalty,
+    Prox,
 }
 
 impl Kernel {
@@ -148,7 +149,7 @@ impl Kernel {
             Kernel::SoftmaxXent | Kernel::ReduceLoss => Module::Loss,
             Kernel::BnForwardTrain | Kernel::BnForwardEval | Kernel::BnBackward => Module::BatchNorm,
             Kernel::SgdStep | Kernel::RpropStep | Kernel::RmsPropStep | Kernel::AdamStep => Module::Optim,
-            Kernel::Penalty => Module::Penalty,
+            Kernel::Penalty | Kernel::Prox => Module::Penalty,
         }
     }
 
@@ -169,6 +170,7 @@ impl Kernel {
             Kernel::RmsPropStep => "rmsprop_step",
             Kernel::AdamStep => "adam_step",
             Kernel::Penalty => "penalty",
+            Kernel::Prox => "prox",
         }
     }
 

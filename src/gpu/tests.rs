@@ -43,6 +43,7 @@ const KERNELS: &[Kernel] = &[
     Kernel::RmsPropStep,
     Kernel::AdamStep,
     Kernel::Penalty,
+    Kernel::Prox,
 ];
 
 #[test]
@@ -85,6 +86,7 @@ fn uniform_blocks_match_the_wgsl_structs() {
         (OPTIM_WGSL, "Rprop", RpropUniform::new(&RpropConfig::default(), 1, true).bytes().len(), "rprop"),
         (OPTIM_WGSL, "RmsProp", RmsPropUniform::new(&RmsPropConfig::default(), 1).bytes().len(), "rmsprop"),
         (PENALTY_WGSL, "Params", PenaltyUniform::new(&Penalty::default(), 1, 0).bytes().len(), "penalty"),
+        (PENALTY_WGSL, "Prox", ProxUniform::default().bytes().len(), "proximal L1"),
     ];
     for (src, name, len, reason) in rows {
         let members = struct_members(src, name);
@@ -160,6 +162,9 @@ fn optimizer_scalars_are_worked_out_as_the_cpu_does() {
     let r = RpropUniform::new(&RpropConfig { maximize: true, ..Default::default() }, 5, true);
     assert_eq!((r.lr, r.eta_plus, r.step_size_max), (0.01, 1.2, 50.0));
     assert_eq!(r.flags, OPT_MAXIMIZE | OPT_INIT);
-    let p = PenaltyUniform::new(&Penalty { l1: 0.1, l2: 0.3 }, 6, 2);
+    let p = PenaltyUniform::new(&Penalty::new(0.1, 0.3), 6, 2);
     assert_eq!(&p.bytes()[24..28], &(0.5f32 * 0.3).to_le_bytes(), "λ₂/2 as the CPU's 0.5·λ₂");
+    assert_eq!(&p.bytes()[28..32], &0.1f32.to_le_bytes(), "λ₁ in the gradient by subgradient");
+    let p = PenaltyUniform::new(&Penalty::new(0.1, 0.3).proximal(), 6, 2);
+    assert_eq!((&p.bytes()[16..20], &p.bytes()[28..32]), (&0.1f32.to_le_bytes()[..], &[0u8; 4][..]), "proximal: λ₁ in the value, not the gradient");
 }

@@ -12,7 +12,7 @@
 
 use crate::data::Dataset;
 use crate::init::Init;
-use crate::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+use crate::nn::{Activation, L1Mode, Mlp, MlpSpec, Penalty, Reduction};
 use crate::train::early_stopping::EarlyStopping;
 use crate::train::{TrainConfig, Trainer};
 use crate::{ensure, Result};
@@ -63,6 +63,10 @@ pub struct RunSpec {
     pub l1: f32,
     #[serde(default)]
     pub l2: f32,
+    /// How L1 is followed: "subgradient" (default: λ₁·sign(w) in the gradient) or "proximal"
+    /// (soft-thresholding by lr·λ₁ after each step, which gives exact zeros; `nn::penalty`).
+    #[serde(default = "subgradient")]
+    pub l1_mode: String,
     /// Batch-norm after each hidden Linear: `[]` none (default), `[true]` every hidden layer,
     /// or one value per hidden layer.
     #[serde(default)]
@@ -108,6 +112,9 @@ fn yes() -> bool {
 fn relu() -> String {
     "relu".into()
 }
+fn subgradient() -> String {
+    L1Mode::Subgradient.name().into()
+}
 fn sgd() -> String {
     "sgd".into()
 }
@@ -138,6 +145,7 @@ impl Default for RunSpec {
             reduction: None,
             l1: 0.0,
             l2: 0.0,
+            l1_mode: subgradient(),
             batch_norm: Vec::new(),
             bn_momentum: bn_momentum(),
             bn_noise: 0.0,
@@ -209,7 +217,7 @@ impl RunSpec {
             epochs: self.epochs,
             reduction,
             drop_last: false,
-            penalty: Penalty { l1: self.l1, l2: self.l2 },
+            penalty: Penalty { l1: self.l1, l2: self.l2, l1_mode: L1Mode::parse(&self.l1_mode)? },
             seed: self.seed,
             checks_per_epoch: self.checks_per_epoch,
             validate_every: self.validate_every,
@@ -303,6 +311,8 @@ mod tests {
             (json!({ "hidden": [8, 8], "batchNorm": [true, false, true] }), "batchNorm lists 3 values", "a list longer than the layers"),
             (json!({ "hidden": [8], "batchNorm": [true], "bnMomentum": 1.5 }), "momentum: 1.5", "a momentum above 1"),
             (json!({ "hidden": [8], "batchNorm": [true], "bnNoise": 5 }), "noise 5", "too much noise"),
+            (json!({ "hidden": [8], "batchSize": 8, "l1Mode": "ista" }), "unknown l1Mode 'ista'", "unknown L1 mode"),
+            (json!({ "hidden": [8], "batchSize": 8, "l1": -0.5 }), "invalid L1 strength: -0.5", "a negative penalty"),
         ];
         for (v, want, reason) in rows {
             let err = RunSpec::from_json(&v).and_then(|s| s.build(&data(), None).map(|_| ())).unwrap_err();

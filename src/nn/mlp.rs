@@ -359,6 +359,16 @@ impl Mlp {
         self.layers.iter().map(|l| l.w.clone()).collect()
     }
 
+    /// After an optimizer step with learning rate `eta`: L1's proximal step on every weight
+    /// matrix when `penalty` asks for it (see `nn::penalty`); nothing otherwise.
+    pub fn proximal_step(&mut self, penalty: &Penalty, eta: f32) {
+        if let Some(t) = penalty.prox_threshold(eta) {
+            for r in self.weight_ranges() {
+                super::penalty::soft_threshold(&mut self.params[r], t);
+            }
+        }
+    }
+
     /// Logits (batch × classes) for `x` (batch × inputs). `training` turns on batch statistics
     /// (and their running update) and dropout.
     pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {

@@ -14,7 +14,7 @@ pub use activation::Activation;
 pub use batch_norm::BatchNorm1d;
 pub use loss::Reduction;
 pub use mlp::{Inside, Mlp, MlpSpec, Slices};
-pub use penalty::Penalty;
+pub use penalty::{L1Mode, Penalty};
 
 use crate::{ensure, Result};
 

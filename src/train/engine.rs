@@ -99,6 +99,8 @@ impl Engine for CpuEngine {
         if per_example.is_finite() && per_example <= max_loss {
             let (params, grads) = self.model.params_and_grads();
             self.optimizer.step(params, grads)?;
+            // L1 by soft-thresholding, when asked, after the update (η = lr: `nn::penalty`)
+            self.model.proximal_step(&penalty, self.optimizer.lr());
         }
         self.done.push((loss, wrong));
         Ok(())

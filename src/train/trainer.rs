@@ -443,6 +443,31 @@ impl Trainer {
         Ok(())
     }
 
+    /// Change the L1/L2 penalty mid-run (a student moving λ or switching the L1 mode while it
+    /// trains): it applies from the next step submitted, and the change is marked on the
+    /// record at that step.
+    pub fn set_penalty(&mut self, penalty: Penalty) -> Result<()> {
+        penalty.validate()?;
+        let old = self.config.penalty;
+        if penalty == old {
+            return Ok(());
+        }
+        let mut what = Vec::new();
+        if penalty.l1 != old.l1 {
+            what.push(format!("λ₁ → {}", penalty.l1));
+        }
+        if penalty.l2 != old.l2 {
+            what.push(format!("λ₂ → {}", penalty.l2));
+        }
+        if penalty.l1_mode != old.l1_mode {
+            what.push(format!("L1 {}", penalty.l1_mode.name()));
+        }
+        self.config.penalty = penalty;
+        // steps already handed to the engine (queued on a GPU) keep the old penalty
+        self.history.marks.push((self.step + self.submitted.len(), what.join(", ")));
+        Ok(())
+    }
+
     /// Take one mini-batch step (and close the epoch when it ends). Returns the status after.
     pub fn step(&mut self) -> Result<&Status> {
         self.waiting = false;

@@ -50,6 +50,18 @@ impl Pooled for descent::lab::tuning::Tuning {
     }
 }
 
+impl Pooled for descent::lab::lambda_sweep::LambdaSweep {
+    fn jobs(&mut self) -> Vec<Job> {
+        self.jobs()
+    }
+    fn absorb(&mut self, i: usize, u: Update) {
+        self.absorb(i, u).unwrap()
+    }
+    fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
+        self.finish(i, e, p).unwrap()
+    }
+}
+
 struct StepClock(Cell<f64>);
 
 impl Clock for StepClock {

@@ -168,6 +168,33 @@ const cases = [
       assert.ok(await identity() < 1e-5, 'the identity on the CPU-trained network');
     },
   },
+  {
+    // proximal L1 on the GPU: the prox kernel soft-thresholds after each update
+    cell: '#l1-l2', run: '#l1-l2-run', status: '#l1-l2-status', canvases: ['#l1-l2-error', '#l1-l2-magnitudes', '#l1-l2-weights1'],
+    setup: async (page) => {
+      await page.fill('#l1-l2-n', '200');
+      await page.fill('#l1-l2-hidden', '32');
+      await page.fill('#l1-l2-epochs', '2');
+      await page.fill('#l1-l2-l1', '-2');
+      await page.selectOption('#l1-l2-mode', 'proximal');
+    },
+    onGpu: true,
+    check: async (page) => {
+      const zeros = Number(await page.getAttribute('#l1-l2-status', 'data-zeros-l1'));
+      assert.ok(zeros > 1000, `exact zeros from the GPU's proximal step: ${zeros}`);
+    },
+  },
+  {
+    cell: '#dropout', run: '#dropout-run', status: '#dropout-status', canvases: ['#dropout-error', '#dropout-modes', '#dropout-ensemble'],
+    setup: async (page) => {
+      await page.fill('#dropout-n', '200');
+      await page.fill('#dropout-hidden', '32');
+      await page.fill('#dropout-epochs', '2');
+      await page.fill('#dropout-passes', '4');
+    },
+    onGpu: true,
+    check: async (page) => assert.equal(await page.getAttribute('#dropout-status', 'data-scaling'), '4'),
+  },
 ];
 
 for (const c of cases) {

@@ -151,12 +151,52 @@ async fn the_trainer_keeps_the_same_record_on_the_gpu_engine() {
     assert_eq!(submits, 20 + maps, "a submit per step, and one per readback");
     assert!(t.engine().notice().is_none());
     // every optimizer and the L1/L2 penalty start on the GPU
-    let penalized = TrainConfig { penalty: Penalty { l1: 1e-3, l2: 1e-3 }, ..trainer.config().clone() };
+    let penalized = TrainConfig { penalty: Penalty::new(1e-3, 1e-3), ..trainer.config().clone() };
     for name in descent::optim::NAMES {
         let ctx = gpu("GPU engine").await.expect("a device");
         let e = GpuEngine::new(ctx, trainer.model().clone(), name, &json!({}), &penalized);
         assert!(e.is_ok(), "{name}: {:?}", e.err());
     }
+}
+
+/// Drive a trainer to exactly `step` booked steps, synced (`Trainer::step_to`).
+async fn reach(t: &mut Trainer, step: usize) {
+    for _ in 0..100_000 {
+        if t.step_to(step).unwrap() {
+            t.hold_after(None);
+            return;
+        }
+        if t.waiting() {
+            next_task().await;
+        }
+    }
+    panic!("never reached step {step}");
+}
+
+/// λ moved (and L1 switched to proximal) while the run trains: the GPU session takes the new
+/// penalty from the next step, as the CPU does, and the record marks the change.
+#[wasm_bindgen_test]
+async fn a_penalty_changed_mid_run_applies_on_the_gpu_as_on_the_cpu() {
+    let Some(ctx) = gpu("penalty changed mid-run").await else { return };
+    let options = json!({"lr": 0.1});
+    let (model, train, validation, cfg, _) = setup("sgd", &options);
+    let cfg = TrainConfig { penalty: Penalty::new(0.0, 1e-2), ..cfg };
+    let changed = Penalty::new(0.05, 0.0).proximal();
+    let mut cpu =
+        Trainer::new(model.clone(), descent::optim::build("sgd", &options).unwrap(), train.clone(), validation.clone(), cfg.clone()).unwrap();
+    let engine = GpuEngine::new(ctx, model, "sgd", &options, &cfg).unwrap();
+    let mut on_gpu = Trainer::with_engine(Box::new(engine), train, validation, cfg).unwrap();
+    for t in [&mut cpu, &mut on_gpu] {
+        reach(t, 4).await;
+        t.set_penalty(changed).unwrap();
+    }
+    cpu.run().unwrap();
+    finish(&mut on_gpu, None).await;
+    assert_eq!(on_gpu.history().marks, vec![(4, "λ₁ → 0.05, λ₂ → 0, L1 proximal".to_string())]);
+    assert_eq!(cpu.history().marks, on_gpu.history().marks);
+    assert_same_record("penalty changed at step 4", &on_gpu, &cpu);
+    let zeros = on_gpu.model().weight(0).iter().filter(|&&w| w == 0.0).count();
+    assert!(zeros > 0, "the proximal L1 from step 4 on made exact zeros on the GPU");
 }
 
 #[wasm_bindgen_test]

@@ -15,7 +15,7 @@ use wasm_bindgen_test::*;
 async fn state_round_trip(optimizer: &str, options: Value, why: &str) {
     let Some(ctx) = gpu(why).await else { return };
     let spec = MlpSpec::new(&[20, 33, 10], Activation::Tanh);
-    let penalty = Penalty { l1: 1e-3, l2: 1e-2 };
+    let penalty = Penalty::new(1e-3, 1e-2);
     let data = batches(20, 10, 16, 9, None);
     let (k, m) = (3, 6); // CPU alone for 0..k, GPU for k..m, CPU again for m..
 
@@ -112,6 +112,6 @@ async fn loading_refuses_another_optimizer() {
     let ctx = g.context().clone();
     let err = g.optimizer_mut().set_state(&ctx, "square_avg", &[1.0; 14]).unwrap_err();
     assert!(err.contains("holds 15 values per tensor but 14"), "{err}");
-    let bad = GpuTrainConfig { penalty: Penalty { l1: -1.0, l2: 0.0 }, ..cfg };
+    let bad = GpuTrainConfig { penalty: Penalty::new(-1.0, 0.0), ..cfg };
     assert!(GpuMlp::new(ctx, &cpu, &bad).is_err(), "a negative L1 strength is refused");
 }

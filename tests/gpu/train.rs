@@ -1,5 +1,6 @@
 //! Whole training steps: the GPU session against `nn::Mlp` + `optim` from the same initial
-//! parameters on the same batches, for every optimizer and the L1/L2 penalty.
+//! parameters on the same batches, for every optimizer and the L1/L2 penalty (L1 by subgradient
+//! and by its proximal step).
 
 use super::common::{gpu, normal};
 use descent::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
@@ -60,6 +61,7 @@ async fn run_case(c: Case) {
         let (loss, wrong) = cpu.train_batch(&x, &labels, c.reduction, c.penalty).unwrap();
         let (p, g) = cpu.params_and_grads();
         opt.step(p, g).unwrap();
+        cpu.proximal_step(&c.penalty, opt.lr()); // nothing unless L1 is proximal
         cpu_losses.push((loss, wrong));
         if gpu_mlp.needs_readback() {
             gpu_losses.extend(gpu_mlp.take_losses().await.unwrap());
@@ -73,6 +75,16 @@ async fn run_case(c: Case) {
     gpu_losses.extend(gpu_mlp.take_losses().await.unwrap());
     let params = gpu_mlp.parameters().await.unwrap();
     assert_same_parameters(&format!("{}: parameters after {} steps", c.why, c.steps), &params, cpu.parameters());
+    if c.penalty.prox_threshold(opt.lr()).is_some() {
+        // the soft-threshold puts weights on exactly 0 on both paths: the same ones, up to the
+        // few whose |w| sits within rounding of η·λ₁ (none were seen; 1% are allowed)
+        let zeros = |p: &[f32]| -> Vec<usize> { cpu.weight_ranges().into_iter().flatten().filter(|&i| p[i] == 0.0).collect() };
+        let (gz, cz) = (zeros(&params), zeros(cpu.parameters()));
+        let n: usize = cpu.weight_ranges().iter().map(|r| r.len()).sum();
+        assert!(cz.len() >= n / 10, "{}: only {} of {n} weights exactly 0 on the CPU: the test shows nothing", c.why, cz.len());
+        let shared = gz.iter().filter(|i| cz.binary_search(i).is_ok()).count();
+        assert!(shared * 100 >= 99 * cz.len().max(gz.len()), "{}: exact zeros GPU {} CPU {} shared {shared}", c.why, gz.len(), cz.len());
+    }
     assert_eq!(gpu_losses.len(), c.steps, "{}: one loss record per step", c.why);
     for (s, ((gl, gw), (cl, cw))) in gpu_losses.iter().zip(&cpu_losses).enumerate() {
         assert!((gl - cl).abs() <= 1e-4 * cl.abs().max(1.0), "{}: step {s} loss {gl} vs {cl}", c.why);
@@ -256,12 +268,48 @@ async fn sgd_with_l1_and_l2_penalties_matches_the_cpu_path() {
         optimizer: "sgd",
         options: json!({"lr": 0.1, "momentum": 0.9}),
         reduction: Reduction::Mean,
-        penalty: Penalty { l1: 1e-3, l2: 0.05 },
+        penalty: Penalty::new(1e-3, 0.05),
         batch: 32,
         tail: Some(7),
         steps: 5,
         readback_every: 2,
         why: "batch-norm relu MLP, SGD momentum, L1 + L2",
+    })
+    .await;
+}
+
+// Proximal L1: the optimizer steps on the data term and L2, then `prox` soft-thresholds the
+// weights by lr·λ₁. 40 × 300 weights span 47 workgroups of `prox`, the last one partly idle.
+#[wasm_bindgen_test]
+async fn sgd_with_proximal_l1_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[40, 300, 10], Activation::Relu),
+        optimizer: "sgd",
+        options: json!({"lr": 0.2}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::new(0.2, 1e-3).proximal(),
+        batch: 32,
+        tail: Some(5),
+        steps: 6,
+        readback_every: 4,
+        why: "relu MLP, SGD, proximal L1 + L2",
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn adam_with_proximal_l1_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec::new(&[30, 40, 10], Activation::Tanh),
+        optimizer: "adam",
+        options: json!({"lr": 0.01}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::new(1.0, 0.0).proximal(),
+        batch: 24,
+        tail: None,
+        steps: 5,
+        readback_every: 5,
+        why: "tanh MLP, Adam, proximal L1 (threshold lr·λ₁)",
     })
     .await;
 }
@@ -276,7 +324,7 @@ async fn adam_with_l2_penalty_matches_the_cpu_path() {
         optimizer: "adam",
         options: json!({"lr": 0.01}),
         reduction: Reduction::Mean,
-        penalty: Penalty { l1: 0.0, l2: 0.1 },
+        penalty: Penalty::new(0.0, 0.1),
         batch: 24,
         tail: Some(11),
         steps: 5,

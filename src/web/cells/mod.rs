@@ -84,4 +84,5 @@ mod frames;
 mod history;
 mod landscape;
 mod pooled;
+mod regularization;
 mod rprop;

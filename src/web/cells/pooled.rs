@@ -110,3 +110,9 @@ impl HyperSearch {
         self.inner.trials_csv()
     }
 }
+
+// The "L1 and L2" cell's validation curve over log λ (`lab::lambda_sweep`).
+pooled_experiment!(LambdaSweep, crate::lab::lambda_sweep::LambdaSweep, crate::lab::lambda_sweep::LambdaSweepSpec, |data, spec| {
+    let _ = data; // the jobs name the page's sets; the pool holds them
+    crate::lab::lambda_sweep::LambdaSweep::new(spec)
+});

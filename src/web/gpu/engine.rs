@@ -208,6 +208,7 @@ impl Engine for GpuEngine {
         let Some(gpu) = self.gpu.as_mut() else {
             return Err(Error::new("the GPU is busy reading back: wait until the engine is ready"));
         };
+        gpu.set_penalty(penalty).map_err(err)?; // λ may have moved since the last step
         if let Err(e) = gpu.step(x, labels) {
             if self.ctx.is_lost() {
                 // the step never ran: the trainer takes it again on the CPU

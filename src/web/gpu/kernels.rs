@@ -5,7 +5,7 @@
 
 use super::context::{Dispatch, GpuContext};
 use crate::gpu::{
-    grid_1d, grid_bn, AdamUniform, BatchNormUniform, Kernel, LossUniform, MatmulPlan, MatmulUniform, PenaltyUniform, PointwiseUniform,
+    grid_1d, grid_bn, AdamUniform, BatchNormUniform, Kernel, LossUniform, MatmulPlan, MatmulUniform, PenaltyUniform, PointwiseUniform, ProxUniform,
     RmsPropUniform, RpropUniform, SgdUniform, MM_PARTIAL,
 };
 use web_sys::GpuBuffer;
@@ -192,4 +192,12 @@ pub fn penalty(
     let uniform = ctx.uniform("penalty", &u.bytes())?;
     let bind_group = ctx.bind(Kernel::Penalty, &[(0, params), (1, grads), (2, ring), (3, &uniform)]);
     Ok((Dispatch { kernel: Kernel::Penalty, bind_group, groups: [1, 1, 1] }, uniform))
+}
+
+/// One layer's proximal L1 step (soft-thresholding its weights in place), recorded after the
+/// optimizer's update; the uniform is returned for rewriting the threshold (lr·λ₁) every step.
+pub fn prox(ctx: &GpuContext, params: &GpuBuffer, u: &ProxUniform) -> Result<(Dispatch, GpuBuffer), String> {
+    let uniform = ctx.uniform("prox", &u.bytes())?;
+    let bind_group = ctx.bind(Kernel::Prox, &[(4, params), (5, &uniform)]);
+    Ok((Dispatch { kernel: Kernel::Prox, bind_group, groups: grid_1d(u.n as usize) }, uniform))
 }

@@ -5,7 +5,8 @@
 //! with `writeBuffer`, then one compute pass runs the forward pass (Linear with fused bias and
 //! activation, or Linear → batch-norm + activation; dropout), softmax cross-entropy, the
 //! backward pass, the L1/L2 penalty on the weights (when set: its gradient added to theirs,
-//! its value to the step's loss, as `Mlp::train_batch` does) and the optimizer update. Each step's loss and misclassification count go to
+//! its value to the step's loss, as `Mlp::train_batch` does), the optimizer update, and with
+//! proximal L1 the soft-thresholding of the weights by lr·λ₁ (as `Mlp::proximal_step`). Each step's loss and misclassification count go to
 //! a ring of records on the GPU; the CPU maps that ring only once every `readback_every`
 //! steps (mapAsync costs milliseconds), or when asked.
 //!
@@ -226,6 +227,20 @@ impl GpuMlp {
     pub fn steps(&self) -> usize {
         self.steps as usize
     }
+    /// The L1/L2 penalty the steps use.
+    pub fn penalty(&self) -> Penalty {
+        self.penalty
+    }
+    /// Change the penalty for the next steps (a student moving λ while the run trains): the
+    /// recorded step plans are rebuilt on the next step.
+    pub fn set_penalty(&mut self, penalty: Penalty) -> Result<(), String> {
+        penalty.validate().map_err(|e| e.message().to_string())?;
+        if penalty != self.penalty {
+            self.penalty = penalty;
+            self.plans.clear();
+        }
+        Ok(())
+    }
     /// Steps whose loss has not been read back yet.
     pub fn pending(&self) -> usize {
         self.pending
@@ -276,9 +291,16 @@ impl GpuMlp {
             u.slot = self.pending as u32;
             ctx.write(buf, 0, &u.bytes())?;
         }
+        // the threshold follows the learning rate of this very step (set_lr may have moved it)
+        if let Some(t) = self.penalty.prox_threshold(self.optimizer.lr()) {
+            for (buf, u) in plan.prox_uniforms.iter_mut() {
+                u.threshold = t;
+                ctx.write(buf, 0, &u.bytes())?;
+            }
+        }
         let update = self.optimizer.next_step(&ctx)?;
         let encoder = ctx.device.create_command_encoder();
-        ctx.record(&encoder, plan.dispatches.iter().chain([update]));
+        ctx.record(&encoder, plan.dispatches.iter().chain([update]).chain(plan.prox.iter()));
         if self.pending + 1 == self.ring_len {
             let bytes = (2 * self.ring_len * 4) as u32;
             encoder

@@ -3,7 +3,7 @@
 //! created once and reused for every later step of that size.
 
 use super::{BnLayer, GpuMlp, Layer};
-use crate::gpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PenaltyUniform, PointwiseUniform, ACT_IDENTITY};
+use crate::gpu::{BatchNormUniform, Kernel, LossUniform, MatmulPlan, PenaltyUniform, PointwiseUniform, ProxUniform, ACT_IDENTITY};
 use crate::nn::Reduction;
 use crate::web::gpu::context::Dispatch;
 use crate::web::gpu::kernels::{self, at, At, BnBuffers, LossBuffers, MatmulCall};
@@ -18,6 +18,10 @@ pub(super) struct StepPlan {
     pub(super) loss: (GpuBuffer, LossUniform),
     /// The penalty's uniform per layer, when a penalty is set (the ring slot changes too).
     pub(super) penalty: Vec<(GpuBuffer, PenaltyUniform)>,
+    /// L1's proximal step per layer, recorded after the optimizer's update (empty unless L1
+    /// is proximal), with the uniforms whose threshold lr·λ₁ is rewritten every step.
+    pub(super) prox: Vec<Dispatch>,
+    pub(super) prox_uniforms: Vec<(GpuBuffer, ProxUniform)>,
     _scratch: Option<GpuBuffer>,
 }
 
@@ -164,7 +168,18 @@ impl GpuMlp {
                 penalty.push((buf, u));
             }
         }
-        Ok(StepPlan { dispatches: d, per_step, loss: (loss_uniform, lu), penalty, _scratch: scratch })
+        // Proximal L1: soft-threshold each weight matrix after the update (`GpuMlp::step`
+        // records these after the optimizer's dispatch).
+        let (mut prox, mut prox_uniforms) = (Vec::new(), Vec::new());
+        if let Some(t) = self.penalty.prox_threshold(self.optimizer.lr()) {
+            for l in &self.layers {
+                let u = ProxUniform::new(l.fan_in * l.fan_out, l.w_off, t);
+                let (disp, buf) = kernels::prox(ctx, params, &u)?;
+                prox.push(disp);
+                prox_uniforms.push((buf, u));
+            }
+        }
+        Ok(StepPlan { dispatches: d, per_step, loss: (loss_uniform, lu), penalty, prox, prox_uniforms, _scratch: scratch })
     }
 
     fn bn_uniform(&self, m: usize, l: &Layer, bn: &BnLayer) -> BatchNormUniform {

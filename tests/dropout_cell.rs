@@ -1,0 +1,134 @@
+//! What the "Dropout" cell (section 11b) promises, checked on the type the page runs
+//! (`lab::dropout::Dropout`) with index.html's defaults: dropout lowers the final validation
+//! error of the overfitting network for three seeds, the scaling lab scores the two right ways
+//! alike and the mistakes worse, the average of many dropout passes comes to the
+//! evaluation-mode network, and inverted dropout's masks average to the identity.
+
+#[path = "common/page.rs"]
+mod page;
+
+use descent::data::Split;
+use descent::lab::dropout::{Dropout, DropoutSpec};
+use descent::lab::{Cpu, Data, RunSpec, SystemClock};
+use std::sync::Arc;
+
+fn spec(seed: u64) -> DropoutSpec {
+    let html = page::html();
+    let n: usize = page::number_of(&html, "dropout-n");
+    let run = RunSpec {
+        hidden: page::sizes_of(&html, "dropout-hidden"),
+        seed,
+        optimizer: "sgd".into(),
+        options: serde_json::json!({ "lr": page::number_of::<f64>(&html, "dropout-lr") }),
+        batch_size: page::number_of::<usize>(&html, "dropout-batch").min(n),
+        epochs: page::number_of(&html, "dropout-epochs"),
+        train_subset: Some(n),
+        ..RunSpec::default()
+    };
+    DropoutSpec { run, p: page::number_of(&html, "dropout-p"), passes: page::number_of(&html, "dropout-passes"), probe: 500 }
+}
+
+fn train(seed: u64) -> Dropout {
+    let split = Split::mnist_default(&page::mnist(), seed).unwrap();
+    let data = Data { train: Arc::new(split.train), validation: Arc::new(split.validation) };
+    let mut d = Dropout::new(&data, spec(seed), &Cpu).unwrap();
+    let clock = SystemClock::default();
+    while d.run_for(500.0, &clock).unwrap() {}
+    d
+}
+
+#[test]
+fn dropout_helps_the_overfitting_network_and_the_lab_reads_it_right() {
+    for seed in [0, 1, 2] {
+        let d = train(seed);
+        let r = d.report();
+        assert_eq!(r.status, "finished", "seed {seed}");
+        let val = |i: usize| r.runs[i].last.as_ref().unwrap().val_error;
+        let train_err = |i: usize| r.runs[i].last.as_ref().unwrap().train_error;
+        // Observed (p = 0.5, 500 digits, 256 units, SGD 0.1, 30 epochs), validation error without
+        // → with dropout: 13.4% → 12.0%, 12.1% → 11.8%, 13.4% → 12.7% for seeds 0, 1, 2; the
+        // training error stays higher with dropout (about 1.5% vs 0–0.2%).
+        assert!(val(1) < val(0), "seed {seed}: dropout {} vs none {}", val(1), val(0));
+        assert!(train_err(1) > train_err(0), "seed {seed}: dropout fits the training digits less tightly");
+
+        // train vs eval mode at every epoch's end; a thinned network does worse at the end
+        assert_eq!(r.modes.len(), d.spec().run.epochs, "seed {seed}");
+        let last = r.modes.last().unwrap();
+        assert!(last.train_mode_error > last.eval_error, "seed {seed}: {last:?}");
+
+        // the scaling lab: the two right ways are one network stored two ways
+        let s = &r.scaling;
+        assert_eq!(s.len(), 4);
+        assert!((s[0].error - s[1].error).abs() <= 1.0 / 500.0 + 1e-6, "seed {seed}: inverted {} vs weight scaling {}", s[0].error, s[1].error);
+        assert!((s[0].loss - s[1].loss).abs() < 1e-3, "seed {seed}: the same network's loss");
+        // forgetting eval() loses accuracy; leaving out the compensation keeps most winners
+        // (one hidden ReLU layer: it mainly scales the logits) but overstates confidence
+        assert!(s[3].error > s[0].error, "seed {seed}: forgot eval() {} vs {}", s[3].error, s[0].error);
+        assert!(s[2].loss > s[0].loss, "seed {seed}: no compensation, loss {} vs {}", s[2].loss, s[0].loss);
+        assert!(s[0].correct && s[1].correct && !s[2].correct && !s[3].correct);
+
+        // the ensemble: at K = 1, 2, 4, …, 64; many passes come to the evaluation-mode network
+        let ks: Vec<usize> = r.ensemble.iter().map(|e| e.0).collect();
+        assert_eq!(ks, [1, 2, 4, 8, 16, 32, 64]);
+        let (one, all) = (r.ensemble[0].1, r.ensemble[6].1);
+        let eval = r.eval_error.unwrap();
+        // observed: 15.4/17.8/15.8% for one pass, 12.2/12.2/15.0% for 64, eval mode 12.2/12.4/14.2%
+        assert!(all < one, "seed {seed}: 64 passes {all} vs one {one}");
+        assert!((all - eval).abs() <= 0.015, "seed {seed}: 64 passes {all} vs eval mode {eval}");
+        let dis = r.disagreement.unwrap();
+        assert!(dis > 0.0 && dis < 0.5, "seed {seed}: disagreement {dis}");
+        let c = d.chart("disputed").unwrap();
+        let descent::plot::Body::Digits { labels, .. } = c.body else { panic!("digits") };
+        assert_eq!(labels.len(), 16, "seed {seed}: the 16 most disputed digits");
+        for name in ["error", "modes", "ensemble"] {
+            d.chart(name).unwrap();
+        }
+    }
+}
+
+#[test]
+fn inverted_dropout_averages_to_the_identity_and_is_off_in_eval() {
+    let x: Vec<f32> = (0..400).map(|i| 0.5 + (i % 7) as f32 * 0.25).collect();
+    for p in [0.2f32, 0.5, 0.8] {
+        let steps = 4000;
+        let mut mean = vec![0f64; x.len()];
+        for t in 0..steps {
+            let (y, _) = descent::nn::dropout::forward(&x, p, true, 77, t).unwrap();
+            let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / y.len() as f64;
+            assert!((kept - (1.0 - p as f64)).abs() < 0.12, "p {p}: kept {kept} of the units at step {t}");
+            mean.iter_mut().zip(&y).for_each(|(m, &v)| *m += v as f64 / steps as f64);
+        }
+        for (i, (&m, &v)) in mean.iter().zip(&x).enumerate() {
+            // a kept unit is v/(1−p): the mean is v, with standard error v·√(p/(1−p)/steps)
+            let se = v as f64 * (p as f64 / (1.0 - p as f64) / steps as f64).sqrt();
+            assert!((m - v as f64).abs() < 5.0 * se, "p {p}, unit {i}: mean {m} vs {v}");
+        }
+        let (y, _) = descent::nn::dropout::forward(&x, p, false, 77, 0).unwrap();
+        assert_eq!(y, x, "p {p}: evaluation mode is the identity");
+    }
+}
+
+/// A change to the page's spec.
+type Change = dyn Fn(&mut DropoutSpec);
+
+#[test]
+fn bad_settings_are_named() {
+    let split = Split::mnist_default(&page::mnist(), 0).unwrap();
+    let data = Data { train: Arc::new(split.train.take(200)), validation: Arc::new(split.validation) };
+    // (change, part of the message, reason)
+    let rows: [(&Change, &str, &str); 5] = [
+        (&|s| s.p = 0.0, "dropout p = 0", "no dropout"),
+        (&|s| s.p = 0.95, "0.95", "too much"),
+        (&|s| s.passes = 65, "65 passes", "too many passes"),
+        (&|s| s.probe = 5, "5 digits", "a tiny probe"),
+        (&|s| s.run.hidden = vec![], "hidden layer", "no hidden layer"),
+    ];
+    for (change, want, reason) in rows {
+        let mut s = spec(0);
+        change(&mut s);
+        let e = Dropout::new(&data, s, &Cpu).map(|_| ()).unwrap_err();
+        assert!(e.message().contains(want), "{reason}: {}", e.message());
+    }
+    let d = Dropout::new(&data, spec(0), &Cpu).unwrap();
+    assert!(d.chart("gap").unwrap_err().message().contains("\"disputed\""));
+}
