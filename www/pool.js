@@ -370,16 +370,17 @@ const CHARTS_PER_FRAME = 3;
  * `finish(i, result, parameters)`), shaped for defineCell: `runFor` does the experiment's own
  * work, if it has any, hands out the jobs that became ready and says whether any are out;
  * `stop` and `free` cancel the experiment's jobs in the pool; a chart is redrawn only when
- * something arrived since it was last drawn (or its canvas changed size), and while work goes
- * on a few charts a frame.
+ * something arrived since it was last drawn (or its canvas changed size), a few charts an
+ * animation frame (a canvas waiting its turn has `data-stale`).
  */
 export function pooled(pool, exp, group) {
   let alive = true;
   let version = 0;
   let revision = -1;
   let redrawn = 0;
-  let busy = false;
   let drawnThisFrame = 0;
+  const pending = new Map(); // charts left for a later frame: name → [canvas, dpr]
+  let scheduled = false;
   const drawn = new Map();
   const wallStart = performance.now();
   let wallMs = null;
@@ -419,7 +420,13 @@ export function pooled(pool, exp, group) {
     }
   };
   hand();
-  return {
+  const flush = () => {
+    scheduled = false;
+    drawnThisFrame = 0;
+    if (!alive) return;
+    for (const [name, [canvas, dpr]] of [...pending]) wrapper.draw(name, canvas, dpr);
+  };
+  const wrapper = {
     inner: exp,
     runFor(budgetMs) {
       if (failure) {
@@ -430,7 +437,6 @@ export function pooled(pool, exp, group) {
       // redrawn when that changed something (an experiment with work of its own counts its
       // changes in revision())
       const more = exp.runFor(budgetMs);
-      busy = more;
       drawnThisFrame = 0;
       hand();
       // (at most about three times a second while it works: drawing every chart each frame
@@ -452,12 +458,27 @@ export function pooled(pool, exp, group) {
     chart: (name) => exp.chart(name),
     draw(name, canvas, dpr) {
       const key = `${version} ${canvas.width}×${canvas.height}`;
-      if (drawn.get(name) === key) return;
-      // while work goes on, a frame redraws a few charts and leaves the rest to the next
-      if (busy && drawnThisFrame >= CHARTS_PER_FRAME) return;
+      if (drawn.get(name) === key) {
+        pending.delete(name);
+        return;
+      }
+      // a task redraws a few charts and leaves the rest to the next animation frames (drawing
+      // every chart of a large cell at once would hold the page for a tenth of a second);
+      // a chart waiting its turn carries data-stale
+      if (drawnThisFrame >= CHARTS_PER_FRAME) {
+        pending.set(name, [canvas, dpr]);
+        canvas.dataset.stale = '';
+        if (!scheduled) {
+          scheduled = true;
+          requestAnimationFrame(flush);
+        }
+        return;
+      }
       exp.draw(name, canvas, dpr);
       drawnThisFrame++;
       drawn.set(name, key);
+      pending.delete(name);
+      delete canvas.dataset.stale;
     },
     history: () => exp.history(),
     ...(exp.trialsCsv ? { tableCsv: () => exp.trialsCsv() } : {}),
@@ -474,4 +495,5 @@ export function pooled(pool, exp, group) {
       exp.free();
     },
   };
+  return wrapper;
 }

@@ -3,7 +3,7 @@
 // many finished; with the pool set to 0 workers the page thread gives the same estimate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
+import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive, chartsDrawn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -92,6 +92,7 @@ test('overfitting curves: the onset, the validation and learning curves, and tes
   const { page, errors, context } = await openPage(browser, `${server.url}?workers=2&${q}`);
   await page.click('#overfit-run');
   await page.waitForSelector('#overfit-status[data-state="finished"]', { timeout: 120_000 });
+  await chartsDrawn(page, '#overfit');
   const text = await page.textContent('#overfit-status');
   assert.match(text, /overfitting starts ≈ epoch \d+ \(smoothed\); the data cannot tell epochs \d+–\d+ apart · lowest cross-validated error at width (4|16)/);
   assert.match(text, /chosen by test half A: width (4|16), quoted [\d.]+%, on unseen half B [\d.]+% \(the quote is off by -?[\d.]+ points\) · chosen by cross-validation: width (4|16), half B [\d.]+%/);

@@ -93,6 +93,11 @@ export async function inkedPixels(page, selector) {
   });
 }
 
+/** Wait until every chart of `cell` that waits its turn to be redrawn (`data-stale`) is drawn. */
+export async function chartsDrawn(page, cell) {
+  await page.waitForFunction((sel) => !document.querySelector(`${sel} canvas[data-stale]`), cell, { timeout: 10_000 });
+}
+
 export async function screenshot(target, name) {
   await mkdir(OUT, { recursive: true });
   await target.screenshot({ path: join(OUT, `${name}.png`) });

@@ -3,7 +3,7 @@
 // CSV, Stop, and bad settings refused with a message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
+import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive, chartsDrawn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -21,6 +21,7 @@ const CANVASES = ['grid', 'random', 'bayes', 'best', 'slice', 'acq-slice', 'mean
 async function runToEnd(page, state = 'finished') {
   await page.click('#hyper-run');
   await page.waitForSelector(`#hyper-status[data-state="${state}"]`, { timeout: 120_000 });
+  await chartsDrawn(page, '#hyper');
   return page.textContent('#hyper-status');
 }
 
@@ -32,7 +33,7 @@ test('hyperparameter search, synthetic: every method over seeds, the panels, the
   for (const c of CANVASES) [blank[c], look[c]] = [await inkedPixels(page, `#hyper-${c}`), await picture(c)];
   await watchResponsiveness(page);
   const text = await runToEnd(page);
-  assertResponsive(t, await responsiveness(page), 'the synthetic comparison');
+  assertResponsive(t, await responsiveness(page), 'the synthetic comparison (and drawing its nine charts)');
   assert.match(text, /^median best of 12 trials, synthetic objective over 4 seeds: grid search [\d.]+, random search [\d.]+, Bayesian optimization [\d.]+ · distinct values of important: grid 4, random 12/);
   for (const m of ['grid', 'random', 'bayes']) {
     const v = Number(await page.getAttribute('#hyper-status', `data-${m}`));
@@ -58,6 +59,7 @@ test('hyperparameter search, synthetic: every method over seeds, the panels, the
   assert.equal(await page.inputValue('#hyper-show'), '11');
   await page.click('#hyper-prev');
   await page.waitForSelector('#hyper-model[data-trial="10"]');
+  await chartsDrawn(page, '#hyper');
   assert.notEqual(await inkedPixels(page, '#hyper-slice'), before, 'the slice is redrawn for the earlier model');
   await page.click('#hyper-next');
   await page.click('#hyper-next');
