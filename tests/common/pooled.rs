@@ -14,53 +14,24 @@ pub trait Pooled {
     fn finish(&mut self, i: usize, e: Ending, parameters: Option<Vec<f32>>);
 }
 
-impl Pooled for descent::lab::cross_val::CrossVal {
-    fn jobs(&mut self) -> Vec<Job> {
-        self.jobs()
-    }
-    fn absorb(&mut self, i: usize, u: Update) {
-        self.absorb(i, u).unwrap()
-    }
-    fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
-        self.finish(i, e, p).unwrap()
-    }
+/// The pooled experiments all answer the page the same way.
+macro_rules! pooled {
+    ($($t:ty),*) => {$(
+        impl Pooled for $t {
+            fn jobs(&mut self) -> Vec<Job> {
+                self.jobs()
+            }
+            fn absorb(&mut self, i: usize, u: Update) {
+                self.absorb(i, u).unwrap()
+            }
+            fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
+                self.finish(i, e, p).unwrap()
+            }
+        }
+    )*};
 }
 
-impl Pooled for descent::lab::overfit::Overfit {
-    fn jobs(&mut self) -> Vec<Job> {
-        self.jobs()
-    }
-    fn absorb(&mut self, i: usize, u: Update) {
-        self.absorb(i, u).unwrap()
-    }
-    fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
-        self.finish(i, e, p).unwrap()
-    }
-}
-
-impl Pooled for descent::lab::tuning::Tuning {
-    fn jobs(&mut self) -> Vec<Job> {
-        self.jobs()
-    }
-    fn absorb(&mut self, i: usize, u: Update) {
-        self.absorb(i, u).unwrap()
-    }
-    fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
-        self.finish(i, e, p).unwrap()
-    }
-}
-
-impl Pooled for descent::lab::lambda_sweep::LambdaSweep {
-    fn jobs(&mut self) -> Vec<Job> {
-        self.jobs()
-    }
-    fn absorb(&mut self, i: usize, u: Update) {
-        self.absorb(i, u).unwrap()
-    }
-    fn finish(&mut self, i: usize, e: Ending, p: Option<Vec<f32>>) {
-        self.finish(i, e, p).unwrap()
-    }
-}
+pooled!(descent::lab::cross_val::CrossVal, descent::lab::overfit::Overfit, descent::lab::tuning::Tuning, descent::lab::lambda_sweep::LambdaSweep);
 
 struct StepClock(Cell<f64>);
 

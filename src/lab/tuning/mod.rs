@@ -279,7 +279,7 @@ impl Tuning {
         let seeds = if synthetic { spec.seeds } else { 1 };
         let options =
             BayesOptions { initial: spec.initial, acquisition: spec.acquisition, xi: spec.xi, kappa: spec.kappa, ..BayesOptions::default() };
-        let q = spec.batch.unwrap_or(spec.parallel.div_ceil(spec.methods.len()));
+        let q = bayes_batch(&spec);
         let runs = (0..seeds)
             .map(|s| {
                 let seed = Rng::stream(spec.run.seed, &format!("tuning-{s}")).next_u64();
@@ -314,7 +314,7 @@ impl Tuning {
     }
 
     fn bayes_batch(&self) -> usize {
-        self.spec.batch.unwrap_or(self.spec.parallel.div_ceil(self.spec.methods.len()))
+        bayes_batch(&self.spec)
     }
 
     /// The method that hands out the next trial in seed `s`: of those ready, the one with the
@@ -635,6 +635,12 @@ impl Tuning {
     pub fn searches(&self, s: usize) -> &[Search] {
         &self.runs[s]
     }
+}
+
+/// Trials Bayesian optimization keeps out at once: the spec's `batch`, else its share of the
+/// workers.
+fn bayes_batch(spec: &TuningSpec) -> usize {
+    spec.batch.unwrap_or(spec.parallel.div_ceil(spec.methods.len()))
 }
 
 /// The `q`-quantile of `xs` (linear between order statistics, as numpy's default).

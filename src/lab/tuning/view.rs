@@ -94,7 +94,7 @@ impl Tuning {
             Objective::Synthetic => (cells().map(|[u, v]| synthetic::value(u, v) as f32).collect(), "objective"),
             Objective::Mnist => match self.background() {
                 Some(b) => (b.values, "mean"),
-                None => (vec![f32::NAN; CELLS * CELLS], "mean"),
+                None => (vec![f32::NAN; CELLS * CELLS], "(map after 3 results)"),
             },
         };
         let ys = self.runs[0].iter().flat_map(|s| &s.trials).filter_map(|t| t.y).map(|y| y as f32);
@@ -129,8 +129,7 @@ impl Tuning {
             Some((i, t)) => format!("{name}: best {} (trial {})", show_y(self.spec.objective, t.y), i + 1),
             None => format!("{name}: {} trials", search.budget()),
         };
-        let background = if self.spec.objective == Objective::Mnist && values_missing(&self.runs[0]) { "(map after 3 results)" } else { what };
-        self.field(title, values, range, points, background)
+        self.field(title, values, range, points, what)
     }
 
     /// Best so far against trial number: per method, seed 0 (MNIST), or the median over
@@ -319,11 +318,6 @@ impl Tuning {
             other => bail!("the tuning cell has no chart \"{other}\" (grid, random, bayes, best, slice, acquisition, mean, std, acquisition-map)"),
         }
     }
-}
-
-/// Whether no three results are in yet (the MNIST map has no model).
-fn values_missing(searches: &[super::Search]) -> bool {
-    searches.iter().flat_map(|s| &s.trials).filter(|t| t.y.is_some()).count() < 3
 }
 
 fn show_y(objective: Objective, y: Option<f64>) -> String {
