@@ -130,6 +130,7 @@ fn schemes_spec() -> SchemesSpec {
         seed: 1,
         lr: page::number_of(&html, "schemes-lr"),
         epochs: page::number_of(&html, "schemes-epochs"),
+        train_digits: Some(page::number_of(&html, "schemes-n")),
         a: page::number_of(&html, "schemes-a"),
         std: page::number_of(&html, "schemes-std"),
     }
@@ -152,6 +153,19 @@ fn every_scheme_trains_side_by_side_and_the_scale_decides() {
     assert!(s.runs().iter().all(|t| t.steps() == r.runs[0].total_steps || t.status().word() == "diverged"));
 }
 
+/// "training digits" cuts every scheme's epoch to that many digits; fewer than a batch is refused.
+#[test]
+fn training_digits_cut_each_epoch() {
+    let d = data(1);
+    let spec = SchemesSpec { hidden: vec![16], epochs: 2, train_digits: Some(640), ..schemes_spec() };
+    let s = SchemeRuns::new(&d, spec.clone(), &Cpu).unwrap();
+    assert!(s.report().runs.iter().all(|r| r.total_steps == 2 * 640 / 64), "{:?}", s.report().runs[0].total_steps);
+    let all = SchemeRuns::new(&d, SchemesSpec { train_digits: None, ..spec.clone() }, &Cpu).unwrap();
+    assert_eq!(all.report().runs[0].total_steps, 2 * d.train.len().div_ceil(64), "absent: every training digit");
+    let err = SchemeRuns::new(&d, SchemesSpec { train_digits: Some(10), ..spec }, &Cpu).err().expect("10 digits is refused").to_string();
+    assert!(err.contains("training digits: 10 is fewer than one batch"), "{err}");
+}
+
 /// The "Your turn" cell's defaults, on two hidden layers of 64 (as the page test does).
 fn custom_spec(mine: Start) -> CustomSpec {
     let html = page::html();
@@ -161,6 +175,7 @@ fn custom_spec(mine: Start) -> CustomSpec {
         seed: 1,
         lr: page::number_of(&html, "custom-lr"),
         epochs: page::number_of(&html, "custom-epochs"),
+        train_digits: Some(page::number_of(&html, "custom-n")),
         mine,
         compare: "kaiming_uniform".into(),
     }

@@ -56,6 +56,9 @@ pub struct SchemesSpec {
     pub seed: u64,
     pub lr: f64,
     pub epochs: usize,
+    /// Train on the first this many training digits (all of them when absent).
+    #[serde(default)]
+    pub train_digits: Option<usize>,
     /// The bound of "uniform ±a" and the σ of "normal σ".
     pub a: f64,
     pub std: f64,
@@ -72,6 +75,9 @@ pub struct CustomSpec {
     pub seed: u64,
     pub lr: f64,
     pub epochs: usize,
+    /// Train on the first this many training digits (all of them when absent).
+    #[serde(default)]
+    pub train_digits: Option<usize>,
     pub mine: Start,
     /// The built-in scheme to compare with (a key of [`SCHEMES`]).
     pub compare: String,
@@ -121,6 +127,9 @@ impl StartRuns {
     fn new(data: &Data, base: RunSpec, starts: &[(Start, usize)], validation: usize, device: &dyn Device) -> Result<StartRuns> {
         check_hidden(&base.hidden, "128, 128, 128")?;
         ensure!((1..=MAX_EPOCHS).contains(&base.epochs), "epochs: {} is out of range: pick 1 to {MAX_EPOCHS}", base.epochs);
+        if let Some(n) = base.train_subset {
+            ensure!(n >= BATCH, "training digits: {n} is fewer than one batch: pick at least {BATCH}");
+        }
         let data = first_validation(data, validation)?;
         let mut trainers = Vec::new();
         for (start, _) in starts {
@@ -199,8 +208,9 @@ pub fn first_validation(data: &Data, n: usize) -> Result<Data> {
     Ok(Data { train: data.train.clone(), validation })
 }
 
-fn base(hidden: &[usize], activation: &str, seed: u64, lr: f64, epochs: usize) -> RunSpec {
+fn base(hidden: &[usize], activation: &str, seed: u64, lr: f64, epochs: usize, train_digits: Option<usize>) -> RunSpec {
     RunSpec {
+        train_subset: train_digits,
         hidden: hidden.to_vec(),
         activation: activation.into(),
         seed,
@@ -221,7 +231,7 @@ impl SchemeRuns {
 
     pub fn new(data: &Data, spec: SchemesSpec, device: &dyn Device) -> Result<SchemeRuns> {
         let starts: Vec<(Start, usize)> = SCHEMES.iter().enumerate().map(|(i, (key, _))| (Start::scheme(key, spec.a, spec.std), i)).collect();
-        let base = base(&spec.hidden, &spec.activation, spec.seed, spec.lr, spec.epochs);
+        let base = base(&spec.hidden, &spec.activation, spec.seed, spec.lr, spec.epochs, spec.train_digits);
         Ok(SchemeRuns(StartRuns::new(data, base, &starts, Self::VALIDATION, device)?))
     }
     pub fn runs(&self) -> &Runs {
@@ -253,7 +263,7 @@ impl CustomRuns {
 
     pub fn new(data: &Data, spec: CustomSpec, device: &dyn Device) -> Result<CustomRuns> {
         let theirs = Start::scheme(&spec.compare, 1.0, 0.01);
-        let base = base(&spec.hidden, &spec.activation, spec.seed, spec.lr, spec.epochs);
+        let base = base(&spec.hidden, &spec.activation, spec.seed, spec.lr, spec.epochs, spec.train_digits);
         Ok(CustomRuns(StartRuns::new(data, base, &[(spec.mine, 3), (theirs, 0)], Self::VALIDATION, device)?))
     }
     pub fn runs(&self) -> &Runs {

@@ -46,6 +46,7 @@ const cases = [
     setup: async (page) => {
       await page.fill('#schemes-depth', '4');
       await page.fill('#schemes-width', '32');
+      await page.fill('#schemes-n', '640');
       await page.fill('#schemes-epochs', '1');
     },
     onGpu: true,
@@ -54,6 +55,7 @@ const cases = [
     cell: '#init-custom', run: '#custom-run', status: '#custom-status', canvases: ['#custom-loss'],
     setup: async (page) => {
       await page.fill('#custom-hidden', '32');
+      await page.fill('#custom-n', '640');
       await page.fill('#custom-epochs', '1');
     },
     onGpu: true,

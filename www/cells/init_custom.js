@@ -41,6 +41,7 @@ export function setup(ctx) {
       hidden: ctl('hidden', { label: 'hidden sizes', kind: 'sizes', min: 1, max: 4096 }),
       act: ctl('act'),
       compare: ctl('compare'),
+      n: ctl('n', { label: 'training digits', max: (c) => c.data.trainSize }),
       epochs: ctl('epochs', { label: 'epochs' }),
       lr: ctl('lr', { label: 'learning rate', max: 100 }),
     },
@@ -51,7 +52,7 @@ export function setup(ctx) {
     build(v, c) {
       probeOrThrow(); // the spread per layer of the starts about to train
       const m = mine((name) => v[name]);
-      current = new CustomRuns(c.data, { hidden: m.hidden, activation: v.act, seed: c.seed(), lr: v.lr, epochs: v.epochs, mine: m.start, compare: v.compare });
+      current = new CustomRuns(c.data, { hidden: m.hidden, activation: v.act, seed: c.seed(), lr: v.lr, epochs: v.epochs, trainDigits: v.n, mine: m.start, compare: v.compare });
       return current;
     },
     charts: {

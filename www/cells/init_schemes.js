@@ -34,6 +34,7 @@ export function setup(ctx) {
       scheme: ctl('scheme'),
       a: ctl('a', { label: 'a', max: 100 }),
       std: ctl('std', { label: 'std', max: 100 }),
+      n: ctl('n', { label: 'training digits', max: (c) => c.data.trainSize }),
       epochs: ctl('epochs', { label: 'epochs' }),
       lr: ctl('lr', { label: 'learning rate', max: 100 }),
     },
@@ -42,7 +43,7 @@ export function setup(ctx) {
     status: 'schemes-status',
     error: 'schemes-error',
     build: (v, c) => new SchemeRuns(c.data, {
-      hidden: Array(v.depth).fill(v.width), activation: v.act, seed: c.seed(), lr: v.lr, epochs: v.epochs, a: v.a, std: v.std,
+      hidden: Array(v.depth).fill(v.width), activation: v.act, seed: c.seed(), lr: v.lr, epochs: v.epochs, trainDigits: v.n, a: v.a, std: v.std,
     }),
     charts: {
       loss: {
