@@ -22,7 +22,7 @@
 // - live controls (`live: true`): a change calls `live(values, experiment)` and redraws, with
 //   no new run (a cell whose read-out is a function of what was recorded).
 import { drawChart, chartCsv } from '../pkg/descent.js';
-import { bind } from './state.js';
+import { bind, get, forget } from './state.js';
 import { sizeCanvas, showError } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -37,7 +37,10 @@ const BUDGET_MS = 12;
 function readControl(c, ctx) {
   const el = c.el;
   if (c.kind === 'check') return el.checked;
-  if (c.kind === 'select') return el.value;
+  if (c.kind === 'select') {
+    if (![...el.options].some((o) => o.value === el.value)) throw new Error(`${c.label}: not one of the choices`);
+    return el.value;
+  }
   if (c.kind === 'text') return el.value;
   if (c.kind === 'sizes') {
     const parts = el.value.split(/[,\s]+/).filter((s) => s.length > 0);
@@ -90,15 +93,49 @@ export function defineCell(id, spec, ctx) {
   const stopBtn = instant ? null : $(spec.stop ?? `${id}-stop`);
 
   // Controls: element, URL key and limits, read once.
+  // A value from the link that the control cannot hold (a tampered or stale link) goes back to
+  // the control's default, and the cell says so; the page never stops for it.
   const controls = {};
+  const fellBack = [];
   for (const [name, c] of Object.entries(spec.controls ?? {})) {
     const el = $(c.el ?? `${id}-${name}`);
     if (!el) throw new Error(`cell ${id}: no control #${c.el ?? `${id}-${name}`}`);
-    bind(el, c.key ?? `${id}.${name}`);
+    const key = c.key ?? `${id}.${name}`;
+    const isCheck = el.type === 'checkbox';
+    const fallback = isCheck ? el.checked : el.value;
+    const linked = get(key, null); // what the link says, before bind() puts it in the control
+    bind(el, key);
     const kind = c.kind ?? kindOf(el);
     // limits: the spec's, else the element's attributes, else (sizes) the core's widths
     const [lo, hi] = kind === 'sizes' ? [1, 4096] : [-Infinity, Infinity];
-    controls[name] = { label: name, ...c, el, kind, min: c.min ?? attrNumber(el, 'min', lo), max: c.max ?? attrNumber(el, 'max', hi) };
+    const control = { label: name, ...c, el, kind, min: c.min ?? attrNumber(el, 'min', lo), max: c.max ?? attrNumber(el, 'max', hi) };
+    controls[name] = control;
+    if (linked === null) continue;
+    let bad = isCheck && linked !== 'true' && linked !== 'false';
+    if (!bad) {
+      try {
+        readControl(control, ctx);
+        // a number field drops text it cannot hold ("abc" reads back as ""), a slider snaps it to
+        // its middle: either way what it holds is not what the link said
+        bad = (el.type === 'number' || el.type === 'range') && Number(el.value) !== Number(linked);
+      } catch {
+        bad = true;
+      }
+    }
+    if (bad) {
+      if (isCheck) el.checked = fallback;
+      else el.value = fallback;
+      forget(key);
+      fellBack.push(`${control.label} ("${linked.length > 40 ? `${linked.slice(0, 40)}…` : linked}") is not a value it takes, so it is back at ${isCheck ? (fallback ? 'on' : 'off') : `"${fallback}"`}`);
+    }
+  }
+  if (fellBack.length > 0) {
+    // its own box: a run's errors come and go in errBox, this stays until the student changes a control
+    const note = document.createElement('div');
+    note.className = 'error link-note';
+    note.textContent = `From the link: ${fellBack.join('; ')}.`;
+    errBox.before(note);
+    root.addEventListener('change', () => note.remove(), { once: true });
   }
   const values = () => Object.fromEntries(Object.entries(controls).map(([n, c]) => [n, readControl(c, ctx)]));
   /** The values that parse (for drawing empty axes), the others left out. */

@@ -70,8 +70,13 @@ function setupPool(module, images, labels, ctx) {
   };
   const wanted = () => {
     const n = Number(input.value);
-    return Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS ? n : defaultSize();
+    return input.value.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= MAX_WORKERS ? n : defaultSize();
   };
+  // a link's worker count the control cannot take goes back to the default (and leaves the link)
+  if (input.value !== String(wanted())) {
+    input.value = String(wanted());
+    state.set('workers', null);
+  }
   const pool = new Pool({ module, images, labels, seed: ctx.seed(), data: ctx.data, size: wanted(), onChange: show });
   input.addEventListener('change', () => {
     input.value = String(wanted());

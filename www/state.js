@@ -19,6 +19,16 @@ export function set(key, value, fallback) {
   history.replaceState(null, '', `${location.pathname}${q ? '?' + q : ''}${location.hash}`);
 }
 
+/** Drop `key` from the link (a value no control could hold). */
+export function forget(key) {
+  set(key, null, null);
+}
+
+/** Every key a control is bound to. */
+export function boundKeys() {
+  return [...bound];
+}
+
 /**
  * Bind a form control to the URL: restore it now, save it on every change.
  * The control's initial value in the HTML is the default.

@@ -95,6 +95,35 @@ test('a bad seed in a link falls back to the default with a note; typing a good 
   }
 });
 
+test('a tampered link: every control\'s bad value goes back to its default with a note, and the page works', async () => {
+  // the keys and defaults of every control, from a clean page
+  const clean = await openPage(browser, server.url);
+  const keys = await clean.page.evaluate(async () => (await import(new URL('www/state.js', document.baseURI))).boundKeys());
+  const controls = () => [...document.querySelectorAll('main input, main select, #workers')].filter((e) => e.id).map((e) => [e.id, e.type === 'checkbox' ? String(e.checked) : e.value]);
+  const defaults = Object.fromEntries(await clean.page.evaluate(controls));
+  await clean.context.close();
+  assert.ok(keys.length > 150, `every cell's controls are bound: ${keys.length}`);
+  for (const bad of ['<img src=x onerror="window.__pwned=1">', '-1e300', 'NaN']) {
+    const query = keys.filter((k) => !['seed', 'backend'].includes(k)).map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(bad)}`).join('&');
+    const { page, errors, context } = await openPage(browser, `${server.url}?${query}`);
+    assert.match(await page.textContent('#data-info'), /7,000 train/, `${bad}: the notebook started`);
+    const now = Object.fromEntries(await page.evaluate(controls));
+    // each control holds its default, or the link's value where that is one it takes (e.g. -1e300 for an unbounded number)
+    for (const [id, v] of Object.entries(now)) assert.ok(v === defaults[id] || v === bad, `${bad}: #${id} holds ${JSON.stringify(v)}`);
+    const notes = await page.$$eval('.cell .link-note', (els) => els.map((e) => e.textContent));
+    assert.ok(notes.length >= 18 && notes.every((t) => t.startsWith('From the link: ')), `${bad}: every cell names what it set back: ${notes.length}`);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, 'markup in a link never runs');
+    assert.equal(await page.$$eval('main img', (i) => i.length), 0, 'markup stays text');
+    const left = [...new URL(page.url()).searchParams.keys()];
+    for (const k of left) assert.ok(keys.includes(k), `${bad}: only known keys remain (${k})`);
+    // the page works: the batch cell runs with its default settings
+    await page.click('#batch-run');
+    await page.waitForFunction(() => /^\d+x10$/.test(document.querySelector('#batch-shape .shape')?.dataset.shape ?? ''));
+    assert.deepEqual(errors, [], bad);
+    await context.close();
+  }
+});
+
 test('the loaded build\'s matrix product (relaxed SIMD here) matches the scalar oracle', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   const worst = await page.evaluate(async () => {

@@ -95,7 +95,7 @@ export function setup(ctx) {
   /** One option per weight layer of the hidden sizes, e.g. "1: 784 → 128". */
   function fillLayers(text) {
     const sizes = layerSizes(text);
-    if (!sizes) return;
+    if (!sizes) return false;
     const keep = layer.value || '1';
     layer.replaceChildren(...sizes.slice(1).map((out, i) => {
       const o = document.createElement('option');
@@ -104,10 +104,11 @@ export function setup(ctx) {
       return o;
     }));
     layer.value = Number(keep) <= sizes.length - 1 ? keep : '1';
+    return true;
   }
   // defineCell restores the layer from the URL, so its options must exist first, for the hidden
-  // sizes the URL restores at the same moment
-  fillLayers(get('adaptive.hidden', hidden.value));
+  // sizes the URL restores at the same moment (or the default sizes, when the link's do not read)
+  if (!fillLayers(get('adaptive.hidden', hidden.value))) fillLayers(hidden.value);
 
   const cell = defineCell('adaptive', {
     controls: {
