@@ -11,3 +11,10 @@ pub const MAX_HIDDEN_LAYERS: usize = 16;
 /// The most parameters a network may have (about 200 MB of f32 with its gradients and two
 /// optimizer buffers): a larger one would not fit a browser tab's memory.
 pub const MAX_PARAMETERS: usize = 12_000_000;
+
+/// The most work one training step may take on the page's own thread, in floating-point
+/// operations (forward and backward: 6 per weight per example). One core of a laptop does
+/// 20–50 GFLOP/s in the SIMD build, so a step this large holds the page for 0.1–0.25 s a frame:
+/// a stutter the student sees, not a frozen tab. A larger run is refused there with its cost (on
+/// WebGPU, or in a worker, it is not: neither holds the page).
+pub const MAX_PAGE_STEP_FLOP: f64 = 5e9;

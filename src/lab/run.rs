@@ -19,7 +19,7 @@ use crate::{ensure, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use crate::limits::{MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_WIDTH};
+pub use crate::limits::{MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_PAGE_STEP_FLOP, MAX_PARAMETERS, MAX_WIDTH};
 
 /// The data a run trains and validates on.
 #[derive(Clone, Debug)]
@@ -191,6 +191,31 @@ impl RunSpec {
         Ok(())
     }
 
+    /// Floating-point operations of one training step on `train_len` examples of `features`
+    /// inputs: forward and backward, 2 + 4 per weight per example of the batch.
+    pub fn step_flop(&self, features: usize, classes: usize, train_len: usize) -> f64 {
+        let sizes = self.sizes(features, classes);
+        let weights: f64 = sizes.windows(2).map(|w| w[0] as f64 * w[1] as f64).sum();
+        6.0 * weights * self.batch_size.min(train_len) as f64
+    }
+
+    /// Refuse a run whose single step would hold the page's thread too long
+    /// ([`MAX_PAGE_STEP_FLOP`]), with its cost, before it is placed there.
+    pub fn check_page_step(&self, features: usize, classes: usize, train_len: usize) -> Result<()> {
+        let flop = self.step_flop(features, classes, train_len);
+        ensure!(
+            flop <= MAX_PAGE_STEP_FLOP,
+            "one training step of sizes {:?} on batches of {} costs {:.1} GFLOP, about {:.1} s a step at the 25 GFLOP/s of a typical core, which would freeze the tab: \
+             use a smaller batch or network (at most {:.0} GFLOP a step here), or train on WebGPU",
+            self.sizes(features, classes),
+            self.batch_size.min(train_len),
+            flop / 1e9,
+            flop / 25e9,
+            MAX_PAGE_STEP_FLOP / 1e9
+        );
+        Ok(())
+    }
+
     /// The network this spec starts from, on data of `features` inputs and `classes` classes.
     pub fn model(&self, features: usize, classes: usize) -> Result<Mlp> {
         self.check_shape(features, classes)?;
@@ -290,6 +315,19 @@ mod tests {
         let t = RunSpec { batch_size: 10, ..s }.build(&data(), None).unwrap();
         assert_eq!(t.model().spec().sizes, [4, 8, 3]);
         assert_eq!(t.steps_per_epoch(), 4);
+    }
+
+    #[test]
+    fn a_step_too_large_for_the_page_is_refused_with_its_cost() {
+        let spec = RunSpec::from_json(&json!({ "hidden": [4096, 4096, 4096], "batchSize": 7000 })).unwrap();
+        let flop = spec.step_flop(784, 10, 7000);
+        assert_eq!(flop, 6.0 * 7000.0 * (784.0 * 4096.0 + 2.0 * 4096.0 * 4096.0 + 4096.0 * 10.0));
+        let err = spec.check_page_step(784, 10, 7000).unwrap_err().to_string();
+        assert!(err.contains("costs 1545.9 GFLOP") && err.contains("smaller batch or network"), "{err}");
+        // the batch is at most the training set; the page's default network full-batch passes
+        assert!(spec.check_page_step(784, 10, 10).is_ok(), "10 examples a step: 2.2 GFLOP");
+        let sgd = RunSpec::from_json(&json!({ "hidden": [128], "batchSize": 7000 })).unwrap();
+        assert!(sgd.check_page_step(784, 10, 7000).is_ok(), "full-batch gradient descent on the SGD cell's network");
     }
 
     #[test]

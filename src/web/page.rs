@@ -29,6 +29,11 @@ impl lab::Device for PageDevice {
                 Err(e) => web_sys::console::warn_1(&format!("training on the CPU: {}", e.message()).into()),
             }
         }
+        if trainer.engine().label() != "WebGPU" {
+            // on the page's own thread: a step too large for a frame is refused, with its cost
+            let m = trainer.model();
+            spec.check_page_step(m.inputs(), m.classes(), trainer.train_size())?;
+        }
         count_run(trainer.engine().label());
         Ok(())
     }

@@ -220,6 +220,8 @@ test('TrainSession with earlyStopping: stoppedAt and bestCheck are null until kn
   assert.equal(s.stoppedAt, checks.length, 'stopped at the last check taken');
   assert.equal(s.stoppedAt - s.bestCheck, 2, 'two checks after the best');
   assert.throws(() => new descent.TrainSession(data, { hidden: [8], earlyStopping: { criterion: 'patience', patince: 2 } }, undefined), /unknown field `patince`/);
+  // a step that would hold the thread for seconds is refused before the first step, with its cost
+  assert.throws(() => new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 7000 }, undefined), /batches of 7000 costs 244\.5 GFLOP, about 9\.8 s a step.*smaller batch or network/);
   // a call is a bounded slice of work: nothing that would hang the page is taken
   for (const ms of [NaN, Infinity, 0, -5, 1e6, 'x']) {
     assert.throws(() => s.runFor(ms), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && /not a time slice/.test(e.message), `runFor(${ms})`);

@@ -80,6 +80,14 @@ test('invalid settings get a message', async () => {
   await page.fill('#sgd-hidden', '12, x');
   await page.click('#sgd-run');
   assert.match(await page.textContent('#sgd-error-msg'), /hidden sizes/);
+  // a network and batch whose every step would take seconds: refused with its cost, the page never freezes
+  await page.fill('#sgd-hidden', '2048, 2048');
+  await page.fill('#sgd-batch', '7000');
+  const t0 = Date.now();
+  await page.click('#sgd-run');
+  assert.match(await page.textContent('#sgd-error-msg'), /costs 244\.5 GFLOP, about 9\.8 s a step/);
+  assert.ok(Date.now() - t0 < 5000, `refused at once, not after a step (${Date.now() - t0} ms)`);
+  assert.notEqual(await page.getAttribute('#sgd-status', 'data-state'), 'running');
   assert.deepEqual(errors, []);
   await context.close();
 });
