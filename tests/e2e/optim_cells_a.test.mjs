@@ -84,8 +84,9 @@ test('momentum: contour map and distance plot drawn; momentum beats plain SGD on
   // A click on the map sets the start point and runs from there.
   await page.selectOption('#momentum-surface', 'quadratic');
   await page.waitForSelector('#momentum-status[data-state="finished"]', { timeout: 30_000 });
-  const box = await page.$eval('#momentum-map', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
-  await page.mouse.click(box.x + box.w * 0.75, box.y + box.h * 0.3);
+  // at a point of the canvas (Playwright scrolls it into view first: cells off screen are not laid out)
+  const box = await page.$eval('#momentum-map', (c) => { const r = c.getBoundingClientRect(); return { w: r.width, h: r.height }; });
+  await page.click('#momentum-map', { position: { x: box.w * 0.75, y: box.h * 0.3 } });
   const x = Number(await page.inputValue('#momentum-x'));
   const y = Number(await page.inputValue('#momentum-y'));
   assert.ok(x > 0 && y > 0, `the click (upper right) set the start to (${x}, ${y})`);
