@@ -40,8 +40,8 @@ impl JobGroup {
 
     /// What job `i` recorded since the last call, or null when nothing:
     /// `{ steps, totalSteps, stepLoss, epochs, checks }`.
-    pub fn update(&mut self, i: usize) -> Result<JsValue, JsError> {
-        self.check(i)?;
+    pub fn update(&mut self, i: f64) -> Result<JsValue, JsError> {
+        let i = self.check(i)?;
         let u = self.jobs.update(i);
         if u.is_empty() {
             return Ok(JsValue::NULL);
@@ -51,29 +51,31 @@ impl JobGroup {
 
     /// How job `i` stands or ended: `{ status, message, history, steps, totalSteps, stoppedAt,
     /// bestCheck, test, computeMs, trainSize, validationSize }`.
-    pub fn result(&self, i: usize) -> Result<JsValue, JsError> {
-        self.check(i)?;
+    pub fn result(&self, i: f64) -> Result<JsValue, JsError> {
+        let i = self.check(i)?;
         to_js(&self.jobs.result(i))
     }
 
     /// Job `i`'s trained parameters, when it asked for them (`keepParameters`).
-    pub fn parameters(&self, i: usize) -> Result<Option<Vec<f32>>, JsError> {
-        self.check(i)?;
+    pub fn parameters(&self, i: f64) -> Result<Option<Vec<f32>>, JsError> {
+        let i = self.check(i)?;
         Ok(self.jobs.parameters(i).map(<[f32]>::to_vec))
     }
 
     /// End job `i` now; it keeps what it recorded.
-    pub fn stop(&mut self, i: usize) -> Result<(), JsError> {
-        self.check(i)?;
+    pub fn stop(&mut self, i: f64) -> Result<(), JsError> {
+        let i = self.check(i)?;
         self.jobs.stop(i, crate::lab::STOPPED_BY_STUDENT);
         Ok(())
     }
 }
 
 impl JobGroup {
-    fn check(&self, i: usize) -> Result<(), JsError> {
+    /// Job index `i` (a whole number, not wrapped to 2³² − 1 as wasm-bindgen's `usize` would) of an existing job.
+    fn check(&self, i: f64) -> Result<usize, JsError> {
+        let i = super::count_from(i, "job index")?;
         let n = self.jobs.len();
-        (i < n).then_some(()).ok_or_else(|| js_err(crate::Error::new(format!("job {i} does not exist: the group holds {n}"))))
+        (i < n).then_some(i).ok_or_else(|| js_err(crate::Error::new(format!("job {i} does not exist: the group holds {n}"))))
     }
 }
 

@@ -112,8 +112,10 @@ impl TrainSession {
     /// steps rather than epochs sets it, so that on the GPU, where steps are queued ahead of
     /// their readback, the run still stops exactly there.
     #[wasm_bindgen(js_name = holdAfter)]
-    pub fn hold_after(&mut self, step: Option<usize>) {
+    pub fn hold_after(&mut self, step: Option<f64>) -> Result<(), JsError> {
+        let step = step.map(|s| super::count_from(s, "holdAfter's step")).transpose()?;
         self.trainer.hold_after(step);
+        Ok(())
     }
 
     /// Whether the last call could not go on because the device was busy (a GPU readback):

@@ -105,11 +105,13 @@ test('methods: bad arguments to the objects a student holds', () => {
   const o = new descent.Optimizer('adam', {});
   const gp = new descent.GaussianProcess({ kernel: 'matern52' });
   const s = new descent.TrainSession(data, run, undefined);
+  const g = new descent.JobGroup(data, [{ spec: run }]);
   const methods = [
     [m, 'forward', [new Float32Array(4), 1, {}]], [m, 'lossAndGradients', [new Float32Array(8), Uint32Array.from([1, 0])]],
     [m, 'setParameters', [m.parameters()]], [m, 'batchNormStats', [0]], [bn, 'forward', [Float32Array.from([1, 2, 3, 4]), 2, true]],
     [o, 'step', [new Float32Array(2), new Float32Array(2)]], [gp, 'fit', [Float64Array.from([0, 1]), 1, Float64Array.from([0, 1]), {}]],
     [gp, 'predict', [Float64Array.from([0.5])]], [s, 'runSteps', [1]], [s, 'runFor', [5]], [s, 'optimizerState', ['lr']],
+    [s, 'holdAfter', [3]], [g, 'update', [0]], [g, 'result', [0]], [g, 'parameters', [0]],
   ];
   for (const [obj, name, good] of methods) {
     obj[name](...good);
@@ -128,6 +130,11 @@ test('methods: bad arguments to the objects a student holds', () => {
     }
     obj[name](...good); // and it still works
   }
+  // an index is a whole number, never wrapped to 2³² − 1 by the glue
+  assert.throws(() => g.result(-1), /invalid job index: -1/);
+  assert.throws(() => g.update(0.5), /invalid job index: 0.5/);
+  assert.throws(() => s.holdAfter(-1), /invalid holdAfter's step: -1/);
+  assert.throws(() => g.result(1), /job 1 does not exist: the group holds 1/);
   assert.deepEqual(canary(), expected);
 });
 

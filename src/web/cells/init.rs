@@ -30,7 +30,7 @@ experiment!(
 impl CustomRuns {
     /// Run `run`'s trained parameters as a weights file (the JSON `parseWeights` reads).
     #[wasm_bindgen(js_name = weightsJson)]
-    pub fn weights_json(&self, run: usize) -> Result<String, JsError> {
-        self.inner.weights_json(run).map_err(super::super::js_err)
+    pub fn weights_json(&self, run: f64) -> Result<String, JsError> {
+        self.inner.weights_json(crate::web::count_from(run, "run")?).map_err(super::super::js_err)
     }
 }

@@ -28,14 +28,16 @@ macro_rules! pooled_experiment {
             }
 
             /// Job `i` reported `update` (`{ steps, totalSteps, stepLoss, epochs, checks }`).
-            pub fn absorb(&mut self, i: usize, update: wasm_bindgen::JsValue) -> Result<(), wasm_bindgen::JsError> {
+            pub fn absorb(&mut self, i: f64, update: wasm_bindgen::JsValue) -> Result<(), wasm_bindgen::JsError> {
+                let i = $crate::web::count_from(i, "job index")?;
                 let update: $crate::lab::job::Update = $crate::web::report_from(&update, "job update")?;
                 self.inner.absorb(i, update).map_err($crate::web::js_err)
             }
 
             /// Job `i` ended: `result` is the pool's (`{ status, message, computeMs, bestCheck,
             /// stoppedAt, test, … }`; its history came in updates), `parameters` when it kept them.
-            pub fn finish(&mut self, i: usize, result: wasm_bindgen::JsValue, parameters: Option<Vec<f32>>) -> Result<(), wasm_bindgen::JsError> {
+            pub fn finish(&mut self, i: f64, result: wasm_bindgen::JsValue, parameters: Option<Vec<f32>>) -> Result<(), wasm_bindgen::JsError> {
+                let i = $crate::web::count_from(i, "job index")?;
                 let ending: $crate::lab::pooled::Ending = $crate::web::report_from(&result, "job result")?;
                 self.inner.finish(i, ending, parameters).map_err($crate::web::js_err)
             }
