@@ -26,6 +26,8 @@ import { bind, get, forget } from './state.js';
 import { sizeCanvas, showError } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
+/** Whether the wasm core trapped (ui.js's showError marks it): nothing may call it again. */
+const coreFailed = () => document.body.dataset.core === 'failed';
 
 /** The status words a cell's read-out carries in `data-state`. */
 export const STATES = ['idle', 'running', 'finished', 'stopped', 'diverged', 'error'];
@@ -207,7 +209,7 @@ export function defineCell(id, spec, ctx) {
   function finish(phase) {
     running = false;
     ended = performance.now();
-    if (runBtn) runBtn.disabled = false;
+    if (runBtn) runBtn.disabled = coreFailed();
     if (stopBtn) stopBtn.disabled = true;
     if (phase === 'stopped') exp.stop();
     draw();
@@ -224,6 +226,10 @@ export function defineCell(id, spec, ctx) {
 
   function frame(gen) {
     if (!running || gen !== generation) return;
+    if (coreFailed()) {
+      running = false; // the core trapped elsewhere: no more calls into it
+      return;
+    }
     const t0 = performance.now();
     let more;
     try {
@@ -244,6 +250,7 @@ export function defineCell(id, spec, ctx) {
   }
 
   function start() {
+    if (coreFailed()) return;
     showError(errBox, null);
     let next;
     try {

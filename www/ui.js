@@ -41,7 +41,33 @@ export function showError(el, err) {
     return;
   }
   el.hidden = false;
+  if (err instanceof WebAssembly.RuntimeError) {
+    coreFailed(el, err);
+    return;
+  }
   el.textContent = err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The last line of defence: the wasm core trapped (a bug: every bad input is meant to be an
+ * Error). Its memory can no longer be trusted, so no cell may call it again: the cell that
+ * hit it says so, every Run button is disabled, and a banner offers a reload, which loses
+ * nothing but the runs in progress (every setting is in the link).
+ */
+function coreFailed(el, err) {
+  const where = el.closest('.cell')?.querySelector('h2')?.textContent ?? 'a cell';
+  el.textContent = `Descent's core stopped on an internal error here (${err.message}). This is a bug in Descent, not in your settings; reload the page to go on.`;
+  if (document.body.dataset.core === 'failed') return;
+  document.body.dataset.core = 'failed';
+  for (const b of document.querySelectorAll('button.run')) b.disabled = true;
+  const banner = document.getElementById('core-error');
+  banner.hidden = false;
+  banner.textContent = `Descent's core stopped on an internal error in “${where}”, so every cell is paused. Your settings are all in the link: `;
+  const reload = document.createElement('button');
+  reload.className = 'small';
+  reload.textContent = 'Reload';
+  reload.addEventListener('click', () => location.reload());
+  banner.append(reload);
 }
 
 export const pct = (x) => `${(100 * x).toFixed(1)}%`;

@@ -124,6 +124,31 @@ test('a tampered link: every control\'s bad value goes back to its default with 
   }
 });
 
+test('a trap in the core: the cell says so, every cell pauses, and a reload brings the notebook back', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  // no known input traps any more, so stand one in: the SGD cell's experiment traps on its first frame
+  await page.evaluate(async () => {
+    const d = await import(new URL('pkg/descent.js', document.baseURI));
+    d.Compare.prototype.runFor = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  });
+  await page.fill('#sgd-epochs', '1');
+  await page.click('#sgd-run');
+  await page.waitForSelector('#core-error:not([hidden])');
+  assert.match(await page.textContent('#sgd-error-msg'), /Descent's core stopped on an internal error here \(unreachable\)/);
+  assert.match(await page.textContent('#core-error'), /in “2\. A simple optimizer: mini-batch SGD”, so every cell is paused/);
+  assert.equal(await page.getAttribute('#sgd-status', 'data-state'), 'error');
+  const enabled = await page.$$eval('button.run', (b) => b.filter((x) => !x.disabled).length);
+  assert.equal(enabled, 0, 'no Run button is left to call the core');
+  await page.$eval('#batch-run', (b) => b.click()); // a disabled button's click does nothing
+  await screenshot(await page.$('#sgd'), 'cell-sgd-core-failed');
+  await Promise.all([page.waitForEvent('load'), page.click('#core-error button')]);
+  await page.waitForSelector('#data-info:has-text("7,000 train")');
+  assert.equal(await page.isHidden('#core-error'), true, 'the reloaded page starts clean');
+  assert.equal(await page.$$eval('button.run', (b) => b.filter((x) => x.disabled).length), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the loaded build\'s matrix product (relaxed SIMD here) matches the scalar oracle', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   const worst = await page.evaluate(async () => {
