@@ -15,6 +15,7 @@ pub mod init;
 pub mod lab;
 pub mod landscape;
 pub mod limits;
+pub mod memory;
 pub mod nn;
 pub mod optim;
 pub mod plot;

@@ -18,3 +18,7 @@ pub const MAX_PARAMETERS: usize = 12_000_000;
 /// a stutter the student sees, not a frozen tab. A larger run is refused there with its cost (on
 /// WebGPU, or in a worker, it is not: neither holds the page).
 pub const MAX_PAGE_STEP_FLOP: f64 = 5e9;
+
+/// The most bytes the core may hold at once in one page, every experiment and session together
+/// (`memory`): browsers give a tab's wasm 2–4 GB, and the page itself needs some of it.
+pub const MAX_PAGE_BYTES: usize = 1_500_000_000;

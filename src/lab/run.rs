@@ -216,6 +216,16 @@ impl RunSpec {
         Ok(())
     }
 
+    /// Book the run's memory in the page's budget (`memory`): weights, gradients and two
+    /// optimizer buffers, and a batch's activations, their gradients and scratch.
+    pub fn book(&self, features: usize, classes: usize) -> Result<crate::memory::Booking> {
+        let sizes = self.sizes(features, classes);
+        let params: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let units: usize = sizes.iter().sum();
+        let bytes = 16usize.saturating_mul(params).saturating_add(16usize.saturating_mul(self.batch_size).saturating_mul(units));
+        crate::memory::Booking::take(bytes, &format!("a run of sizes {sizes:?}"))
+    }
+
     /// The network this spec starts from, on data of `features` inputs and `classes` classes.
     pub fn model(&self, features: usize, classes: usize) -> Result<Mlp> {
         self.check_shape(features, classes)?;
@@ -257,7 +267,10 @@ impl RunSpec {
     pub fn build(&self, data: &Data, start_from: Option<&[f32]>) -> Result<Trainer> {
         let (train, validation) = (&data.train, &data.validation);
         let config = self.train_config()?;
-        let mut model = self.model(train.features, train.classes.max(validation.classes))?;
+        let (features, classes) = (train.features, train.classes.max(validation.classes));
+        self.check_shape(features, classes)?;
+        let booking = self.book(features, classes)?;
+        let mut model = self.model(features, classes)?;
         if let Some(p) = start_from {
             model.set_parameters(p)?;
         }
@@ -268,7 +281,9 @@ impl RunSpec {
             Some(n) if n < train.len() => Arc::new(train.take(n)),
             _ => train.clone(),
         };
-        Trainer::new(model, optimizer, train, validation.clone(), config)
+        let mut trainer = Trainer::new(model, optimizer, train, validation.clone(), config)?;
+        trainer.hold_booking(booking);
+        Ok(trainer)
     }
 
     /// Build the run and let `device` place it.

@@ -270,6 +270,8 @@ pub struct Trainer {
     history: History,
     x_buf: Vec<f32>,
     y_buf: Vec<u32>,
+    /// This run's share of the page's memory budget, released with the run.
+    booking: Option<crate::memory::Booking>,
 }
 
 impl Trainer {
@@ -344,6 +346,7 @@ impl Trainer {
             history: History::default(),
             x_buf: Vec::new(),
             y_buf: Vec::new(),
+            booking: None,
         })
     }
 
@@ -411,6 +414,11 @@ impl Trainer {
         let synced = self.engine.synced_model()?.is_some();
         self.waiting = !synced;
         Ok(synced)
+    }
+
+    /// Hold `booking` (the run's memory in the page's budget) for as long as the run lives.
+    pub fn hold_booking(&mut self, booking: crate::memory::Booking) {
+        self.booking = Some(booking);
     }
 
     /// Examples the run trains on.

@@ -269,3 +269,28 @@ test('Mlp options: batch-norm and dropout per hidden layer, training-mode forwar
   assert.throws(() => drop.forward(x, 8, { train: true }), /forward options: unknown field `train`/);
   assert.throws(() => drop.forward(x, 8, { training: true, seed: -2 }), /seed/);
 });
+
+test('the page\'s memory budget: sessions past it are refused with a message, and freeing them makes room', () => {
+  const images = readFileSync(join(DIST, 'data/mnist-images-idx3-ubyte.gz'));
+  const labels = readFileSync(join(DIST, 'data/mnist-labels-idx1-ubyte.gz'));
+  const data = new descent.MnistData(images, labels, 1);
+  const held = [];
+  let refusal = null;
+  // 5.8 M parameters each (about 50 MB with gradients): the budget (1,500 MB) is reached in a few dozen
+  while (held.length < 100) {
+    try {
+      held.push(new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 16 }, undefined));
+    } catch (e) {
+      refusal = e;
+      break;
+    }
+  }
+  assert.ok(refusal instanceof Error && !(refusal instanceof WebAssembly.RuntimeError), `refused with an Error: ${refusal}`);
+  assert.match(refusal.message, /^a run of sizes \[784, 2048, 2048, 10\] needs about \d+ MB, and the page already holds \d+ MB: more than the 1500 MB one page may use/);
+  assert.ok(held.length >= 10, `${held.length} sessions fitted first`);
+  for (const s of held) s.free();
+  const s = new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 16 }, undefined);
+  assert.equal(s.runSteps(1), 'running', 'after freeing, a new one builds and trains');
+  s.free();
+  data.free();
+});
