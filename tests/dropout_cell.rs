@@ -132,3 +132,26 @@ fn bad_settings_are_named() {
     let d = Dropout::new(&data, spec(0), &Cpu).unwrap();
     assert!(d.chart("gap").unwrap_err().message().contains("\"disputed\""));
 }
+
+#[test]
+fn input_dropout_applies_its_own_mask_to_the_pixels_in_training_only() {
+    use descent::nn::{dropout, Activation, Mlp, MlpSpec, INPUT_LAYER};
+    let (batch, n_in, p, seed) = (5, 12, 0.3, 4);
+    let x: Vec<f32> = (0..batch * n_in).map(|i| (i as f32 * 0.37).sin()).collect();
+    let spec = MlpSpec { input_dropout: p, ..MlpSpec::new(&[n_in, 9, 3], Activation::Relu) };
+    let mut net = Mlp::new(spec.clone(), seed).unwrap();
+    net.set_dropout_step(2);
+    let trained = net.forward(&x, batch, true).unwrap();
+    // the same as evaluating (no dropout) on the input times the mask of (seed, INPUT_LAYER, step 2)
+    let mask = dropout::mask(dropout::key(seed, INPUT_LAYER), 2, x.len(), p);
+    assert_ne!(mask, dropout::mask(dropout::key(seed, 0), 2, x.len(), p), "the input's masks are not hidden layer 0's");
+    assert!(mask.contains(&0.0) && mask.iter().any(|&m| m > 1.0));
+    let dropped: Vec<f32> = x.iter().zip(&mask).map(|(v, m)| v * m).collect();
+    assert_eq!(trained, net.clone().forward(&dropped, batch, false).unwrap());
+    // evaluation mode leaves the pixels alone, and p = 0 is the network without input dropout
+    let plain = Mlp::new(MlpSpec { input_dropout: 0.0, ..spec }, seed).unwrap();
+    assert_eq!(net.forward(&x, batch, false).unwrap(), plain.clone().forward(&x, batch, false).unwrap());
+    let (mut a, mut b) = (plain.clone(), Mlp::new(MlpSpec::new(&[n_in, 9, 3], Activation::Relu), seed).unwrap());
+    assert_eq!(a.forward(&x, batch, true).unwrap(), b.forward(&x, batch, true).unwrap());
+    assert!(MlpSpec { input_dropout: 1.0, ..MlpSpec::new(&[2, 2], Activation::Relu) }.validate().is_err());
+}

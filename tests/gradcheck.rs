@@ -404,3 +404,36 @@ fn noisy_batch_norm_gradients_match_finite_differences() {
     });
     report("noisy batch-norm", &worst);
 }
+
+#[test]
+fn input_dropout_gradients_match_finite_differences() {
+    // Input dropout drops pixels before the first Linear; the first layer's weight gradient
+    // must see the dropped (and 1/(1 − p)-scaled) input. The step is held fixed so every
+    // evaluation of the stencil draws the same input mask.
+    let mut worst = Worst::default();
+    let tol = Tol { h: 1.0 / 128.0, rtol: 1e-3, atol: 2e-4 };
+    let spec = MlpSpec { input_dropout: 0.5, dropout: vec![0.25], ..MlpSpec::new(&[6, 7, 5, 4], Activation::Tanh) };
+    let mut mlp = Mlp::new(spec, 9).unwrap();
+    let mut rng = Rng::new(78);
+    let params: Vec<f32> = mlp.parameters().iter().map(|&v| q(v)).collect();
+    mlp.set_parameters(&params).unwrap();
+    let x = normal(&mut rng, 8 * 6, 0.0, 1.0);
+    let labels: Vec<u32> = (0..8).map(|_| rng.below(4) as u32).collect();
+    let loss = |mlp: &mut Mlp| {
+        mlp.set_dropout_step(5);
+        mlp.loss_and_gradients(&x, &labels, Reduction::Mean, Penalty::default()).unwrap()
+    };
+    let without = {
+        let mut plain = Mlp::new(MlpSpec { input_dropout: 0.0, ..mlp.spec().clone() }, 9).unwrap();
+        plain.set_parameters(&params).unwrap();
+        loss(&mut plain)
+    };
+    let with = loss(&mut mlp);
+    assert!((with - without).abs() > 1e-3, "input dropout changes the loss ({with} vs {without})");
+    let analytic = mlp.gradients().to_vec();
+    check("input-dropout MLP [6, 7, 5, 4] tanh", &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
+        mlp.set_parameters(p).unwrap();
+        loss(&mut mlp) as f64
+    });
+    report("input dropout", &worst);
+}

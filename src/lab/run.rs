@@ -82,6 +82,9 @@ pub struct RunSpec {
     /// Dropout probability after each hidden activation (default none).
     #[serde(default)]
     pub dropout: Vec<f32>,
+    /// Dropout probability on the input pixels, before the first Linear (default 0; CPU only).
+    #[serde(default)]
+    pub input_dropout: f32,
     /// Train on only the first n training examples (the split is already shuffled).
     #[serde(default)]
     pub train_subset: Option<usize>,
@@ -150,6 +153,7 @@ impl Default for RunSpec {
             bn_momentum: bn_momentum(),
             bn_noise: 0.0,
             dropout: Vec::new(),
+            input_dropout: 0.0,
             train_subset: None,
             checks_per_epoch: one(),
             validate_every: one(),
@@ -237,6 +241,7 @@ impl RunSpec {
         spec.bn_momentum = self.bn_momentum;
         spec.bn_noise = self.bn_noise;
         spec.dropout = self.dropout.clone();
+        spec.input_dropout = self.input_dropout;
         Mlp::new(spec, self.seed)
     }
 

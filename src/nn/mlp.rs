@@ -55,7 +55,15 @@ pub struct MlpSpec {
     /// batch-norm layer at each training step (`batch_norm::noise`; default 0, off).
     #[serde(default)]
     pub bn_noise: f32,
+    /// Dropout probability on the input itself, before the first Linear (default 0, off):
+    /// inverted dropout in training mode only, with masks of their own (`INPUT_LAYER`).
+    #[serde(default)]
+    pub input_dropout: f32,
 }
+
+/// The layer index the input's dropout masks are keyed with: apart from every hidden layer's
+/// (which use their own index) and from the noisy batch-norm's (`0x8000_0000 | l`).
+pub const INPUT_LAYER: u32 = 0x4000_0000;
 
 fn default_activation() -> Activation {
     Activation::Relu
@@ -79,6 +87,7 @@ impl MlpSpec {
             bn_momentum: default_bn_momentum(),
             bn_eps: default_bn_eps(),
             bn_noise: 0.0,
+            input_dropout: 0.0,
         }
     }
 
@@ -105,7 +114,7 @@ impl MlpSpec {
         for (name, len) in [("batch_norm", self.batch_norm.len()), ("dropout", self.dropout.len())] {
             ensure!(len <= 1 || len == h, "{name} lists {len} values but the network has {h} hidden layers (give 0, 1 or {h})");
         }
-        for &p in &self.dropout {
+        for &p in self.dropout.iter().chain([&self.input_dropout]) {
             dropout::check_p(p)?;
         }
         self.init.validate()?;
@@ -373,7 +382,8 @@ impl Mlp {
     /// (and their running update) and dropout.
     pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {
         check_batch("MLP input", x, batch, self.inputs())?;
-        let mut h = x.to_vec();
+        // input dropout: the first layer caches (and its weight gradient sees) the dropped input
+        let (mut h, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
         for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
             let p = &self.params;
             let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);

@@ -13,7 +13,7 @@ pub mod penalty;
 pub use activation::Activation;
 pub use batch_norm::BatchNorm1d;
 pub use loss::Reduction;
-pub use mlp::{Inside, Mlp, MlpSpec, Slices};
+pub use mlp::{Inside, Mlp, MlpSpec, Slices, INPUT_LAYER};
 pub use penalty::{L1Mode, Penalty};
 
 use crate::{ensure, Result};

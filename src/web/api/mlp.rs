@@ -33,6 +33,9 @@ struct MlpOptions {
     /// Dropout after each hidden activation: one probability, or one per hidden layer.
     #[serde(default)]
     dropout: Option<PerLayer<f32>>,
+    /// Dropout on the input, before the first Linear (default 0).
+    #[serde(default)]
+    input_dropout: Option<f32>,
     /// Batch-norm momentum (PyTorch's convention, default 0.1) and eps (default 1e-5).
     #[serde(default)]
     bn_momentum: Option<f32>,
@@ -74,7 +77,7 @@ impl JsMlp {
     /// `sizes` from input to classes (e.g. [784, 128, 10]); `activation` "relu" | "tanh" |
     /// "sigmoid" | "leaky_relu"; `init` e.g. `{ scheme: "xavier_uniform", gain: 1 }`;
     /// `options` `{ batchNorm?: boolean | boolean[], dropout?: number | number[],
-    /// bnMomentum?: number, bnEps?: number }` (per hidden layer: one value for all, or a list).
+    /// inputDropout?: number, bnMomentum?: number, bnEps?: number }` (per hidden layer: one value for all, or a list).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Uint32Array | number[]")] sizes: JsValue,
@@ -90,6 +93,7 @@ impl JsMlp {
             serde_json::from_value(options_json(&options)?).map_err(|e| js_err(crate::Error::new(format!("Mlp options: {e}"))))?;
         spec.batch_norm = options.batch_norm.map(PerLayer::into_vec).unwrap_or_default();
         spec.dropout = options.dropout.map(PerLayer::into_vec).unwrap_or_default();
+        spec.input_dropout = options.input_dropout.unwrap_or(0.0);
         if let Some(m) = options.bn_momentum {
             spec.bn_momentum = m;
         }

@@ -66,6 +66,9 @@ impl GpuEngine {
         if model.spec().bn_noise > 0.0 {
             return Err(Error::new("noisy batch-norm has no GPU kernel yet, so this run stays on the CPU"));
         }
+        if model.spec().input_dropout > 0.0 {
+            return Err(Error::new("input dropout has no GPU kernel yet, so this run stays on the CPU"));
+        }
         let gcfg = GpuTrainConfig {
             optimizer: optimizer.into(),
             options: options.clone(),

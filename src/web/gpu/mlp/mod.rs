@@ -143,6 +143,9 @@ impl GpuMlp {
             return Err("the batch size and the readback interval must be at least 1".into());
         }
         cfg.penalty.validate().map_err(|e| e.message().to_string())?;
+        if mlp.spec().input_dropout > 0.0 {
+            return Err("input dropout has no GPU kernel yet".into());
+        }
         let (m, n_layers) = (cfg.max_batch, mlp.num_layers());
         let mut layers = Vec::new();
         for (l, slices) in mlp.layout().into_iter().enumerate() {
