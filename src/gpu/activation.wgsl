@@ -32,7 +32,7 @@ fn sigmoid_stable(x: f32) -> f32 {
 
 fn activate(x: f32, act: u32) -> f32 {
     switch act {
-        case 1u: { return max(x, 0.0); }
+        case 1u: { return select(x, 0.0, x < 0.0); } // keeps NaN, as PyTorch's relu does
         case 2u: { return select(x, x * LEAKY_SLOPE, x < 0.0); }
         case 3u: { return tanh_stable(x); }
         case 4u: { return sigmoid_stable(x); }

@@ -63,7 +63,13 @@ impl Activation {
     /// Apply in place.
     pub fn forward(self, x: &mut [f32]) {
         match self {
-            Activation::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
+            // Not `v.max(0.0)`: Rust's max returns 0 for NaN, PyTorch's relu keeps NaN (so a
+            // diverged run shows NaN instead of silently training on zeros).
+            Activation::Relu => x.iter_mut().for_each(|v| {
+                if *v < 0.0 {
+                    *v = 0.0
+                }
+            }),
             Activation::LeakyRelu => x.iter_mut().for_each(|v| {
                 if *v < 0.0 {
                     *v *= LEAKY_SLOPE
@@ -127,6 +133,20 @@ mod tests {
                 act.backward(&y, &mut d);
                 assert!((d[0] as f64 - numeric).abs() < 2e-3, "{act:?} at {x0}: {} vs {numeric}", d[0]);
             }
+        }
+    }
+
+    #[test]
+    fn relu_propagates_nan_like_pytorch() {
+        // torch.relu(torch.tensor([float('nan'), -1.0, 2.0])) -> tensor([nan, 0., 2.])
+        let mut x = [f32::NAN, -1.0, 2.0];
+        Activation::Relu.forward(&mut x);
+        assert!(x[0].is_nan(), "relu(NaN) = {}", x[0]);
+        assert_eq!(&x[1..], &[0.0, 2.0]);
+        for act in [Activation::LeakyRelu, Activation::Tanh, Activation::Sigmoid, Activation::Identity] {
+            let mut v = [f32::NAN];
+            act.forward(&mut v);
+            assert!(v[0].is_nan(), "{act:?}(NaN) = {}", v[0]);
         }
     }
 
