@@ -40,9 +40,6 @@ impl Booking {
         BOOKED.fetch_add(bytes, Ordering::Relaxed);
         Ok(Booking(bytes))
     }
-    pub fn bytes(&self) -> usize {
-        self.0
-    }
 }
 
 impl Drop for Booking {

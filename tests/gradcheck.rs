@@ -372,68 +372,52 @@ fn mlp_gradients_match_finite_differences() {
     report("mlp", &worst);
 }
 
-#[test]
-fn noisy_batch_norm_gradients_match_finite_differences() {
-    // Noisy batch-norm (Santurkar et al. 2018): after each batch-norm, y' = s·y + b with s, b
-    // drawn for the training step. The step is held fixed (set_dropout_step) so every
-    // evaluation of the stencil sees the same noise; backward must scale by s.
+/// Finite differences through a network whose training pass draws random numbers (noise,
+/// masks): the step is held at `step` so every evaluation of the stencil draws the same ones.
+/// First, the network built from `off(spec)` (the feature switched off, same parameters) must
+/// give a different loss, so the check is not passing on a no-op.
+fn stochastic_gradcheck(what: &str, spec: MlpSpec, off: impl Fn(&MlpSpec) -> MlpSpec, step: u32, batch: usize, data_seed: u64) {
     let mut worst = Worst::default();
     let tol = Tol { h: 1.0 / 128.0, rtol: 1e-3, atol: 2e-4 };
-    let spec = MlpSpec { batch_norm: vec![true], bn_noise: 1.0, ..MlpSpec::new(&[5, 7, 6, 4], Activation::Tanh) };
+    let (inputs, classes) = (spec.sizes[0], *spec.sizes.last().unwrap());
     let mut mlp = Mlp::new(spec, 9).unwrap();
-    let mut rng = Rng::new(77);
+    let mut rng = Rng::new(data_seed);
     let params: Vec<f32> = mlp.parameters().iter().map(|&v| q(v)).collect();
     mlp.set_parameters(&params).unwrap();
-    let x = normal(&mut rng, 6 * 5, 0.0, 1.0);
-    let labels: Vec<u32> = (0..6).map(|_| rng.below(4) as u32).collect();
+    let x = normal(&mut rng, batch * inputs, 0.0, 1.0);
+    let labels: Vec<u32> = (0..batch).map(|_| rng.below(classes) as u32).collect();
     let loss = |mlp: &mut Mlp| {
-        mlp.set_dropout_step(3);
+        mlp.set_dropout_step(step);
         mlp.loss_and_gradients(&x, &labels, Reduction::Mean, Penalty::default()).unwrap()
     };
-    let plain = {
-        let mut quiet = Mlp::new(MlpSpec { bn_noise: 0.0, ..mlp.spec().clone() }, 9).unwrap();
-        quiet.set_parameters(&params).unwrap();
-        loss(&mut quiet)
+    let without = {
+        let mut plain = Mlp::new(off(mlp.spec()), 9).unwrap();
+        plain.set_parameters(&params).unwrap();
+        loss(&mut plain)
     };
-    let noisy = loss(&mut mlp);
-    assert!((noisy - plain).abs() > 1e-3, "the noise changes the loss ({noisy} vs {plain})");
+    let with = loss(&mut mlp);
+    assert!((with - without).abs() > 1e-3, "{what} changes the loss ({with} vs {without})");
     let analytic = mlp.gradients().to_vec();
-    check("noisy batch-norm MLP [5, 7, 6, 4] tanh", &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
+    let label = format!("{what} MLP {:?}", mlp.spec().sizes);
+    check(&label, &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
         mlp.set_parameters(p).unwrap();
         loss(&mut mlp) as f64
     });
-    report("noisy batch-norm", &worst);
+    report(what, &worst);
+}
+
+#[test]
+fn noisy_batch_norm_gradients_match_finite_differences() {
+    // Noisy batch-norm (Santurkar et al. 2018): after each batch-norm, y' = s·y + b with s, b
+    // drawn for the training step; backward must scale by s.
+    let spec = MlpSpec { batch_norm: vec![true], bn_noise: 1.0, ..MlpSpec::new(&[5, 7, 6, 4], Activation::Tanh) };
+    stochastic_gradcheck("noisy batch-norm", spec, |s| MlpSpec { bn_noise: 0.0, ..s.clone() }, 3, 6, 77);
 }
 
 #[test]
 fn input_dropout_gradients_match_finite_differences() {
     // Input dropout drops pixels before the first Linear; the first layer's weight gradient
-    // must see the dropped (and 1/(1 − p)-scaled) input. The step is held fixed so every
-    // evaluation of the stencil draws the same input mask.
-    let mut worst = Worst::default();
-    let tol = Tol { h: 1.0 / 128.0, rtol: 1e-3, atol: 2e-4 };
+    // must see the dropped (and 1/(1 − p)-scaled) input.
     let spec = MlpSpec { input_dropout: 0.5, dropout: vec![0.25], ..MlpSpec::new(&[6, 7, 5, 4], Activation::Tanh) };
-    let mut mlp = Mlp::new(spec, 9).unwrap();
-    let mut rng = Rng::new(78);
-    let params: Vec<f32> = mlp.parameters().iter().map(|&v| q(v)).collect();
-    mlp.set_parameters(&params).unwrap();
-    let x = normal(&mut rng, 8 * 6, 0.0, 1.0);
-    let labels: Vec<u32> = (0..8).map(|_| rng.below(4) as u32).collect();
-    let loss = |mlp: &mut Mlp| {
-        mlp.set_dropout_step(5);
-        mlp.loss_and_gradients(&x, &labels, Reduction::Mean, Penalty::default()).unwrap()
-    };
-    let without = {
-        let mut plain = Mlp::new(MlpSpec { input_dropout: 0.0, ..mlp.spec().clone() }, 9).unwrap();
-        plain.set_parameters(&params).unwrap();
-        loss(&mut plain)
-    };
-    let with = loss(&mut mlp);
-    assert!((with - without).abs() > 1e-3, "input dropout changes the loss ({with} vs {without})");
-    let analytic = mlp.gradients().to_vec();
-    check("input-dropout MLP [6, 7, 5, 4] tanh", &params, &analytic, 0..params.len(), tol, &mut worst, |p| {
-        mlp.set_parameters(p).unwrap();
-        loss(&mut mlp) as f64
-    });
-    report("input dropout", &worst);
+    stochastic_gradcheck("input dropout", spec, |s| MlpSpec { input_dropout: 0.0, ..s.clone() }, 5, 8, 78);
 }

@@ -75,7 +75,7 @@ function setupPool(module, images, labels, ctx) {
   // a link's worker count the control cannot take goes back to the default (and leaves the link)
   if (input.value !== String(wanted())) {
     input.value = String(wanted());
-    state.set('workers', null);
+    state.forget('workers');
   }
   const pool = new Pool({ module, images, labels, seed: ctx.seed(), data: ctx.data, size: wanted(), onChange: show });
   input.addEventListener('change', () => {
