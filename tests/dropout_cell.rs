@@ -25,7 +25,13 @@ fn spec(seed: u64) -> DropoutSpec {
         train_subset: Some(n),
         ..RunSpec::default()
     };
-    DropoutSpec { run, p: page::number_of(&html, "dropout-p"), passes: page::number_of(&html, "dropout-passes"), probe: 500 }
+    DropoutSpec {
+        run,
+        p: page::number_of(&html, "dropout-p"),
+        input_p: page::number_of(&html, "dropout-input-p"),
+        passes: page::number_of(&html, "dropout-passes"),
+        probe: 500,
+    }
 }
 
 fn train(seed: u64) -> Dropout {
@@ -116,9 +122,11 @@ fn bad_settings_are_named() {
     let split = Split::mnist_default(&page::mnist(), 0).unwrap();
     let data = Data { train: Arc::new(split.train.take(200)), validation: Arc::new(split.validation) };
     // (change, part of the message, reason)
-    let rows: [(&Change, &str, &str); 5] = [
-        (&|s| s.p = 0.0, "dropout p = 0", "no dropout"),
-        (&|s| s.p = 0.95, "0.95", "too much"),
+    let rows: [(&Change, &str, &str); 7] = [
+        (&|s| s.p = 0.0, "both 0", "no dropout"),
+        (&|s| s.p = 0.95, "dropout p = 0.95", "too much"),
+        (&|s| s.input_p = 0.95, "input dropout p = 0.95", "too much on the input"),
+        (&|s| s.input_p = f32::NAN, "input dropout p = NaN", "not a number"),
         (&|s| s.passes = 65, "65 passes", "too many passes"),
         (&|s| s.probe = 5, "5 digits", "a tiny probe"),
         (&|s| s.run.hidden = vec![], "hidden layer", "no hidden layer"),
@@ -154,4 +162,84 @@ fn input_dropout_applies_its_own_mask_to_the_pixels_in_training_only() {
     let (mut a, mut b) = (plain.clone(), Mlp::new(MlpSpec::new(&[n_in, 9, 3], Activation::Relu), seed).unwrap());
     assert_eq!(a.forward(&x, batch, true).unwrap(), b.forward(&x, batch, true).unwrap());
     assert!(MlpSpec { input_dropout: 1.0, ..MlpSpec::new(&[2, 2], Activation::Relu) }.validate().is_err());
+}
+
+#[test]
+fn dropout_moved_on_a_network_is_the_network_built_with_it() {
+    use descent::nn::{Activation, Mlp, MlpSpec, Penalty, Reduction};
+    let (batch, sizes) = (6, [10, 8, 7, 3]);
+    let x: Vec<f32> = (0..batch * sizes[0]).map(|i| (i as f32 * 0.23).cos()).collect();
+    let labels: Vec<u32> = (0..batch as u32).map(|i| i % 3).collect();
+    let mut moved = Mlp::new(MlpSpec { dropout: vec![0.5], ..MlpSpec::new(&sizes, Activation::Relu) }, 3).unwrap();
+    for _ in 0..2 {
+        moved.train_batch(&x, &labels, Reduction::Mean, Penalty::default()).unwrap();
+    }
+    moved.set_dropout(&[0.2, 0.6], 0.3).unwrap();
+    let spec = MlpSpec { dropout: vec![0.2, 0.6], input_dropout: 0.3, ..MlpSpec::new(&sizes, Activation::Relu) };
+    let mut built = Mlp::new(spec, 3).unwrap();
+    built.set_parameters(moved.parameters()).unwrap();
+    built.set_dropout_step(moved.dropout_step());
+    let a = moved.train_batch(&x, &labels, Reduction::Mean, Penalty::default()).unwrap();
+    let b = built.train_batch(&x, &labels, Reduction::Mean, Penalty::default()).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(moved.gradients(), built.gradients());
+    assert_eq!(moved.spec().dropout, [0.2, 0.6]);
+    // a bad list is refused and leaves the network as it was
+    assert!(moved.set_dropout(&[0.1, 0.2, 0.3], 0.0).unwrap_err().message().contains("dropout lists 3 values"));
+    assert!(moved.set_dropout(&[0.1], 1.0).is_err());
+    assert_eq!((moved.spec().dropout.as_slice(), moved.spec().input_dropout), (&[0.2, 0.6][..], 0.3));
+}
+
+#[test]
+fn p_moved_mid_run_is_taken_from_the_next_step_and_marked() {
+    let split = Split::mnist_default(&page::mnist(), 0).unwrap();
+    let data = Data { train: Arc::new(split.train.take(256)), validation: Arc::new(split.validation) };
+    let mut s = spec(0);
+    s.run.epochs = 3;
+    s.run.train_subset = Some(256);
+    s.passes = 2;
+    let mut d = Dropout::new(&data, s, &Cpu).unwrap();
+    let clock = SystemClock::default();
+    while d.runs().get(1).epoch() == 0 {
+        d.run_for(5.0, &clock).unwrap();
+    }
+    d.set_p(0.2, 0.1).unwrap();
+    while d.run_for(500.0, &clock).unwrap() {}
+    let t = d.runs().get(1);
+    assert_eq!((t.model().spec().dropout.as_slice(), t.model().spec().input_dropout), (&[0.2][..], 0.1));
+    let marks = &t.history().marks;
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert!(marks[0].1.contains("p → 0.2") && marks[0].1.contains("input p → 0.1"), "{marks:?}");
+    assert!(marks[0].0 >= t.steps_per_epoch(), "taken after the first epoch: step {}", marks[0].0);
+    assert!(d.runs().get(0).history().marks.is_empty(), "the run without dropout is left alone");
+    for name in ["error", "modes"] {
+        let descent::plot::Body::Lines { marks, .. } = d.chart(name).unwrap().body else { panic!("lines") };
+        assert_eq!(marks.len(), 1, "{name}: the change is marked");
+        assert!(marks[0].0 >= 1.0 && marks[0].0 < 3.0, "{name}: at epoch {}", marks[0].0);
+    }
+    let r = d.report();
+    assert_eq!((r.p, r.input_p), (0.2, 0.1));
+    // once ended nothing moves; bad values are named
+    d.set_p(0.7, 0.0).unwrap();
+    assert_eq!(d.runs().get(1).model().spec().dropout, [0.2]);
+    assert!(d.set_p(0.0, 0.0).unwrap_err().message().contains("both 0"));
+    assert!(d.set_p(0.5, 0.95).unwrap_err().message().contains("input dropout p = 0.95"));
+}
+
+#[test]
+fn input_dropout_alone_trains_and_the_2014_network_divides_the_first_layer() {
+    let split = Split::mnist_default(&page::mnist(), 0).unwrap();
+    let data = Data { train: Arc::new(split.train.take(256)), validation: Arc::new(split.validation) };
+    let mut s = spec(0);
+    (s.p, s.input_p, s.run.epochs, s.run.train_subset, s.passes) = (0.0, 0.3, 2, Some(256), 4);
+    let mut d = Dropout::new(&data, s, &Cpu).unwrap();
+    let clock = SystemClock::default();
+    while d.run_for(500.0, &clock).unwrap() {}
+    let r = d.report();
+    assert_eq!(r.status, "finished");
+    // the 2014 way stores the same network: the first layer's weights divided by 1 − 0.3
+    let sc = &r.scaling;
+    assert!((sc[0].loss - sc[1].loss).abs() < 1e-3, "inverted {} vs weight scaling {}", sc[0].loss, sc[1].loss);
+    assert!(sc[2].loss != sc[0].loss, "without the compensation the first layer's inputs are too large");
+    assert_eq!(d.runs().get(1).model().spec().input_dropout, 0.3);
 }

@@ -691,3 +691,46 @@ fn rprop_drifts_on_minibatches_whose_gradients_cancel() {
     }
     assert_eq!(w, [0.0]);
 }
+
+/// Moving `weight_decay` mid-run is PyTorch's `param_groups[0]["weight_decay"] = λ`: the state is
+/// kept, and the next step is the step of an optimizer built with λ holding that same state.
+#[test]
+fn weight_decay_moved_mid_run_is_an_edited_param_group() {
+    let grads = |t: usize| -> Vec<f32> { (0..7).map(|i| ((i * 5 + t * 3) as f32 * 0.61).sin()).collect() };
+    for (name, options) in [
+        ("sgd", json!({"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01})),
+        ("rmsprop", json!({"lr": 0.01, "weight_decay": 0.01})),
+        ("adam", json!({"lr": 0.01, "weight_decay": 0.01})),
+        ("adamw", json!({"lr": 0.01, "weight_decay": 0.01})),
+    ] {
+        let mut moved = build(name, &options).unwrap();
+        let mut params: Vec<f32> = (0..7).map(|i| 0.3 * i as f32 - 1.0).collect();
+        for t in 0..3 {
+            moved.step(&mut params, &grads(t)).unwrap();
+        }
+        let mut fresh_options = options.clone();
+        fresh_options["weight_decay"] = json!(0.5);
+        let mut fresh = build(name, &fresh_options).unwrap();
+        descent::optim::copy_state(moved.as_ref(), fresh.as_mut()).unwrap();
+        moved.set_weight_decay(0.5).unwrap();
+        let (mut a, mut b) = (params.clone(), params.clone());
+        for t in 3..5 {
+            moved.step(&mut a, &grads(t)).unwrap();
+            fresh.step(&mut b, &grads(t)).unwrap();
+        }
+        assert_eq!(a, b, "{name}: moved to 0.5 = built with 0.5 from the same state");
+        // and it did change something: the unmoved optimizer goes elsewhere
+        let mut kept = build(name, &options).unwrap();
+        let mut c: Vec<f32> = (0..7).map(|i| 0.3 * i as f32 - 1.0).collect();
+        for t in 0..5 {
+            kept.step(&mut c, &grads(t)).unwrap();
+        }
+        assert_ne!(a, c, "{name}: weight_decay 0.5 moves the weights differently from 0.01");
+        for bad in [-1.0, f32::NAN, f32::INFINITY] {
+            let msg = moved.set_weight_decay(bad).unwrap_err().message().to_string();
+            assert!(msg.contains("weight_decay"), "{name}: {msg}");
+        }
+    }
+    let mut rprop = build("rprop", &Value::Null).unwrap();
+    assert!(rprop.set_weight_decay(0.1).unwrap_err().message().contains("rprop has no weight_decay"));
+}

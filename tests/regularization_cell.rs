@@ -224,3 +224,27 @@ fn every_chart_is_there_and_unknown_names_are_refused() {
     assert_eq!((units, rows, cols), (16, 28, 28));
     assert!(r.chart("weights9").unwrap_err().message().contains("weights9"));
 }
+
+#[test]
+fn adamw_weight_decay_moves_with_lambda_2_mid_run() {
+    let d = data(0);
+    let mut s = RegularizationSpec { decoupled: true, ..spec(0, "adam", 0.001, "subgradient") };
+    s.run.epochs = 2;
+    let mut r = Regularization::new(&d, s, &Cpu).unwrap();
+    let clock = SystemClock::default();
+    while r.runs().iter().all(|t| t.epoch() == 0) {
+        r.run_for(20.0, &clock).unwrap();
+    }
+    let before = r.spec().l2;
+    r.set_penalty(r.spec().l1, 0.05, "pytorch", "subgradient").unwrap();
+    let adamw = r.trainer("AdamW").unwrap();
+    assert_eq!(adamw.history().marks.len(), 1, "{:?}", adamw.history().marks);
+    assert!(adamw.history().marks[0].1.contains("weight_decay → 0.05"), "{:?}", adamw.history().marks);
+    // λ₁ alone moving leaves AdamW's decay (and its record) alone
+    r.set_penalty(0.002, 0.05, "pytorch", "subgradient").unwrap();
+    assert_eq!(r.trainer("AdamW").unwrap().history().marks.len(), 1);
+    while r.run_for(500.0, &clock).unwrap() {}
+    assert_ne!(before, 0.05);
+    let line = r.report().runs.into_iter().find(|x| x.label == "AdamW").unwrap();
+    assert!(line.regularizer.contains("weight_decay = 0.05"), "{}", line.regularizer);
+}

@@ -24,8 +24,15 @@
 //!   (1 − the share of the passes voting for the majority class), whose most disputed digits are
 //!   drawn.
 //!
-//! Input dropout (the slide's "considerations for input?") is not offered: the network's
-//! dropout layers sit after hidden activations only (`nn::MlpSpec::dropout`).
+//! Input dropout (the slide's "considerations for input?") is a second probability, `inputP`:
+//! the dropout run then also drops input pixels before the first layer
+//! (`nn::MlpSpec::input_dropout`), and every analysis above treats it like the hidden layers'
+//! (the dropout-on passes drop pixels too; the 2014 network divides the first layer's weights
+//! by 1 − input p). Either probability may be 0, not both.
+//!
+//! Both can be moved while the runs train ([`Dropout::set_p`]): the dropout run takes them
+//! from its next step, and the change is marked on the curves. The analyses once trained use
+//! the probabilities the network ended with.
 
 use super::run::{Data, Device, RunSpec};
 use super::schedule::{Clock, Cost, Runs};
@@ -39,7 +46,7 @@ use crate::{bail, ensure, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The largest dropout probability the cell takes.
+/// The largest dropout probability the cell takes (hidden layers and input).
 pub const MAX_P: f32 = 0.9;
 /// The most dropout-on passes the ensemble averages.
 pub const MAX_PASSES: usize = 64;
@@ -58,6 +65,9 @@ pub struct DropoutSpec {
     pub run: RunSpec,
     /// Dropout probability after every hidden activation of the dropout run.
     pub p: f32,
+    /// Dropout probability on the input pixels of the dropout run (default 0: none).
+    #[serde(default)]
+    pub input_p: f32,
     /// Dropout-on passes the ensemble averages, at most [`MAX_PASSES`] (default 64).
     #[serde(default = "passes")]
     pub passes: usize,
@@ -112,6 +122,9 @@ pub struct DropoutReport {
     pub status: &'static str,
     pub progress: Progress,
     pub p: f32,
+    pub input_p: f32,
+    /// The dropout run's changes of p while it trained: (epoch, what), as marked on the curves.
+    pub changes: Vec<(f64, String)>,
     pub runs: Vec<RunLine>,
     pub modes: Vec<Modes>,
     /// Empty until the runs have finished.
@@ -149,6 +162,15 @@ pub struct Dropout {
     analysis: Option<Analysis>,
 }
 
+/// Both probabilities in [0, MAX_P], and at least one of them above 0.
+fn check_ps(p: f32, input_p: f32) -> Result<()> {
+    for (what, v) in [("dropout p", p), ("input dropout p", input_p)] {
+        ensure!(v.is_finite() && (0.0..=MAX_P).contains(&v), "{what} = {v} is out of range: pick 0 to {MAX_P}");
+    }
+    ensure!(p > 0.0 || input_p > 0.0, "with dropout p and input p both 0 the two runs would be the same: set one of them above 0");
+    Ok(())
+}
+
 /// Mean cross-entropy of `logits` (rows × classes) on `labels`.
 fn loss_of(logits: &[f32], classes: usize, labels: &[u8]) -> Result<f32> {
     let y: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
@@ -163,13 +185,13 @@ fn error_of(logits: &[f32], classes: usize, labels: &[u8]) -> f32 {
 
 impl Dropout {
     pub fn new(data: &Data, spec: DropoutSpec, device: &dyn Device) -> Result<Dropout> {
-        ensure!(spec.p.is_finite() && spec.p > 0.0 && spec.p <= MAX_P, "dropout p = {} is out of range: pick above 0 and at most {MAX_P}", spec.p);
+        check_ps(spec.p, spec.input_p)?;
         ensure!((1..=MAX_PASSES).contains(&spec.passes), "{} passes is out of range: pick 1 to {MAX_PASSES}", spec.passes);
         ensure!((10..=MAX_PROBE).contains(&spec.probe), "a probe of {} digits is out of range: pick 10 to {MAX_PROBE}", spec.probe);
         ensure!(!spec.run.hidden.is_empty(), "dropout needs at least one hidden layer");
         ensure!(spec.run.batch_norm.iter().all(|b| !b), "this cell compares dropout alone: leave batch-norm off");
         let plain = RunSpec { dropout: Vec::new(), ..spec.run.clone() };
-        let dropped = RunSpec { dropout: vec![spec.p; spec.run.hidden.len()], ..spec.run.clone() };
+        let dropped = RunSpec { dropout: vec![spec.p; spec.run.hidden.len()], input_dropout: spec.input_p, ..spec.run.clone() };
         let trainers = vec![plain.build_on(data, None, device)?, dropped.build_on(data, None, device)?];
         let probe = Arc::new(data.validation.take(spec.probe));
         Ok(Dropout { spec, runs: Runs::new(trainers), probe, modes: Vec::new(), analysis: None })
@@ -180,6 +202,19 @@ impl Dropout {
     }
     pub fn runs(&self) -> &Runs {
         &self.runs
+    }
+
+    /// Move the dropout run's p (every hidden layer) and input p while it trains: it takes them
+    /// from its next step, marked on its curves. Once it has ended they stay as they were.
+    pub fn set_p(&mut self, p: f32, input_p: f32) -> Result<()> {
+        check_ps(p, input_p)?;
+        let t = self.runs.get_mut(1);
+        if *t.status() != Status::Running {
+            return Ok(());
+        }
+        t.set_dropout(&vec![p; self.spec.run.hidden.len()], input_p)?;
+        (self.spec.p, self.spec.input_p) = (p, input_p);
+        Ok(())
     }
 
     /// One dropout-on pass of `model` over the probe with masks `t`: its logits.
@@ -226,21 +261,22 @@ impl Dropout {
     fn scaling_lab(&self) -> Result<Analysis> {
         let model = self.runs.get(1).model().clone();
         let (classes, labels) = (model.classes(), &self.probe.labels);
-        let keep = 1.0 - self.spec.p;
+        // what survives of each layer's input: the pixels, then each hidden layer's units
+        let keep: Vec<f32> = std::iter::once(model.spec().input_dropout).chain(model.layout().iter().map(|s| s.dropout)).map(|p| 1.0 - p).collect();
         let score = |logits: Vec<f32>| -> Result<(f32, f32)> { Ok((error_of(&logits, classes, labels), loss_of(&logits, classes, labels)?)) };
         let ours = score(self.eval(&model)?)?;
         // the original scheme's network: every layer after a dropout layer has W / (1 − p)
         let mut original = model.clone();
         let ranges = original.weight_ranges();
         let params = original.parameters_mut();
-        for r in &ranges[1..] {
-            params[r.clone()].iter_mut().for_each(|w| *w /= keep);
+        for (r, &k) in ranges.iter().zip(&keep) {
+            params[r.clone()].iter_mut().for_each(|w| *w /= k);
         }
         let uncompensated = score(self.eval(&original)?)?;
         // its test-time rule: multiply by (1 − p) (here: on those same weights)
         let params = original.parameters_mut();
-        for r in &ranges[1..] {
-            params[r.clone()].iter_mut().for_each(|w| *w *= keep);
+        for (r, &k) in ranges.iter().zip(&keep) {
+            params[r.clone()].iter_mut().for_each(|w| *w *= k);
         }
         let weight_scaled = score(self.eval(&original)?)?;
         let forgot = score(self.stochastic(&model, PROBE_MASKS - 1)?)?;
@@ -328,6 +364,8 @@ impl Dropout {
             status,
             progress,
             p: self.spec.p,
+            input_p: self.spec.input_p,
+            changes: self.changes(),
             runs,
             modes: self.modes.clone(),
             scaling: a.map(|a| a.scaling.clone()).unwrap_or_default(),
@@ -338,6 +376,21 @@ impl Dropout {
             disagreement: self.disagreement().map(|d| d.iter().sum::<f32>() / d.len().max(1) as f32),
             probe: self.probe.len(),
         }
+    }
+
+    /// The dropout run's changes of p: (epoch at which they took effect, what).
+    fn changes(&self) -> Vec<(f64, String)> {
+        let t = self.runs.get(1);
+        let spe = t.steps_per_epoch().max(1) as f64;
+        t.history().marks.iter().map(|(step, what)| (*step as f64 / spe, what.clone())).collect()
+    }
+
+    /// `chart` with the dropout run's changes of p marked where they took effect.
+    fn marked(&self, mut chart: Chart) -> Chart {
+        for (x, what) in self.changes() {
+            chart = chart.mark(x, what);
+        }
+        chart
     }
 
     /// "error": both runs' validation (solid) and training (dashed) error per epoch; "modes":
@@ -357,9 +410,10 @@ impl Dropout {
                     series.push(Series::new(format!("{label}: training"), pts(|r| r.train_error), color).dashed());
                 }
                 let top = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| v.is_finite()).fold(0.0, f64::max);
-                Ok(Chart::lines("error per epoch (dashed: training)", "epoch", "error rate", series)
+                let chart = Chart::lines("error per epoch (dashed: training)", "epoch", "error rate", series)
                     .x_max(epochs)
-                    .y_range(0.0, (top * 1.1).clamp(0.05, 1.0)))
+                    .y_range(0.0, (top * 1.1).clamp(0.05, 1.0));
+                Ok(self.marked(chart))
             }
             "modes" => {
                 let pts = |f: fn(&Modes) -> f32| self.modes.iter().map(|m| (m.epoch as f64, f(m) as f64)).collect();
@@ -369,7 +423,7 @@ impl Dropout {
                 ];
                 let top = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|v| v.is_finite()).fold(0.0, f64::max);
                 let title = format!("dropout run, {} validation digits: train vs eval mode", self.probe.len());
-                Ok(Chart::lines(title, "epoch", "error rate", series).x_max(epochs).y_range(0.0, (top * 1.1).clamp(0.05, 1.0)))
+                Ok(self.marked(Chart::lines(title, "epoch", "error rate", series).x_max(epochs).y_range(0.0, (top * 1.1).clamp(0.05, 1.0))))
             }
             "ensemble" => {
                 let a = self.analysis.as_ref();

@@ -18,8 +18,8 @@
 //! weight by lr·λ₂·w outside it (Loshchilov & Hutter 2019).
 //!
 //! While the runs train, λ₁, λ₂ and the L1 mode can be moved ([`Regularization::set_penalty`]):
-//! the L1 and L2 runs take the new value from their next step and the change is marked on the
-//! curves. AdamW's `weight_decay` is an optimizer option fixed when its run starts.
+//! the L1 and L2 runs take the new value from their next step, AdamW its `weight_decay = λ₂`
+//! (as editing PyTorch's `param_groups` would), and the change is marked on the curves.
 //!
 //! The read-out counts the first layer's weights that are exactly zero; the charts show their
 //! magnitudes on a log axis and the weights themselves as 28 × 28 pictures, one per hidden unit.
@@ -222,7 +222,7 @@ impl Regularization {
     }
 
     /// Move λ₁, λ₂ or the L1 mode while the runs train: the L1 and L2 runs take them from their
-    /// next step (marked on their curves); AdamW keeps the decay it started with.
+    /// next step, and AdamW takes λ₂ as its `weight_decay` (each marked on its curves).
     /// `l2` is given in `convention` (see [`Conventions::to_ours`]).
     /// Runs that have ended keep what they trained with (and so does the report).
     pub fn set_penalty(&mut self, l1: f32, l2: f32, convention: &str, l1_mode: &str) -> Result<()> {
@@ -241,6 +241,7 @@ impl Regularization {
             match k {
                 Kind::L1 => t.set_penalty(Penalty { l1, l2: 0.0, l1_mode: mode })?,
                 Kind::L2 => t.set_penalty(Penalty::new(0.0, l2))?,
+                Kind::AdamW if l2 != self.spec.l2 => t.set_weight_decay(l2)?,
                 Kind::None | Kind::AdamW => {}
             }
         }

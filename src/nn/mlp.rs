@@ -324,6 +324,20 @@ impl Mlp {
     pub fn dropout_step(&self) -> u32 {
         self.dropout_step
     }
+    /// Change the dropout probabilities (a student moving p while the run trains): `hidden` as
+    /// [`MlpSpec::dropout`] (empty for none, one for every hidden layer, or one per hidden
+    /// layer), `input` as [`MlpSpec::input_dropout`]. The weights, the mask counter and the
+    /// cached forward stay; the next training forward draws its masks with the new p. Checked
+    /// as a new spec would be, and nothing changes on an error.
+    pub fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()> {
+        let spec = MlpSpec { dropout: hidden.to_vec(), input_dropout: input, ..self.spec.clone() };
+        spec.validate()?;
+        for (layer, s) in self.layers.iter_mut().zip(spec.layout()) {
+            layer.dropout = s.dropout;
+        }
+        self.spec = spec;
+        Ok(())
+    }
     /// Continue the dropout masks from step `t` (e.g. where a GPU run left off).
     pub fn set_dropout_step(&mut self, t: u32) {
         self.dropout_step = t;

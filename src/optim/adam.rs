@@ -319,6 +319,12 @@ impl Optimizer for Adam {
         Ok(())
     }
 
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        check_non_negative("weight_decay", weight_decay as f64)?;
+        self.cfg.weight_decay = weight_decay as f64;
+        Ok(())
+    }
+
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         super::in_use([("exp_avg", &self.exp_avg), ("exp_avg_sq", &self.exp_avg_sq), ("max_exp_avg_sq", &self.max_exp_avg_sq)])
     }
@@ -369,6 +375,9 @@ impl Optimizer for AdamW {
     }
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.inner.set_lr(lr)
+    }
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        self.inner.set_weight_decay(weight_decay)
     }
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         self.inner.state()

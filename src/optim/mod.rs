@@ -58,6 +58,11 @@ pub trait Optimizer {
     fn lr(&self) -> f32;
     /// Change the learning rate mid-run (state is kept, as when editing `param_groups`).
     fn set_lr(&mut self, lr: f32) -> Result<()>;
+    /// Change `weight_decay` mid-run, as editing `param_groups[0]["weight_decay"]` does in
+    /// PyTorch: the state is kept and the next step uses the new λ. Rprop has none.
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        bail!("{} has no weight_decay to change (weight_decay = {weight_decay})", self.name())
+    }
     /// Named per-parameter state, for plotting (e.g. rprop's "step_size", Adam's "exp_avg").
     fn state(&self) -> Vec<(&'static str, &[f32])>;
     /// PyTorch's `state["step"]`: how many steps since construction or the last

@@ -213,6 +213,12 @@ impl Optimizer for RmsProp {
         Ok(())
     }
 
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        check_non_negative("weight_decay", weight_decay as f64)?;
+        self.cfg.weight_decay = weight_decay as f64;
+        Ok(())
+    }
+
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         super::in_use([("square_avg", &self.square_avg), ("grad_avg", &self.grad_avg), ("momentum_buffer", &self.momentum_buffer)])
     }

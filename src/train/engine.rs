@@ -54,6 +54,12 @@ pub trait Engine {
     fn model(&self) -> &Mlp;
     /// Change the learning rate for the steps not yet submitted; the optimizer state is kept.
     fn set_lr(&mut self, lr: f32) -> Result<()>;
+    /// Change the optimizer's `weight_decay` for the steps submitted from now on (AdamW's
+    /// decoupled decay, or the coupled term of SGD, RMSprop and Adam).
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()>;
+    /// Change the dropout probabilities for the steps submitted from now on: `hidden` as
+    /// `MlpSpec::dropout` (0, 1 or one per hidden layer), `input` as `MlpSpec::input_dropout`.
+    fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()>;
     /// A named optimizer state buffer ("exp_avg_sq", "step_size", …) as of the last sync;
     /// `None` if the optimizer keeps no such state (or, on the GPU, before the first sync).
     fn optimizer_state(&self, key: &str) -> Option<&[f32]>;
@@ -116,6 +122,12 @@ impl Engine for CpuEngine {
     }
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.optimizer.set_lr(lr)
+    }
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        self.optimizer.set_weight_decay(weight_decay)
+    }
+    fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()> {
+        self.model.set_dropout(hidden, input)
     }
     fn optimizer_state(&self, key: &str) -> Option<&[f32]> {
         self.optimizer.state().into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)

@@ -451,6 +451,40 @@ impl Trainer {
         Ok(())
     }
 
+    /// Change the optimizer's `weight_decay` mid-run (AdamW's decoupled decay, or the coupled
+    /// term of SGD, RMSprop and Adam): from the next step submitted, marked on the record.
+    pub fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        self.engine.set_weight_decay(weight_decay)?;
+        self.history.marks.push((self.step + self.submitted.len(), format!("weight_decay → {weight_decay}")));
+        Ok(())
+    }
+
+    /// Change the dropout probabilities mid-run (`Mlp::set_dropout`'s `hidden` and `input`):
+    /// the next step submitted draws its masks with them; marked on the record. No change,
+    /// no mark.
+    pub fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()> {
+        let spec = self.engine.model().spec();
+        let (old_hidden, old_input) = (spec.dropout.clone(), spec.input_dropout);
+        if old_hidden == hidden && old_input == input {
+            return Ok(());
+        }
+        self.engine.set_dropout(hidden, input)?;
+        let mut what = Vec::new();
+        if old_hidden != hidden {
+            let p = match hidden {
+                [] => "0".to_string(),
+                [p] => p.to_string(),
+                many => format!("{many:?}"),
+            };
+            what.push(format!("p → {p}"));
+        }
+        if old_input != input {
+            what.push(format!("input p → {input}"));
+        }
+        self.history.marks.push((self.step + self.submitted.len(), what.join(", ")));
+        Ok(())
+    }
+
     /// Change the L1/L2 penalty mid-run (a student moving λ or switching the L1 mode while it
     /// trains): it applies from the next step submitted, and the change is marked on the
     /// record at that step.

@@ -114,6 +114,13 @@ impl Engine for Delayed {
     fn set_lr(&mut self, lr: f32) -> Result<()> {
         self.inner.set_lr(lr)
     }
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        self.inner.set_weight_decay(weight_decay)
+    }
+    fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()> {
+        self.inner.set_dropout(hidden, input)?;
+        self.synced.set_dropout(hidden, input) // a rollback keeps the new p, as a GPU model does
+    }
     fn optimizer_state(&self, key: &str) -> Option<&[f32]> {
         self.inner.optimizer_state(key)
     }

@@ -39,7 +39,45 @@ test('dropout: with and without, train vs eval mode, the scaling table, the ense
   await screenshot(await page.$('#dropout'), 'cell-dropout');
   await page.fill('#dropout-p', '0.95');
   await page.click('#dropout-run');
-  assert.match(await page.textContent('#dropout-error-msg'), /dropout p: "0.95" is not a number between 0.05 and 0.9/);
+  assert.match(await page.textContent('#dropout-error-msg'), /dropout p: "0.95" is not a number between 0 and 0.9/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('dropout: input p on the pixels, and both p moved while the runs train', async () => {
+  const { page, errors, context } = await openPage(browser, server.url);
+  await page.fill('#dropout-n', '500');
+  await page.fill('#dropout-hidden', '64');
+  await page.fill('#dropout-epochs', '10');
+  await page.fill('#dropout-passes', '2');
+  await page.fill('#dropout-p', '0');
+  await page.fill('#dropout-input-p', '0.2');
+  // two frames into the run (each frame trains for a bounded time, so the run is far from
+  // done), switch the hidden layers' dropout on and the input's down
+  const before = await page.evaluate(async () => {
+    document.querySelector('#dropout-run').click();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const status = document.querySelector('#dropout-status');
+    const seen = { state: status.dataset.state, inputP: status.dataset.inputP };
+    document.querySelector('#dropout-p').value = '0.4';
+    const input = document.querySelector('#dropout-input-p');
+    input.value = '0.1';
+    input.dispatchEvent(new Event('change'));
+    return seen;
+  });
+  assert.deepEqual(before, { state: 'running', inputP: '0.2' });
+  await page.waitForSelector('#dropout-status[data-state="finished"]', { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#dropout-status', 'data-p'), '0.4');
+  assert.equal(await page.getAttribute('#dropout-status', 'data-input-p'), '0.1');
+  const changes = Number(await page.getAttribute('#dropout-status', 'data-changes'));
+  assert.equal(changes, 1, 'the change is marked once');
+  assert.match(await page.textContent('#dropout-status'), /dropout run: p 0\.4, input p 0\.1 \(p → 0\.4, input p → 0\.1 at epoch \d+\.\d\)/);
+  await screenshot(await page.$('#dropout'), 'cell-dropout-moved');
+  // both 0 is refused by name
+  await page.fill('#dropout-p', '0');
+  await page.fill('#dropout-input-p', '0');
+  await page.click('#dropout-run');
+  assert.match(await page.textContent('#dropout-error-msg'), /both 0/);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -37,7 +37,17 @@ struct Case {
     tail: Option<usize>,
     steps: usize,
     readback_every: usize,
+    /// Before this step (0-based), change the dropout probabilities (hidden, input) and/or the
+    /// optimizer's weight_decay on both paths, as a student moving a slider mid-run does.
+    mid: Option<Mid>,
     why: &'static str,
+}
+
+#[derive(Clone, Default)]
+struct Mid {
+    step: usize,
+    dropout: Option<(Vec<f32>, f32)>,
+    weight_decay: Option<f32>,
 }
 
 async fn run_case(c: Case) {
@@ -57,7 +67,17 @@ async fn run_case(c: Case) {
     let (inputs, classes) = (cpu.inputs(), cpu.classes());
     let mut cpu_losses = Vec::new();
     let mut gpu_losses = Vec::new();
-    for (x, labels) in batches(inputs, classes, c.batch, c.steps, c.tail) {
+    for (s, (x, labels)) in batches(inputs, classes, c.batch, c.steps, c.tail).into_iter().enumerate() {
+        if let Some(mid) = c.mid.as_ref().filter(|m| m.step == s) {
+            if let Some((hidden, input)) = &mid.dropout {
+                cpu.set_dropout(hidden, *input).unwrap();
+                gpu_mlp.set_dropout(&cpu).unwrap();
+            }
+            if let Some(wd) = mid.weight_decay {
+                opt.set_weight_decay(wd).unwrap();
+                gpu_mlp.optimizer_mut().set_weight_decay(wd).unwrap();
+            }
+        }
         let (loss, wrong) = cpu.train_batch(&x, &labels, c.reduction, c.penalty).unwrap();
         let (p, g) = cpu.params_and_grads();
         opt.step(p, g).unwrap();
@@ -115,6 +135,7 @@ async fn sgd_momentum_training_matches_the_cpu_path() {
         tail: Some(5),
         steps: 6,
         readback_every: 4,
+        mid: None,
         why: "relu MLP, SGD momentum, a smaller last batch",
     })
     .await;
@@ -132,6 +153,7 @@ async fn adam_training_with_summed_loss_matches_the_cpu_path() {
         tail: None,
         steps: 5,
         readback_every: 5,
+        mid: None,
         why: "tanh MLP, Adam, summed loss",
     })
     .await;
@@ -149,6 +171,7 @@ async fn adamw_amsgrad_training_matches_the_cpu_path() {
         tail: None,
         steps: 4,
         readback_every: 3,
+        mid: None,
         why: "sigmoid MLP, AdamW with AMSGrad",
     })
     .await;
@@ -170,6 +193,7 @@ async fn batch_norm_training_matches_the_cpu_path() {
         tail: Some(7),
         steps: 5,
         readback_every: 2,
+        mid: None,
         why: "batch-norm sigmoid MLP, SGD",
     })
     .await;
@@ -187,6 +211,7 @@ async fn mnist_sized_step_matches_the_cpu_path() {
         tail: None,
         steps: 3,
         readback_every: 50,
+        mid: None,
         why: "784-128-10 leaky relu, Nesterov",
     })
     .await;
@@ -204,6 +229,7 @@ async fn rprop_training_matches_the_cpu_path() {
         tail: Some(5),
         steps: 7,
         readback_every: 3,
+        mid: None,
         why: "relu MLP, Rprop with its own etas and step-size bounds",
     })
     .await;
@@ -221,6 +247,7 @@ async fn rprop_maximize_training_matches_the_cpu_path() {
         tail: None,
         steps: 5,
         readback_every: 5,
+        mid: None,
         why: "tanh MLP, Rprop at its defaults climbing the loss",
     })
     .await;
@@ -238,6 +265,7 @@ async fn rmsprop_centered_momentum_training_matches_the_cpu_path() {
         tail: Some(9),
         steps: 6,
         readback_every: 4,
+        mid: None,
         why: "tanh MLP, centred RMSprop with momentum and weight decay, summed loss",
     })
     .await;
@@ -255,6 +283,7 @@ async fn rmsprop_plain_training_matches_the_cpu_path() {
         tail: None,
         steps: 5,
         readback_every: 2,
+        mid: None,
         why: "sigmoid MLP, plain RMSprop",
     })
     .await;
@@ -273,6 +302,7 @@ async fn sgd_with_l1_and_l2_penalties_matches_the_cpu_path() {
         tail: Some(7),
         steps: 5,
         readback_every: 2,
+        mid: None,
         why: "batch-norm relu MLP, SGD momentum, L1 + L2",
     })
     .await;
@@ -292,6 +322,7 @@ async fn sgd_with_proximal_l1_matches_the_cpu_path() {
         tail: Some(5),
         steps: 6,
         readback_every: 4,
+        mid: None,
         why: "relu MLP, SGD, proximal L1 + L2",
     })
     .await;
@@ -309,6 +340,7 @@ async fn adam_with_proximal_l1_matches_the_cpu_path() {
         tail: None,
         steps: 5,
         readback_every: 5,
+        mid: None,
         why: "tanh MLP, Adam, proximal L1 (threshold lr·λ₁)",
     })
     .await;
@@ -329,6 +361,7 @@ async fn adam_with_l2_penalty_matches_the_cpu_path() {
         tail: Some(11),
         steps: 5,
         readback_every: 3,
+        mid: None,
         why: "tanh MLP, Adam, L2",
     })
     .await;
@@ -375,7 +408,49 @@ async fn dropout_training_matches_the_cpu_path() {
         tail: Some(3),
         steps: 7,
         readback_every: 3,
+        mid: None,
         why: "dropout MLP, SGD with momentum",
+    })
+    .await;
+}
+
+// Input dropout draws the pixels' masks from the same generator (key `INPUT_LAYER`) on both
+// paths; the first layer's weight gradient sees the dropped pixels.
+#[wasm_bindgen_test]
+async fn input_dropout_training_matches_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec { dropout: vec![0.3], input_dropout: 0.2, ..MlpSpec::new(&[16, 24, 5], Activation::Relu) },
+        optimizer: "adam",
+        options: json!({"lr": 0.01}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::default(),
+        batch: 8,
+        tail: None,
+        steps: 6,
+        readback_every: 4,
+        mid: None,
+        why: "input dropout MLP, Adam",
+    })
+    .await;
+}
+
+// p moved while the run trains, from none to some (a layer that had no dropout gets it), the
+// input's switched on, and AdamW's weight_decay moved at the same step: both paths take the
+// change from the same step.
+#[wasm_bindgen_test]
+async fn dropout_and_weight_decay_moved_mid_run_match_the_cpu_path() {
+    run_case(Case {
+        spec: MlpSpec { dropout: vec![0.5, 0.0], ..MlpSpec::new(&[16, 32, 24, 5], Activation::Tanh) },
+        optimizer: "adamw",
+        options: json!({"lr": 0.01, "weight_decay": 0.01}),
+        reduction: Reduction::Mean,
+        penalty: Penalty::default(),
+        batch: 8,
+        tail: None,
+        steps: 7,
+        readback_every: 3,
+        mid: Some(Mid { step: 3, dropout: Some((vec![0.1, 0.4], 0.25)), weight_decay: Some(0.5) }),
+        why: "dropout and AdamW weight_decay moved at step 3",
     })
     .await;
 }

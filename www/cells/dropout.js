@@ -1,16 +1,21 @@
 // Cell "Dropout" (lab::dropout): the overfitting network with and without dropout from one
 // seed; then, on a probe of validation digits, train vs evaluation mode per epoch, the scaling
 // lab (inverted dropout, weight scaling and the two mistakes) and the ensemble of dropout passes.
+// The hidden and the input p move while the runs train.
 import { Dropout } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
 import { escapeHtml, pct } from '../ui.js';
+
+/** A probability the core holds as f32, as the student typed it (0.2, not 0.20000000298). */
+const prob = (x) => String(Number(x.toPrecision(6)));
 
 export function setup(ctx) {
   const tbody = document.querySelector('#dropout-table tbody');
   const lines = (title, xLabel, xMax) => ({ title, xLabel, yLabel: 'error rate', xMax, yRange: [0, 0.5], series: [] });
   return defineCell('dropout', {
     controls: {
-      p: { label: 'dropout p' },
+      p: { label: 'dropout p', live: true },
+      inputP: { label: 'input p', el: 'dropout-input-p', live: true },
       n: { label: 'training digits', max: (c) => c.data.trainSize },
       hidden: { label: 'hidden sizes', kind: 'sizes' },
       lr: { label: 'SGD lr' },
@@ -20,8 +25,9 @@ export function setup(ctx) {
     },
     build(v, c) {
       const run = { hidden: v.hidden, seed: c.seed(), optimizer: 'sgd', options: { lr: v.lr }, batchSize: Math.min(v.batch, v.n), epochs: v.epochs, trainSubset: v.n };
-      return new Dropout(c.data, { run, p: v.p, passes: v.passes, probe: 500 });
+      return new Dropout(c.data, { run, p: v.p, inputP: v.inputP, passes: v.passes, probe: 500 });
     },
+    live: (v, exp) => exp.setP(v.p, v.inputP),
     charts: {
       error: { canvas: 'dropout-error', empty: (v) => lines('error per epoch (dashed: training)', 'epoch', v.epochs ?? 30) },
       modes: { canvas: 'dropout-modes', empty: (v) => lines('dropout run: train vs eval mode', 'epoch', v.epochs ?? 30) },
@@ -41,10 +47,13 @@ export function setup(ctx) {
       } else if (r.status === 'running' && r.runs.every((x) => x.status !== 'running')) {
         parts.push('taking the trained network apart…');
       }
+      const ps = `dropout run: p ${prob(r.p)}, input p ${prob(r.inputP)}`;
+      const moved = r.changes.map(([epoch, what]) => `${escapeHtml(what)} at epoch ${epoch.toFixed(1)}`);
+      parts.push(moved.length > 0 ? `${ps} (${moved.join(', ')})` : ps);
       let html = parts.join(' · ');
       const bad = r.runs.find((x) => x.message && x.status !== 'finished');
       if (bad) html += ` — <span class="bad">${escapeHtml(bad.label)}: ${escapeHtml(bad.message)}</span>`;
-      return { html, data: { passes: String(r.passesDone), scaling: String(r.scaling.length) } };
+      return { html, data: { passes: String(r.passesDone), scaling: String(r.scaling.length), p: prob(r.p), inputP: prob(r.inputP), changes: String(r.changes.length) } };
     },
     update(r) {
       if (r.scaling.length === 0) return;

@@ -31,3 +31,13 @@ experiment!(
     crate::lab::dropout::DropoutSpec,
     "settings"
 );
+
+#[wasm_bindgen]
+impl Dropout {
+    /// Move the dropout run's p (every hidden layer) and input p while it trains; it takes them
+    /// from its next step, marked on the curves.
+    #[wasm_bindgen(js_name = setP)]
+    pub fn set_p(&mut self, p: f32, input_p: f32) -> Result<(), JsError> {
+        self.inner.set_p(p, input_p).map_err(crate::web::js_err)
+    }
+}

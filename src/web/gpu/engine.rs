@@ -48,8 +48,11 @@ pub struct GpuEngine {
     out: Vec<(f32, usize)>,
     lost: bool,
     notice: Option<String>,
-    /// A learning rate set while a readback held the GPU model.
+    /// A learning rate or weight decay set while a readback held the GPU model.
     pending_lr: Option<f32>,
+    pending_weight_decay: Option<f32>,
+    /// The dropout probabilities changed (in `model`) while a readback held the GPU model.
+    pending_dropout: bool,
     lr: f32,
     /// Optimizer state as of the last readback.
     optimizer_steps: u64,
@@ -65,9 +68,6 @@ impl GpuEngine {
     pub fn new(ctx: Rc<GpuContext>, model: Mlp, optimizer: &str, options: &Value, cfg: &TrainConfig) -> Result<GpuEngine> {
         if model.spec().bn_noise > 0.0 {
             return Err(Error::new("noisy batch-norm has no GPU kernel yet, so this run stays on the CPU"));
-        }
-        if model.spec().input_dropout > 0.0 {
-            return Err(Error::new("input dropout has no GPU kernel yet, so this run stays on the CPU"));
         }
         let gcfg = GpuTrainConfig {
             optimizer: optimizer.into(),
@@ -92,6 +92,8 @@ impl GpuEngine {
             lost: false,
             notice: None,
             pending_lr: None,
+            pending_weight_decay: None,
+            pending_dropout: false,
             lr,
             optimizer_steps: 0,
             state: Vec::new(),
@@ -113,8 +115,16 @@ impl GpuEngine {
                 Ok(snapshot) => self.take_in(snapshot)?,
                 Err(e) => return self.fall_back(&e),
             }
-            if let (Some(lr), Some(gpu)) = (self.pending_lr.take(), &mut self.gpu) {
-                gpu.optimizer_mut().set_lr(lr).map_err(err)?;
+            if let Some(gpu) = &mut self.gpu {
+                if let Some(lr) = self.pending_lr.take() {
+                    gpu.optimizer_mut().set_lr(lr).map_err(err)?;
+                }
+                if let Some(wd) = self.pending_weight_decay.take() {
+                    gpu.optimizer_mut().set_weight_decay(wd).map_err(err)?;
+                }
+                if std::mem::take(&mut self.pending_dropout) {
+                    gpu.set_dropout(&self.model).map_err(err)?;
+                }
             }
         }
         if !self.in_flight && self.ctx.is_lost() {
@@ -271,6 +281,38 @@ impl Engine for GpuEngine {
             }
         }
         self.lr = lr;
+        Ok(())
+    }
+
+    fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
+        if let Some(c) = &mut self.cpu {
+            return c.set_weight_decay(weight_decay);
+        }
+        // checked on a CPU optimizer of the same configuration (Rprop has none)
+        crate::optim::build(&self.optimizer, &self.options)?.set_weight_decay(weight_decay)?;
+        match &mut self.gpu {
+            Some(gpu) => gpu.optimizer_mut().set_weight_decay(weight_decay).map_err(err)?,
+            None => self.pending_weight_decay = Some(weight_decay),
+        }
+        // a fallback to the CPU builds its optimizer from these options
+        match &mut self.options {
+            Value::Object(o) => {
+                o.insert("weight_decay".into(), Value::from(weight_decay as f64));
+            }
+            other => *other = serde_json::json!({ "weight_decay": weight_decay as f64 }),
+        }
+        Ok(())
+    }
+
+    fn set_dropout(&mut self, hidden: &[f32], input: f32) -> Result<()> {
+        if let Some(c) = &mut self.cpu {
+            return c.set_dropout(hidden, input);
+        }
+        self.model.set_dropout(hidden, input)?; // checks, and keeps them for a fallback
+        match &mut self.gpu {
+            Some(gpu) => gpu.set_dropout(&self.model).map_err(err)?,
+            None => self.pending_dropout = true,
+        }
         Ok(())
     }
 

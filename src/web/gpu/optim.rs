@@ -201,6 +201,28 @@ impl GpuOptimizer {
         check.map_err(message)
     }
 
+    /// Change `weight_decay` (coupled, or AdamW's decoupled decay) for the next steps, as
+    /// `Optimizer::set_weight_decay` does on the CPU; Rprop has none.
+    pub fn set_weight_decay(&mut self, weight_decay: f32) -> Result<(), String> {
+        let wd = weight_decay as f64;
+        let check = match &mut self.rule {
+            Rule::Sgd(c) => {
+                let next = SgdConfig { weight_decay: wd, ..*c };
+                next.validate().map(|_| *c = next)
+            }
+            Rule::RmsProp(c) => {
+                let next = RmsPropConfig { weight_decay: wd, ..*c };
+                next.validate().map(|_| *c = next)
+            }
+            Rule::Adam(c) => {
+                let next = AdamConfig { weight_decay: wd, ..*c };
+                next.validate().map(|_| *c = next)
+            }
+            Rule::Rprop(_) => return Err(format!("{} has no weight_decay to change (weight_decay = {weight_decay})", self.name)),
+        };
+        check.map_err(message)
+    }
+
     /// Names of the state tensors, in `Optimizer::state` order (empty for plain SGD).
     pub fn state_names(&self) -> Vec<&'static str> {
         self.state.iter().map(|(k, _)| *k).collect()

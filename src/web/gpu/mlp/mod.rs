@@ -38,7 +38,7 @@ pub struct Snapshot {
 }
 use super::optim::GpuOptimizer;
 use crate::gpu::{dropout_key, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_TANH};
-use crate::nn::{Activation, Mlp, Penalty, Reduction};
+use crate::nn::{Activation, Mlp, Penalty, Reduction, INPUT_LAYER};
 use crate::optim::Optimizer;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -118,6 +118,11 @@ pub struct GpuMlp {
     grads: GpuBuffer,
     optimizer: GpuOptimizer,
     x: GpuBuffer,
+    /// The batch after input dropout, once the model has input dropout (what the first
+    /// layer reads, and its weight gradient sees).
+    x_dropped: Option<GpuBuffer>,
+    input_dropout: f32,
+    input_key: u32,
     labels: GpuBuffer,
     row_loss: GpuBuffer,
     ring: GpuBuffer,
@@ -143,9 +148,6 @@ impl GpuMlp {
             return Err("the batch size and the readback interval must be at least 1".into());
         }
         cfg.penalty.validate().map_err(|e| e.message().to_string())?;
-        if mlp.spec().input_dropout > 0.0 {
-            return Err("input dropout has no GPU kernel yet".into());
-        }
         let (m, n_layers) = (cfg.max_batch, mlp.num_layers());
         let mut layers = Vec::new();
         for (l, slices) in mlp.layout().into_iter().enumerate() {
@@ -190,8 +192,12 @@ impl GpuMlp {
         let dummy = ctx.storage("unused", 4)?;
         let optimizer = GpuOptimizer::new(&ctx, &cfg.optimizer, &cfg.options, &params, &grads, n_params, &dummy)?;
         let classes = mlp.classes();
+        let input_dropout = mlp.spec().input_dropout;
         Ok(GpuMlp {
             x: ctx.storage("batch", m * mlp.inputs())?,
+            x_dropped: if input_dropout > 0.0 { Some(ctx.storage("dropped batch", m * mlp.inputs())?) } else { None },
+            input_dropout,
+            input_key: dropout_key(mlp.seed(), INPUT_LAYER),
             labels: ctx.storage("labels", m)?,
             row_loss: ctx.storage("row losses", 2 * m)?,
             ring: ctx.storage("loss ring", 2 * cfg.readback_every)?,
@@ -243,6 +249,34 @@ impl GpuMlp {
             self.plans.clear();
         }
         Ok(())
+    }
+    /// Take `mlp`'s dropout probabilities (hidden layers and input) for the next steps, as
+    /// `Mlp::set_dropout` set them there: a layer that had none gets its output buffer now; one
+    /// set back to 0 keeps its buffer, and its dropout pass, whose mask at p = 0 keeps every
+    /// unit with the factor 1, copies exactly (the numbers of no dropout). The step plans are
+    /// rebuilt on the next step.
+    pub fn set_dropout(&mut self, mlp: &Mlp) -> Result<(), String> {
+        let layout = mlp.layout();
+        if layout.len() != self.layers.len() {
+            return Err(format!("a model of {} layers cannot set the dropout of one of {}", layout.len(), self.layers.len()));
+        }
+        for (l, s) in self.layers.iter_mut().zip(&layout) {
+            if s.dropout > 0.0 && l.dropped.is_none() {
+                l.dropped = Some(self.ctx.storage("dropout output", self.max_batch * l.fan_out)?);
+            }
+            l.dropout = s.dropout;
+        }
+        let input = mlp.spec().input_dropout;
+        if input > 0.0 && self.x_dropped.is_none() {
+            self.x_dropped = Some(self.ctx.storage("dropped batch", self.max_batch * self.sizes[0])?);
+        }
+        self.input_dropout = input;
+        self.plans.clear();
+        Ok(())
+    }
+    /// What the first layer reads: the batch, after input dropout when the model has it.
+    fn input(&self) -> &GpuBuffer {
+        self.x_dropped.as_ref().unwrap_or(&self.x)
     }
     /// Steps whose loss has not been read back yet.
     pub fn pending(&self) -> usize {

@@ -50,7 +50,18 @@ impl GpuMlp {
             key: l.key,
             ..Default::default()
         };
-        let input = |l: usize| if l == 0 { &self.x } else { self.layers[l - 1].output() };
+        let input = |l: usize| if l == 0 { self.input() } else { self.layers[l - 1].output() };
+
+        // input dropout: the first layer reads (and its weight gradient sees) the dropped batch
+        if let Some(dropped) = &self.x_dropped {
+            let p = self.input_dropout;
+            let n = m * self.sizes[0];
+            let u =
+                PointwiseUniform { n: n as u32, act: ACT_IDENTITY, dropout: 1, p, scale: 1.0 / (1.0 - p), key: self.input_key, ..Default::default() };
+            let (disp, buf) = kernels::dropout_forward(ctx, &self.x, dropped, &u)?;
+            d.push(disp);
+            per_step.push((buf, u));
+        }
 
         for (i, l) in self.layers.iter().enumerate() {
             // Z = X·Wᵀ + b, with the activation fused unless batch-norm comes first
