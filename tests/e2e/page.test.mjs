@@ -196,6 +196,30 @@ test('a trap in the core: the cell says so, the core restarts in place, and ever
   await context.close();
 });
 
+test('a trap in a job on the page thread (0 workers): its cell restarts the core, and runs again', async () => {
+  const small = 'cross-val.rule=none&cross-val.k=3&cross-val.n=600&cross-val.holdouts=3&cross-val.hidden=32&cross-val.epochs=2';
+  const { page, errors, context } = await openPage(browser, `${server.url}?workers=0&${small}`);
+  await page.evaluate(async () => {
+    const d = await import(new URL('pkg/descent.js', document.baseURI));
+    window.__groupRunFor = d.JobGroup.prototype.runFor;
+    d.JobGroup.prototype.runFor = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  });
+  await page.click('#cross-val-run');
+  await page.waitForSelector('#core-error.notice:not([hidden])');
+  assert.match(await page.textContent('#cross-val-error-msg'), /internal error here \(unreachable\)\. This is a bug in Descent, not in your settings; the core was restarted/);
+  assert.equal(await page.getAttribute('#sgd-status', 'data-state'), 'idle');
+  assert.match(await page.textContent('#sgd-status'), /^The core was restarted after an error in “9a\. /);
+  await page.evaluate(async () => {
+    const d = await import(new URL('pkg/descent.js', document.baseURI));
+    d.JobGroup.prototype.runFor = window.__groupRunFor;
+  });
+  await page.click('#cross-val-run');
+  await page.waitForSelector('#cross-val-status[data-state="finished"]', { timeout: 120_000 });
+  assert.match(await page.textContent('#cross-val-status'), /7 of 7 runs finished/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a trap while the core restarts: every cell pauses, and a reload brings the notebook back', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
   // the restart rebuilds the data and reads its size: after the first trap, that traps too
