@@ -26,8 +26,23 @@ import { bind, get, forget } from './state.js';
 import { sizeCanvas, showError } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-/** Whether the wasm core trapped (ui.js's showError marks it): nothing may call it again. */
-const coreFailed = () => document.body.dataset.core === 'failed';
+/**
+ * Whether the wasm core trapped (ui.js's showError marks it `restarting`, or `failed` when it
+ * could not be restarted): no frame may call it until the cells are reset.
+ */
+const coreFailed = () => 'core' in document.body.dataset;
+
+/** Every cell's `reset`, for `resetCells`. */
+const resets = [];
+
+/**
+ * The core was re-instantiated after a trap (main.js): every wasm object a cell holds is stale,
+ * so each cell drops its experiment and goes back to idle, saying why; the cell whose error box
+ * is `errorBox` keeps its error. Redraws the empty charts with the new instance.
+ */
+export function resetCells(where, errorBox) {
+  for (const reset of resets) reset(where, errorBox);
+}
 
 /** The status words a cell's read-out carries in `data-state`. */
 export const STATES = ['idle', 'running', 'finished', 'stopped', 'diverged', 'error'];
@@ -237,7 +252,15 @@ export function defineCell(id, spec, ctx) {
       draw();
     } catch (e) {
       showError(errBox, e);
-      finish('error');
+      if (!(e instanceof WebAssembly.RuntimeError)) finish('error');
+      else if (running) {
+        // a trap the core could not recover from (a recovered one has reset this cell already):
+        // the experiment is not called again
+        running = false;
+        status.dataset.state = 'error';
+        bar.hidden = true;
+        if (stopBtn) stopBtn.disabled = true;
+      }
       return;
     }
     if (!more) {
@@ -334,6 +357,32 @@ export function defineCell(id, spec, ctx) {
       }
     });
   }
+
+  // After a trap: the experiment belongs to the old instance, so it is only let go (its methods
+  // throw; its free() would not, and would free a pointer of the new instance's memory); a
+  // pooled one's jobs are cancelled (`abandon`). `spec.reset` drops
+  // whatever else of the old instance the cell keeps.
+  resets.push((where, trappedBox) => {
+    generation++; // the running frame loop, if any, ends
+    running = false;
+    exp?.abandon?.();
+    exp = null;
+    settings = null;
+    spec.reset?.();
+    bar.hidden = true;
+    if (runBtn) runBtn.disabled = false;
+    if (stopBtn) stopBtn.disabled = true;
+    fillExport();
+    if (trappedBox === errBox) {
+      status.textContent = '';
+      status.dataset.state = 'error';
+    } else {
+      showError(errBox, null);
+      status.textContent = `The core was restarted after an error in “${where}”; press Run to start again.`;
+      status.dataset.state = 'idle';
+    }
+    draw();
+  });
 
   runBtn?.addEventListener('click', start);
   stopBtn?.addEventListener('click', () => {

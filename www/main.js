@@ -1,5 +1,5 @@
 // Descent's page: load the wasm core and MNIST, then set up every cell.
-import init, { MnistData, backendName, initWebGpu, onWebGpuLost, randomSeed, setBackend, version } from '../pkg/descent.js';
+import init, { __wbg_reset_state, MnistData, backendName, initWebGpu, onWebGpuLost, randomSeed, setBackend, version } from '../pkg/descent.js';
 import { hasRelaxedSimd } from './relaxed.js';
 import * as state from './state.js';
 import * as batchCell from './cells/batch.js';
@@ -20,6 +20,8 @@ import * as batchNormCell from './cells/batch_norm.js';
 import * as regularizationCell from './cells/regularization.js';
 import * as dropoutCell from './cells/dropout.js';
 import { Pool, defaultSize, setPagePool, MAX_WORKERS } from './pool.js';
+import { resetCells } from './cell.js';
+import { onCoreTrap } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -112,8 +114,10 @@ async function main() {
     fetchBytes('../data/mnist-labels-idx1-ubyte.gz'),
   ]);
   const ctx = { data: null, seed };
-  const loadData = () => {
-    ctx.data = new MnistData(images, labels, seed());
+  let dataSeed; // the seed ctx.data was split with (a restart splits with it again)
+  const loadData = (s = seed()) => {
+    ctx.data = new MnistData(images, labels, s);
+    dataSeed = s;
     $('data-info').textContent =
       `MNIST: ${ctx.data.trainSize.toLocaleString()} train · ${ctx.data.validationSize.toLocaleString()} validation · ${ctx.data.testSize.toLocaleString()} test`;
   };
@@ -122,9 +126,12 @@ async function main() {
   const cells = [batchCell.setup(ctx), sgdCell.setup(ctx), initEqualCell.setup(ctx), initSchemesCell.setup(ctx), initCustomCell.setup(ctx), pretrainingCell.setup(ctx), momentumCell.setup(ctx), rpropCell.setup(ctx), adaptiveCell.setup(ctx), raceCell.setup(ctx), earlyStopCell.setup(ctx), crossValCell.setup(ctx), overfitCell.setup(ctx), hyperCell.setup(ctx), regularizationCell.setup(ctx), dropoutCell.setup(ctx), batchNormCell.setup(ctx)];
   const dropped = state.dropUnknown(['backend']);
   if (dropped.length > 0) console.info(`dropped ${dropped.length} unknown setting(s) from the link: ${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}`);
-  const renderAll = () => cells.forEach((c) => c.render());
+  // (nothing is redrawn once the core is down for good: the cells' objects may be stale)
+  const coreDown = () => document.body.dataset.core === 'failed';
+  const renderAll = () => coreDown() || cells.forEach((c) => c.render());
   renderAll();
   const reseed = () => {
+    if (coreDown()) return;
     try {
       loadData();
       ctx.pool.setSeed(ctx.seed(), ctx.data);
@@ -136,6 +143,17 @@ async function main() {
     }
   };
   seedInput.addEventListener('change', reseed);
+  // After a trap (ui.js): a fresh instance of the same compiled module, set up as at load. Every
+  // object of the old one is stale, so the data is rebuilt from the bytes kept here, the pool's
+  // page-thread jobs are dropped (its workers have their own instances) and every cell goes back
+  // to idle; the backend choice is made again (the GPU's device was the old instance's).
+  onCoreTrap(({ where, errorBox }) => {
+    __wbg_reset_state();
+    loadData(dataSeed);
+    ctx.pool.coreRestarted(ctx.data);
+    resetCells(where, errorBox);
+    return startBackend({ restart: true });
+  });
   $('new-seed').addEventListener('click', () => {
     seedInput.value = String(randomSeed());
     seedInput.dispatchEvent(new Event('change'));
@@ -152,36 +170,52 @@ async function main() {
 // new training runs compute (kept in the URL as ?backend=cpu).
 async function setupBackend() {
   const choice = $('backend-choice');
+  const adapter = await startBackend();
+  if (adapter) {
+    state.bind(choice, 'backend');
+    choice.addEventListener('change', () => applyBackend(choice));
+    applyBackend(choice);
+  }
+}
+
+/**
+ * Start WebGPU in the core and tell it the header's choice (at load, and after a restart when
+ * the GPU was in use); returns the adapter's name, or null on the CPU.
+ */
+async function startBackend({ restart = false } = {}) {
+  const choice = $('backend-choice');
+  if (restart && choice.hidden) return null; // on the CPU before the trap: a new instance starts there
   let adapter = null;
   try {
     adapter = await initWebGpu();
   } catch (e) {
     console.warn(`WebGPU is present but failed to start: ${e.message}`);
   }
-  if (adapter) {
-    choice.hidden = false;
-    state.bind(choice, 'backend');
-    const apply = () => {
-      try {
-        $('backend').textContent = setBackend(choice.value);
-      } catch (e) {
-        choice.value = 'cpu';
-        $('backend').textContent = setBackend('cpu');
-      }
-    };
-    choice.addEventListener('change', apply);
-    apply();
-    $('backend').title = adapter;
-    onWebGpuLost((why) => {
-      choice.value = 'cpu';
-      choice.hidden = true;
-      $('backend').textContent = backendName();
-      const notice = $('backend-notice');
-      notice.textContent = `The GPU stopped working (${why.replace(/\.+$/, "")}). Running experiments carry on on the CPU from their last parameters; new ones start on the CPU.`;
-      notice.hidden = false;
-    });
-  } else {
+  if (!adapter) {
+    choice.hidden = true; // (after a restart: the GPU did not come back, new runs use the CPU)
     $('backend').textContent = backendName();
+    return null;
+  }
+  choice.hidden = false;
+  applyBackend(choice);
+  $('backend').title = adapter;
+  onWebGpuLost((why) => {
+    choice.value = 'cpu';
+    choice.hidden = true;
+    $('backend').textContent = backendName();
+    const notice = $('backend-notice');
+    notice.textContent = `The GPU stopped working (${why.replace(/\.+$/, "")}). Running experiments carry on on the CPU from their last parameters; new ones start on the CPU.`;
+    notice.hidden = false;
+  });
+  return adapter;
+}
+
+function applyBackend(choice) {
+  try {
+    $('backend').textContent = setBackend(choice.value);
+  } catch (e) {
+    choice.value = 'cpu';
+    $('backend').textContent = setBackend('cpu');
   }
 }
 

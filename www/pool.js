@@ -116,6 +116,17 @@ export class Pool {
     for (const w of this.workers) w.worker.postMessage({ type: 'seed', seed });
   }
 
+  /**
+   * The page's core was re-instantiated after a trap (main.js): `data` is the new instance's
+   * MnistData, and the page thread's job groups, which belong to the old one, are dropped. The
+   * workers have instances of their own and go on.
+   */
+  coreRestarted(data) {
+    this.data = data;
+    this.page.abandon();
+    this.changed();
+  }
+
   /** Run one job; resolves with its result (never rejects). */
   submit(job, { group = 'default', onProgress = null } = {}) {
     return new Promise((resolve) => {
@@ -284,7 +295,10 @@ class PageThread {
       try {
         more = b.group.runFor(budget);
       } catch (err) {
-        for (const s of b.entries) this.finish(b, s, ended(s.e, 'error', err.message));
+        // a trap is handed on (`trap`), so that the cell that owns the job restarts the core
+        const trap = err instanceof WebAssembly.RuntimeError ? err : undefined;
+        for (const s of b.entries) this.finish(b, s, { ...ended(s.e, 'error', err.message), trap });
+        if (trap) return; // the core is restarting: no more calls this frame
         continue;
       }
       for (const s of b.entries) {
@@ -318,6 +332,16 @@ class PageThread {
   sweep() {
     for (const b of this.batches.filter((b) => b.entries.every((s) => s.done))) b.group.free();
     this.batches = this.batches.filter((b) => !b.entries.every((s) => s.done));
+  }
+
+  /** After a trap: the groups are stale (never freed: free() would free into the new instance); their jobs end as errors. */
+  abandon() {
+    const batches = this.batches;
+    this.batches = [];
+    this.looping = false; // a frame that met the trap scheduled no next one
+    for (const b of batches) {
+      for (const s of b.entries) this.finish(b, s, ended(s.e, 'error', 'the core was restarted after an error'));
+    }
   }
 
   cancel(groupName) {
@@ -406,6 +430,10 @@ export function pooled(pool, exp, group) {
         },
       }).then((r) => {
         if (!alive || failure) return;
+        if (r.trap) {
+          failure = r.trap; // the next frame throws it, and the cell restarts the core
+          return;
+        }
         try {
           const { parameters, history, ...ending } = r;
           exp.finish(i, ending, parameters);
@@ -489,10 +517,14 @@ export function pooled(pool, exp, group) {
       version++;
     },
     free() {
+      wrapper.abandon();
+      exp.free();
+    },
+    /** Let go without calling the experiment (after a trap it is stale): its jobs are cancelled. */
+    abandon() {
       alive = false;
       stopped = true;
       pool.cancel(group);
-      exp.free();
     },
   };
   return wrapper;

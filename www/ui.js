@@ -42,32 +42,96 @@ export function showError(el, err) {
   }
   el.hidden = false;
   if (err instanceof WebAssembly.RuntimeError) {
-    coreFailed(el, err);
+    coreTrapped(el, err);
     return;
   }
   el.textContent = err instanceof Error ? err.message : String(err);
 }
 
+/** The page's way back from a trap (main.js sets it): re-instantiates the core, resets the cells. */
+let recovery = null;
+export function onCoreTrap(recover) {
+  recovery = recover;
+}
+
 /**
  * The last line of defence: the wasm core trapped (a bug: every bad input is meant to be an
- * Error). Its memory can no longer be trusted, so no cell may call it again: the cell that
- * hit it says so, every Run button is disabled, and a banner offers a reload, which loses
- * nothing but the runs in progress (every setting is in the link).
+ * Error). Its memory can no longer be trusted, so the page throws the instance away: the cell
+ * that hit it says so, `body[data-core=restarting]` stops every frame loop, and `recovery`
+ * (main.js) makes a fresh instance of the same module and sets every cell back to idle. A
+ * notice says the core restarted. Should that fail, or trap again before it is done, nothing
+ * may call the core any more: every Run button is disabled and a banner offers a reload, which
+ * loses nothing but the runs in progress (every setting is in the link).
  */
-function coreFailed(el, err) {
+function coreTrapped(el, err) {
   const where = el.closest('.cell')?.querySelector('h2')?.textContent ?? 'a cell';
+  const state = document.body.dataset.core;
+  if (state === 'failed') {
+    el.textContent = `Descent's core stopped on an internal error here (${err.message}). This is a bug in Descent, not in your settings; reload the page to go on.`;
+    return;
+  }
+  el.textContent = `Descent's core stopped on an internal error here (${err.message}). This is a bug in Descent, not in your settings; the core was restarted, so press Run to start again.`;
+  if (state === 'restarting' || !recovery) {
+    coreFailed(el, err, where);
+    return;
+  }
+  document.body.dataset.core = 'restarting';
+  let done;
+  try {
+    done = recovery({ where, errorBox: el });
+  } catch (e) {
+    done = Promise.reject(e);
+  }
+  Promise.resolve(done).then(
+    () => {
+      if (document.body.dataset.core !== 'restarting') return; // a second trap meanwhile
+      delete document.body.dataset.core;
+      restartedNotice(where);
+    },
+    (e) => {
+      console.error(e);
+      coreFailed(el, err, where);
+    },
+  );
+}
+
+/** Recovery failed: every cell stays paused and a banner offers a reload. */
+function coreFailed(el, err, where) {
   el.textContent = `Descent's core stopped on an internal error here (${err.message}). This is a bug in Descent, not in your settings; reload the page to go on.`;
   if (document.body.dataset.core === 'failed') return;
   document.body.dataset.core = 'failed';
   for (const b of document.querySelectorAll('button.run')) b.disabled = true;
   const banner = document.getElementById('core-error');
+  banner.className = 'error';
   banner.hidden = false;
-  banner.textContent = `Descent's core stopped on an internal error in “${where}”, so every cell is paused. Your settings are all in the link: `;
+  banner.textContent = `Descent's core stopped on an internal error in “${where}” and could not be restarted, so every cell is paused. Your settings are all in the link: `;
   const reload = document.createElement('button');
   reload.className = 'small';
   reload.textContent = 'Reload';
   reload.addEventListener('click', () => location.reload());
   banner.append(reload);
+}
+
+/** How long the "core restarted" notice stays (it can be dismissed before). */
+const NOTICE_MS = 20_000;
+let noticeTimer;
+
+function restartedNotice(where) {
+  const banner = document.getElementById('core-error');
+  banner.className = 'notice';
+  banner.hidden = false;
+  banner.textContent = `Descent's core stopped on an internal error in “${where}” and was restarted; the runs in progress were reset. `;
+  const dismiss = document.createElement('button');
+  dismiss.className = 'small';
+  dismiss.textContent = 'Dismiss';
+  dismiss.addEventListener('click', () => {
+    banner.hidden = true;
+  });
+  banner.append(dismiss);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    if (banner.className === 'notice') banner.hidden = true;
+  }, NOTICE_MS);
 }
 
 export const pct = (x) => `${(100 * x).toFixed(1)}%`;

@@ -40,6 +40,8 @@ const ROWS = {
   onWebGpuLost: [() => {}], parseWeights: { template: ['{"sizes":[2,1],"parameters":[0.5,0.5,0]}'] }, pretrainSession: [data, run, undefined],
   pretrainSizes: [data], randomSeed: [], sessionFrom: [data, run, undefined], setBackend: ['cpu'], unitSpread: [new Float32Array(10), 4, 2],
   version: [], webgpuAdapter: null, weightsJson: [[2, 1], [0.5, 0.5, 0]],
+  // its own test, the last: it makes every object above stale
+  __wbg_reset_state: null,
 };
 const isClass = (f) => /^class /.test(Function.prototype.toString.call(f));
 
@@ -168,4 +170,19 @@ test('numbers that cannot be meant: NaN or Infinity in settings, float32 overflo
   assert.equal(new descent.Mlp([4, 3, 2], 'relu', 1).forward([0.1, 0.2, 0.3, 0.4], 1).length, 2, 'a plain array of numbers is read');
   // a chart keeps NaN as a gap
   assert.match(descent.chartCsv({ kind: 'lines', series: [{ name: 'a', y: [1, NaN, 2] }] }), /a,2,\n/);
+});
+
+test('a reset (what the page does after a trap): old objects refuse, new ones give the same numbers', () => {
+  const m = net();
+  descent.__wbg_reset_state();
+  assert.throws(() => m.forward(Float32Array.from([0.1, 0.2, 0.3, 0.4]), 1), /^Error: Invalid stale object from previous Wasm instance$/);
+  assert.throws(() => data.trainSize, /Invalid stale object/);
+  assert.throws(() => new descent.TrainSession(data, run, undefined), /Invalid stale object/, 'nor is one taken as an argument');
+  assert.deepEqual(canary(), expected);
+  const fresh = new descent.MnistData(images, labels, 1);
+  assert.equal(fresh.trainSize, 7000);
+  const s = new descent.TrainSession(fresh, run, undefined);
+  s.runSteps(1);
+  s.free();
+  fresh.free();
 });

@@ -73,6 +73,29 @@ test('a device lost mid-run: training goes on on the CPU with a notice', async (
   await context.close();
 });
 
+test('a trap on the GPU: the restarted core starts WebGPU again and trains there', async () => {
+  const { page, errors, context } = await openPage(gpuBrowser, server.url);
+  await page.evaluate(async () => {
+    const d = await import(new URL('pkg/descent.js', document.baseURI));
+    window.__runFor = d.Compare.prototype.runFor;
+    d.Compare.prototype.runFor = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  });
+  await page.click('#sgd-run');
+  await page.waitForSelector('#core-error.notice:not([hidden])', { timeout: 30_000 });
+  const backend = await page.evaluate(async () => {
+    const d = await import(new URL('pkg/descent.js', document.baseURI));
+    d.Compare.prototype.runFor = window.__runFor;
+    return d.backendName(); // the new instance's
+  });
+  assert.equal(backend, 'WebGPU');
+  assert.equal(await page.textContent('#backend'), 'WebGPU');
+  assert.ok(await page.isVisible('#backend-choice'), 'the switch is still offered');
+  const acc = await sgdAccuracy(page);
+  assert.ok(acc >= 0.85, `validation accuracy on the GPU after the restart: ${acc}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('without an adapter the page stays on the CPU and hides the switch', async () => {
   const { page, errors, context } = await openPage(cpuBrowser, server.url);
   assert.match(await page.textContent('#backend'), /^CPU \((relaxed )?SIMD\)$/);

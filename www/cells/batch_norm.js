@@ -104,6 +104,7 @@ export function setup(ctx) {
     },
     error: 'batch-norm-error-msg',
     budgetMs: BUDGET_MS,
+    reset: () => { current = null; }, // the core restarted: the run is gone
     build: (v, c) => {
       current = twoPlotsAFrame(new BatchNormCell(c.data, {
         seed: c.seed(), hidden: v.hidden, activation: v.activation, lr: v.lr, batchSize: v.batch, epochs: v.epochs,

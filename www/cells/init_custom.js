@@ -49,6 +49,10 @@ export function setup(ctx) {
     stop: 'custom-stop',
     status: 'custom-status',
     error: 'custom-error',
+    reset() { // the core restarted: no run's weights to download
+      current = null;
+      downloadBtn.disabled = true;
+    },
     build(v, c) {
       probeOrThrow(); // the spread per layer of the starts about to train
       const m = mine((name) => v[name]);

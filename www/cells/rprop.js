@@ -30,6 +30,7 @@ function thought(ctx) {
     run: 'rprop-t-play',
     stop: 'rprop-t-pause',
     error: 'rprop-t-error',
+    reset: () => { shown = null; }, // the core restarted: Step and Play begin at step 0
     controls: {
       epochs: { el: 'rprop-t-epochs', key: 'rprop.tEpochs', label: 'epochs' },
       lr: { el: 'rprop-t-lr', key: 'rprop.tLr', label: 'rprop initial step' },

@@ -48,6 +48,8 @@ pub fn run(args: &[String]) -> Result<PathBuf> {
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .typescript(true)
+        // `__wbg_reset_state()`: after a trap the page re-instantiates the module in place
+        .reset_state_function(true)
         .omit_default_module_path(false)
         .generate(&pkg)
         .map_err(|e| format!("wasm-bindgen failed on {}: {e}", wasm.display()))?;
@@ -112,6 +114,7 @@ fn build_relaxed(root: &Path, target_dir: &Path, pkg: &Path, features: &[&str]) 
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e}"))?
         .typescript(true)
+        .reset_state_function(true)
         .omit_default_module_path(false)
         .generate(&out)
         .map_err(|e| format!("wasm-bindgen failed on {}: {e}", wasm.display()))?;
