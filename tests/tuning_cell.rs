@@ -195,3 +195,75 @@ fn bad_settings_are_refused_by_name() {
     assert!(bad(serde_json::json!({ "parallel": 0 })).contains("0 trials at once"));
     assert!(bad(serde_json::json!({ "objective": "synthetic", "seeds": 0 })).contains("0 seeds"));
 }
+
+/// "Next trial": step by step, Bayesian optimization runs its initial design and waits; each
+/// step lets it run exactly one more trial (a second step before that trial has run is
+/// refused), after which the inspector's latest model is the one that chose it — a new slice
+/// each time. Grid and random search do not wait. `run_on` goes on to the budget, and the
+/// trials are the same as those of a search that never paused.
+#[test]
+fn next_trial_runs_exactly_one_more_bayes_trial() {
+    let mut s = spec(Objective::Synthetic);
+    (s.seeds, s.budget, s.step) = (2, 12, true);
+    let mut t = Tuning::new(s.clone(), 0, 0, 12, 4).unwrap();
+    let clock = SystemClock::default();
+    let bayes = |t: &Tuning, seed: usize| t.searches(seed)[2].trials.len();
+    assert!(t.run_for(1e9, &clock).unwrap(), "still active while it waits");
+    let r = t.report();
+    assert!(r.stepping && r.waiting);
+    assert_eq!(r.status, "running");
+    assert_eq!((t.searches(0)[0].trials.len(), t.searches(0)[1].trials.len(), bayes(&t, 0), bayes(&t, 1)), (12, 12, 5, 5));
+    assert!(r.model.is_none(), "no model proposal before the first step");
+    let mut slices = Vec::new();
+    for k in 1..=3 {
+        assert!(t.step_bayes(), "step {k}");
+        assert!(!t.step_bayes(), "step {k}: a second click before the trial has run adds nothing");
+        assert!(!t.report().waiting);
+        t.run_for(1e9, &clock).unwrap();
+        assert_eq!((bayes(&t, 0), bayes(&t, 1)), (5 + k, 5 + k), "step {k}: one more trial in every seed");
+        let m = t.report().model.unwrap();
+        assert_eq!((m.proposals, m.trial, m.observed), (k, 5 + k, 4 + k), "step {k}: the latest model chose the new trial");
+        assert!(t.searches(0)[2].trials.iter().all(|x| x.ended && x.y.is_some()));
+        assert!(t.report().waiting);
+        slices.push(format!("{:?}", t.chart("slice").unwrap()));
+    }
+    assert!(slices[0] != slices[1] && slices[1] != slices[2], "each step draws a new model");
+    t.run_on();
+    while t.run_for(1e9, &clock).unwrap() {}
+    let r = t.report();
+    assert_eq!((r.status, r.stepping, r.waiting, bayes(&t, 0)), ("finished", false, false, 12));
+    assert!(!t.step_bayes(), "nothing to step once the budget is spent");
+    s.step = false;
+    let mut free = Tuning::new(s, 0, 0, 12, 4).unwrap();
+    while free.run_for(1e9, &clock).unwrap() {}
+    assert_eq!(free.trials_csv(), t.trials_csv(), "stepping changes when trials run, not which");
+}
+
+/// The same step on MNIST trials: the step is a job for the pool, handed out by `jobs`, and
+/// nothing more is handed out until the next step.
+#[test]
+fn next_trial_on_mnist_is_one_more_job() {
+    let sets = sets();
+    let mut s = spec(Objective::Mnist);
+    (s.budget, s.initial, s.parallel, s.step) = (5, 2, 2, true);
+    s.methods = vec![Method::Bayes];
+    let mut t = Tuning::new(s, 240, 80, 12, 4).unwrap();
+    pooled::run_all(&mut t, &sets);
+    assert_eq!(t.searches(0)[0].trials.len(), 2, "the initial design, then it waits");
+    assert!(t.report().waiting && t.jobs().is_empty());
+    let mut first = 2;
+    for k in 1..=2 {
+        assert!(t.step_bayes());
+        let jobs = t.jobs();
+        assert_eq!(jobs.len(), 1, "step {k}: exactly one trial");
+        first += pooled::run_batch(&mut t, &sets, jobs, first);
+        assert!(t.jobs().is_empty());
+        let m = t.report().model.unwrap();
+        assert_eq!((m.proposals, m.trial, m.observed), (k, 2 + k, 1 + k));
+    }
+    t.run_on();
+    let jobs = t.jobs();
+    assert_eq!(jobs.len(), 1, "the last of the budget");
+    pooled::run_batch(&mut t, &sets, jobs, first);
+    assert_eq!(t.report().status, "finished");
+}
