@@ -267,3 +267,57 @@ fn next_trial_on_mnist_is_one_more_job() {
     pooled::run_batch(&mut t, &sets, jobs, first);
     assert_eq!(t.report().status, "finished");
 }
+
+/// With many workers Bayesian optimization keeps a batch out: 12 workers over three methods
+/// give it q = 4. Once its 4 initial trials are in, the next round hands it 4 model proposals
+/// at once (grid and random take the other 8 workers); each was chosen with the earlier ones
+/// pending and lied about with the worst error so far (the constant liar), and they are spread
+/// apart, not one point of maximum expected improvement four times over.
+#[test]
+fn many_workers_give_bayes_a_spread_out_batch_of_lied_about_trials() {
+    let sets = sets();
+    let mut s = spec(Objective::Mnist);
+    (s.budget, s.initial, s.parallel) = (8, 4, 12);
+    s.axes = [Axis::LearningRate, Axis::L2];
+    let mut t = Tuning::new(s, 240, 80, 12, 4).unwrap();
+    assert_eq!(t.report().bayes_batch, 4);
+    let round = t.jobs();
+    assert_eq!(round.len(), 12);
+    let n = pooled::run_batch(&mut t, &sets, round, 0);
+    let round = t.jobs();
+    assert_eq!(round.len(), 12, "every worker busy again");
+    let r = t.report();
+    let out = |m: Method| r.trials.iter().filter(|x| x.method == m && x.y.is_none()).count();
+    assert_eq!((out(Method::Grid), out(Method::Random), out(Method::Bayes)), (4, 4, 4));
+    let search = &t.searches(0)[2];
+    let bayes = search.bayes().unwrap();
+    assert_eq!(bayes.pending().len(), 4, "four trials out at once");
+    let batch = bayes.proposals();
+    assert_eq!(batch.len(), 4);
+    for (i, p) in batch.iter().enumerate() {
+        assert_eq!(p.observed, 4, "proposal {i}: made before any of the batch came back");
+        assert_eq!(p.pending, batch[..i].iter().map(|b| b.unit.clone()).collect::<Vec<_>>(), "proposal {i}: the earlier ones pending");
+    }
+    // the model the last one was chosen on believes the lie at the pending trials
+    let worst = bayes.observations().iter().map(|o| o.y).fold(f64::NEG_INFINITY, f64::max);
+    let model = bayes.proposal_model(3).unwrap();
+    for p in &batch[..3] {
+        let (m, sd) = model.predict_point(&p.unit).unwrap();
+        assert!((m - worst).abs() < 0.05 * worst.max(0.01) + 2.0 * sd, "the lie {worst} at a pending trial, the model says {m} ± {sd}");
+    }
+    // spread: no two of the batch are near-duplicate settings. Without the lies every proposal
+    // would sit at the edge of the rule that only forbids repeating a pending trial (about 0.11
+    // length-scales, here 0.06 of the learning rate's range, all four on the same edge of λ)
+    let mut closest = f64::INFINITY;
+    for i in 0..4 {
+        for j in 0..i {
+            let d2: f64 = (0..2).map(|d| (batch[i].unit[d] - batch[j].unit[d]).powi(2)).sum();
+            closest = closest.min(d2.sqrt());
+        }
+    }
+    let units: Vec<&Vec<f64>> = batch.iter().map(|b| &b.unit).collect();
+    assert!(closest > 0.1, "the closest two of the batch are {closest} apart (in the unit square): {units:?}");
+    // one of them coming back frees a worker for the next: still at most 4 out
+    pooled::run_batch(&mut t, &sets, round, n);
+    assert!(t.searches(0)[2].out() == 0 && t.searches(0)[2].trials.len() == 8);
+}
