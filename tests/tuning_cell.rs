@@ -195,3 +195,129 @@ fn bad_settings_are_refused_by_name() {
     assert!(bad(serde_json::json!({ "parallel": 0 })).contains("0 trials at once"));
     assert!(bad(serde_json::json!({ "objective": "synthetic", "seeds": 0 })).contains("0 seeds"));
 }
+
+/// "Next trial": step by step, Bayesian optimization runs its initial design and waits; each
+/// step lets it run exactly one more trial (a second step before that trial has run is
+/// refused), after which the inspector's latest model is the one that chose it — a new slice
+/// each time. Grid and random search do not wait. `run_on` goes on to the budget, and the
+/// trials are the same as those of a search that never paused.
+#[test]
+fn next_trial_runs_exactly_one_more_bayes_trial() {
+    let mut s = spec(Objective::Synthetic);
+    (s.seeds, s.budget, s.step) = (2, 12, true);
+    let mut t = Tuning::new(s.clone(), 0, 0, 12, 4).unwrap();
+    let clock = SystemClock::default();
+    let bayes = |t: &Tuning, seed: usize| t.searches(seed)[2].trials.len();
+    assert!(t.run_for(1e9, &clock).unwrap(), "still active while it waits");
+    let r = t.report();
+    assert!(r.stepping && r.waiting);
+    assert_eq!(r.status, "running");
+    assert_eq!((t.searches(0)[0].trials.len(), t.searches(0)[1].trials.len(), bayes(&t, 0), bayes(&t, 1)), (12, 12, 5, 5));
+    assert!(r.model.is_none(), "no model proposal before the first step");
+    let mut slices = Vec::new();
+    for k in 1..=3 {
+        assert!(t.step_bayes(), "step {k}");
+        assert!(!t.step_bayes(), "step {k}: a second click before the trial has run adds nothing");
+        assert!(!t.report().waiting);
+        t.run_for(1e9, &clock).unwrap();
+        assert_eq!((bayes(&t, 0), bayes(&t, 1)), (5 + k, 5 + k), "step {k}: one more trial in every seed");
+        let m = t.report().model.unwrap();
+        assert_eq!((m.proposals, m.trial, m.observed), (k, 5 + k, 4 + k), "step {k}: the latest model chose the new trial");
+        assert!(t.searches(0)[2].trials.iter().all(|x| x.ended && x.y.is_some()));
+        assert!(t.report().waiting);
+        slices.push(format!("{:?}", t.chart("slice").unwrap()));
+    }
+    assert!(slices[0] != slices[1] && slices[1] != slices[2], "each step draws a new model");
+    t.run_on();
+    while t.run_for(1e9, &clock).unwrap() {}
+    let r = t.report();
+    assert_eq!((r.status, r.stepping, r.waiting, bayes(&t, 0)), ("finished", false, false, 12));
+    assert!(!t.step_bayes(), "nothing to step once the budget is spent");
+    s.step = false;
+    let mut free = Tuning::new(s, 0, 0, 12, 4).unwrap();
+    while free.run_for(1e9, &clock).unwrap() {}
+    assert_eq!(free.trials_csv(), t.trials_csv(), "stepping changes when trials run, not which");
+}
+
+/// The same step on MNIST trials: the step is a job for the pool, handed out by `jobs`, and
+/// nothing more is handed out until the next step.
+#[test]
+fn next_trial_on_mnist_is_one_more_job() {
+    let sets = sets();
+    let mut s = spec(Objective::Mnist);
+    (s.budget, s.initial, s.parallel, s.step) = (5, 2, 2, true);
+    s.methods = vec![Method::Bayes];
+    let mut t = Tuning::new(s, 240, 80, 12, 4).unwrap();
+    pooled::run_all(&mut t, &sets);
+    assert_eq!(t.searches(0)[0].trials.len(), 2, "the initial design, then it waits");
+    assert!(t.report().waiting && t.jobs().is_empty());
+    let mut first = 2;
+    for k in 1..=2 {
+        assert!(t.step_bayes());
+        let jobs = t.jobs();
+        assert_eq!(jobs.len(), 1, "step {k}: exactly one trial");
+        first += pooled::run_batch(&mut t, &sets, jobs, first);
+        assert!(t.jobs().is_empty());
+        let m = t.report().model.unwrap();
+        assert_eq!((m.proposals, m.trial, m.observed), (k, 2 + k, 1 + k));
+    }
+    t.run_on();
+    let jobs = t.jobs();
+    assert_eq!(jobs.len(), 1, "the last of the budget");
+    pooled::run_batch(&mut t, &sets, jobs, first);
+    assert_eq!(t.report().status, "finished");
+}
+
+/// With many workers Bayesian optimization keeps a batch out: 12 workers over three methods
+/// give it q = 4. Once its 4 initial trials are in, the next round hands it 4 model proposals
+/// at once (grid and random take the other 8 workers); each was chosen with the earlier ones
+/// pending and lied about with the worst error so far (the constant liar), and they are spread
+/// apart, not one point of maximum expected improvement four times over.
+#[test]
+fn many_workers_give_bayes_a_spread_out_batch_of_lied_about_trials() {
+    let sets = sets();
+    let mut s = spec(Objective::Mnist);
+    (s.budget, s.initial, s.parallel) = (8, 4, 12);
+    s.axes = [Axis::LearningRate, Axis::L2];
+    let mut t = Tuning::new(s, 240, 80, 12, 4).unwrap();
+    assert_eq!(t.report().bayes_batch, 4);
+    let round = t.jobs();
+    assert_eq!(round.len(), 12);
+    let n = pooled::run_batch(&mut t, &sets, round, 0);
+    let round = t.jobs();
+    assert_eq!(round.len(), 12, "every worker busy again");
+    let r = t.report();
+    let out = |m: Method| r.trials.iter().filter(|x| x.method == m && x.y.is_none()).count();
+    assert_eq!((out(Method::Grid), out(Method::Random), out(Method::Bayes)), (4, 4, 4));
+    let search = &t.searches(0)[2];
+    let bayes = search.bayes().unwrap();
+    assert_eq!(bayes.pending().len(), 4, "four trials out at once");
+    let batch = bayes.proposals();
+    assert_eq!(batch.len(), 4);
+    for (i, p) in batch.iter().enumerate() {
+        assert_eq!(p.observed, 4, "proposal {i}: made before any of the batch came back");
+        assert_eq!(p.pending, batch[..i].iter().map(|b| b.unit.clone()).collect::<Vec<_>>(), "proposal {i}: the earlier ones pending");
+    }
+    // the model the last one was chosen on believes the lie at the pending trials
+    let worst = bayes.observations().iter().map(|o| o.y).fold(f64::NEG_INFINITY, f64::max);
+    let model = bayes.proposal_model(3).unwrap();
+    for p in &batch[..3] {
+        let (m, sd) = model.predict_point(&p.unit).unwrap();
+        assert!((m - worst).abs() < 0.05 * worst.max(0.01) + 2.0 * sd, "the lie {worst} at a pending trial, the model says {m} ± {sd}");
+    }
+    // spread: no two of the batch are near-duplicate settings. Without the lies every proposal
+    // would sit at the edge of the rule that only forbids repeating a pending trial (about 0.11
+    // length-scales, here 0.06 of the learning rate's range, all four on the same edge of λ)
+    let mut closest = f64::INFINITY;
+    for i in 0..4 {
+        for j in 0..i {
+            let d2: f64 = (0..2).map(|d| (batch[i].unit[d] - batch[j].unit[d]).powi(2)).sum();
+            closest = closest.min(d2.sqrt());
+        }
+    }
+    let units: Vec<&Vec<f64>> = batch.iter().map(|b| &b.unit).collect();
+    assert!(closest > 0.1, "the closest two of the batch are {closest} apart (in the unit square): {units:?}");
+    // one of them coming back frees a worker for the next: still at most 4 out
+    pooled::run_batch(&mut t, &sets, round, n);
+    assert!(t.searches(0)[2].out() == 0 && t.searches(0)[2].trials.len() == 8);
+}

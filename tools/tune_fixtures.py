@@ -7,7 +7,7 @@ Run from the repository root:
     pip install scikit-learn scipy mpmath
     python3 tools/tune_fixtures.py
 
-The fixture records the versions that produced it. CI never runs this; tests/tune.rs reads
+The fixture records the versions that produced it. CI never runs this; tests/tune/main.rs reads
 the committed JSON.
 
 What it holds:

@@ -42,42 +42,49 @@ impl Clock for StepClock {
     }
 }
 
+/// Runs every job the experiment hands out, batch after batch, until it hands out none.
 pub fn run_all(exp: &mut impl Pooled, sets: &Sets) {
-    let clock = StepClock(Cell::new(0.0));
     let mut first = 0;
     loop {
         let batch = exp.jobs();
         if batch.is_empty() {
             break;
         }
-        let mut jobs = Jobs::new(sets, batch.into_iter().map(Ok).collect());
-        let mut ended = vec![false; jobs.len()];
-        loop {
-            let more = jobs.run_for(3.0, &clock).unwrap();
-            for (i, done) in ended.iter_mut().enumerate() {
-                let u = jobs.update(i);
-                if !u.is_empty() {
-                    exp.absorb(first + i, u);
-                }
-                let r = jobs.result(i);
-                if !*done && r.status != "running" {
-                    *done = true;
-                    let e = Ending {
-                        status: r.status.into(),
-                        message: r.message,
-                        compute_ms: r.compute_ms,
-                        best_check: r.best_check,
-                        stopped_at: r.stopped_at,
-                        test: r.test,
-                        validation_size: r.validation_size,
-                    };
-                    exp.finish(first + i, e, jobs.parameters(i).map(<[f32]>::to_vec));
-                }
+        first += run_batch(exp, sets, batch, first);
+    }
+}
+
+/// Runs one batch of jobs (numbered from `first`) to its end, feeding back updates and
+/// endings, without asking for more: how many there were.
+pub fn run_batch(exp: &mut impl Pooled, sets: &Sets, batch: Vec<Job>, first: usize) -> usize {
+    let clock = StepClock(Cell::new(0.0));
+    let mut jobs = Jobs::new(sets, batch.into_iter().map(Ok).collect());
+    let mut ended = vec![false; jobs.len()];
+    loop {
+        let more = jobs.run_for(3.0, &clock).unwrap();
+        for (i, done) in ended.iter_mut().enumerate() {
+            let u = jobs.update(i);
+            if !u.is_empty() {
+                exp.absorb(first + i, u);
             }
-            if !more {
-                break;
+            let r = jobs.result(i);
+            if !*done && r.status != "running" {
+                *done = true;
+                let e = Ending {
+                    status: r.status.into(),
+                    message: r.message,
+                    compute_ms: r.compute_ms,
+                    best_check: r.best_check,
+                    stopped_at: r.stopped_at,
+                    test: r.test,
+                    validation_size: r.validation_size,
+                };
+                exp.finish(first + i, e, jobs.parameters(i).map(<[f32]>::to_vec));
             }
         }
-        first += jobs.len();
+        if !more {
+            break;
+        }
     }
+    jobs.len()
 }

@@ -1,6 +1,7 @@
 // Cell "Hyperparameter search": the synthetic comparison over seeds and real MNIST trials in
-// the worker pool, every panel drawn, the inspector stepped with ◀ / ▶, the trials exported as
-// CSV, Stop, and bad settings refused with a message.
+// the worker pool, every panel drawn, the inspector browsed with ◀ / ▶, Bayesian optimization
+// run one trial at a time with "next trial", the trials exported as CSV, Stop, and bad settings
+// refused with a message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive, chartsDrawn } from './helpers.mjs';
@@ -83,16 +84,61 @@ test('hyperparameter search, synthetic: every method over seeds, the panels, the
   assert.deepEqual(errors, []);
 });
 
+test('hyperparameter search, synthetic: next trial runs one trial of Bayesian optimization at a time', async () => {
+  const { page, errors } = await openPage(browser, `${server.url}?hyper.objective=synthetic&hyper.seeds=2&hyper.budget=10`);
+  const picture = (c) => page.$eval(`#hyper-${c}`, (el) => el.toDataURL());
+  const trials = () => page.getAttribute('#hyper-model', 'data-bayes-trials');
+  // the first press starts a run that stops after the initial design
+  await page.click('#hyper-trial');
+  await page.waitForSelector('#hyper-model[data-waiting="true"]', { timeout: 30_000 });
+  assert.equal(await trials(), '5');
+  assert.ok(await page.isChecked('#hyper-step'));
+  assert.equal(await page.getAttribute('#hyper-status', 'data-state'), 'running');
+  assert.match(await page.textContent('#hyper-status'), /Bayesian optimization has run 5 of 10 trials and waits/);
+  assert.match(await page.textContent('#hyper-model'), /press next trial/);
+  let shown = {};
+  for (let k = 1; k <= 3; k++) {
+    await page.click('#hyper-trial');
+    await page.waitForSelector(`#hyper-model[data-bayes-trials="${5 + k}"][data-waiting="true"]`);
+    await page.waitForSelector(`#hyper-model[data-trial="${5 + k}"]`);
+    assert.match(await page.textContent('#hyper-model'), new RegExp(`^The model before trial ${5 + k} \\(decision ${k} of ${k}\\): ${4 + k} results`));
+    const bayesRows = await page.$$eval('#hyper-table tbody tr[data-method="bayes"]', (r) => r.length);
+    assert.equal(bayesRows, 5 + k, `press ${k}: one more trial`);
+    // the slice and the acquisition are drawn anew for the new model
+    for (const c of ['slice', 'acq-slice', 'mean', 'acq-map']) {
+      await page.waitForFunction(([id, old]) => document.getElementById(id).toDataURL() !== old, [`hyper-${c}`, shown[c] ?? ''], { timeout: 10_000 });
+    }
+    await chartsDrawn(page, '#hyper');
+    shown = Object.fromEntries(await Promise.all(['slice', 'acq-slice', 'mean', 'acq-map'].map(async (c) => [c, await picture(c)])));
+  }
+  await screenshot(await page.$('#hyper'), 'hyper-step');
+  // run to the budget: it finishes by itself
+  await page.click('#hyper-run-on');
+  await page.waitForSelector('#hyper-status[data-state="finished"]', { timeout: 30_000 });
+  assert.equal(await trials(), '10');
+  assert.equal(await page.getAttribute('#hyper-model', 'data-trial'), '10');
+  assert.deepEqual(errors, []);
+});
+
 test('hyperparameter search, MNIST: real trials in 2 workers, then Stop, then bad settings', async () => {
   const small = 'hyper.objective=mnist&hyper.x=learningRate&hyper.y=width&hyper.budget=6&hyper.n=500&hyper.validation=300&hyper.epochs=1';
   const { page, errors } = await openPage(browser, `${server.url}?workers=2&${small}`);
+  const blank = {};
+  const look = {};
+  const picture = (c) => page.$eval(`#hyper-${c}`, (el) => el.toDataURL());
+  for (const c of CANVASES) [blank[c], look[c]] = [await inkedPixels(page, `#hyper-${c}`), await picture(c)];
   const text = await runToEnd(page);
   assert.match(text, /^best of 6 trials, validation error of learning rate × hidden width: grid search [\d.]+%, random search [\d.]+%, Bayesian optimization [\d.]+% · distinct values of learning rate: grid 3, random 6 · [\d.]+ s of training in [\d.]+ s on 2 workers, Bayesian optimization keeps 1 out at once/);
   const rows = await page.$$eval('#hyper-table tbody tr', (r) => r.map((x) => x.dataset.status));
   assert.equal(rows.length, 18);
   assert.ok(rows.every((s) => s === 'finished' || s === 'diverged'), rows.join(' '));
-  for (const c of CANVASES) assert.ok(await inkedPixels(page, `#hyper-${c}`) > 20_000, `#hyper-${c} is drawn`);
+  // every chart drawn anew, compared with its empty axes before the run; a map fills its square
+  for (const c of CANVASES) {
+    assert.notEqual(await picture(c), look[c], `#hyper-${c} is drawn`);
+    if (!['best', 'slice', 'acq-slice'].includes(c)) assert.ok(await inkedPixels(page, `#hyper-${c}`) > blank[c] + 3000, `#hyper-${c} is filled`);
+  }
   assert.match(await page.textContent('#hyper-model'), /^The model before trial 6 \(decision 1 of 1\): 5 results/);
+  assert.match(await page.textContent('#hyper-model'), /The maps above are drawn from a model fitted on every result so far; its length-scales: learning rate [\d.]+, hidden width [\d.]+\.$/);
   await screenshot(await page.$('#hyper'), 'hyper-mnist');
 
   // Stop while trials train: the search ends, nothing is left in the pool

@@ -1,7 +1,8 @@
 // Cell "Hyperparameter search" (lab::tuning): grid, random and Bayesian search with one budget
 // on two hyperparameters — real MNIST trainings in the worker pool, or a synthetic objective
 // over many seeds — each method's trials on the map, the best-so-far race, and the model behind
-// each of Bayesian optimization's trials, stepped through with ◀ / ▶.
+// each of Bayesian optimization's trials, browsed with ◀ / ▶; with "one trial at a time" the
+// search waits after its initial design and "next trial" runs exactly one more of its trials.
 import { HyperSearch } from '../../pkg/descent.js';
 import { defineCell } from '../cell.js';
 import { pooled } from '../pool.js';
@@ -10,12 +11,17 @@ import { escapeHtml, pct } from '../ui.js';
 let runs = 0;
 const $ = (id) => document.getElementById(id);
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** Length-scales per axis, as the read-outs print them. */
+const lengthScales = (r, ls) => ls.map((l, i) => `${escapeHtml(r.axes[i])} ${l < 10 ? l.toFixed(2) : l.toFixed(0)}`).join(', ');
 
 export function setup(ctx) {
   const methodsBody = document.querySelector('#hyper-methods tbody');
   const trialsBody = document.querySelector('#hyper-table tbody');
   const modelBox = $('hyper-model');
-  let last = null; // the last report, for ◀ / ▶
+  let last = null; // the last report, for ◀ / ▶ and next trial
+  let current = null; // the running experiment (the pool's wrapper), for next trial
+  const trialBtn = $('hyper-trial');
+  const runOnBtn = $('hyper-run-on');
   const y = (r, v) => (v == null ? '–' : r.objective === 'mnist' ? pct(v) : v.toFixed(3));
 
   const cell = defineCell('hyper', {
@@ -32,6 +38,7 @@ export function setup(ctx) {
       acquisition: {},
       xi: { label: 'ξ' },
       kappa: { label: 'κ' },
+      step: { label: 'one trial at a time' },
       show: { label: 'model before trial', live: true },
       axis: { live: true },
     },
@@ -44,10 +51,11 @@ export function setup(ctx) {
       const run = { hidden: [v.width], seed: c.seed(), optimizer: 'adam', options: { lr: 0.002 }, batchSize: 32, epochs: v.epochs };
       const exp = new HyperSearch(c.data, {
         objective: v.objective, axes: [v.x, v.y], run, n: v.n, validation: v.validation, budget: v.budget, seeds: v.seeds,
-        parallel, acquisition: v.acquisition, xi: v.xi, kappa: v.kappa,
+        parallel, acquisition: v.acquisition, xi: v.xi, kappa: v.kappa, step: v.step,
       });
       exp.inspect(v.show, Number(v.axis));
-      return pooled(c.pool, exp, `hyper-${++runs}`);
+      current = pooled(c.pool, exp, `hyper-${++runs}`);
+      return current;
     },
     live(v, exp) {
       exp.inner.inspect(v.show, Number(v.axis));
@@ -78,7 +86,10 @@ export function setup(ctx) {
       if (grid && random && grid.handed > 0) {
         parts.push(`distinct values of ${escapeHtml(r.axes[0])}: grid ${grid.distinct[0]}, random ${random.distinct[0]}`);
       }
-      if (phase === 'running') parts.push(`${r.progress.done} of ${r.progress.total} trials done`);
+      const bayesRow = r.methods.find((m) => m.method === 'bayes');
+      if (phase === 'running' && r.waiting) {
+        parts.push(`Bayesian optimization has run ${bayesRow.handed} of ${r.budget} trials and waits: <b>next trial</b> runs one more`);
+      } else if (phase === 'running') parts.push(`${r.progress.done} of ${r.progress.total} trials done`);
       if (r.objective === 'mnist') {
         const where = r.workers > 0 ? `${r.workers} worker${r.workers > 1 ? 's' : ''}` : 'the page thread';
         parts.push(`${secs(r.computeMs)} of training in ${secs(r.wallMs)} on ${where}, Bayesian optimization keeps ${r.bayesBatch} out at once`);
@@ -96,8 +107,14 @@ export function setup(ctx) {
         },
       };
     },
-    update(r) {
+    update(r, phase) {
       last = r;
+      const bayesRow = r.methods.find((x) => x.method === 'bayes');
+      // next trial: one more trial while the search waits, else (no step-by-step run going) start one
+      trialBtn.disabled = phase === 'running' && !r.waiting;
+      runOnBtn.disabled = !(phase === 'running' && r.stepping);
+      modelBox.dataset.bayesTrials = String(bayesRow?.handed ?? 0);
+      modelBox.dataset.waiting = String(Boolean(r.waiting));
       methodsBody.innerHTML = r.methods.map((m) =>
         `<tr data-method="${m.method}"><td>${escapeHtml(m.label)}</td>` +
         `<td>${y(r, m.best)}${m.bestTrial == null ? '' : ` <small>(trial ${m.bestTrial}${r.seeds > 1 ? ', seed 1' : ''})</small>`}</td>` +
@@ -109,18 +126,25 @@ export function setup(ctx) {
         `<tr data-method="${t.method}" data-status="${escapeHtml(t.status)}"><td>${t.method}</td><td>${t.trial}${t.proposal == null ? '' : ' <small>model</small>'}</td>` +
         `<td>${escapeHtml(t.values[0])}</td><td>${escapeHtml(t.values[1])}</td><td>${escapeHtml(t.status)}</td><td>${y(r, t.y)}</td></tr>`).join('');
       const m = r.model;
+      // MNIST: the maps behind the trials come from a model of their own, fitted on every result
+      const maps = r.mapLengthScales
+        ? ` The maps above are drawn from a model fitted on every result so far; its length-scales: ${lengthScales(r, r.mapLengthScales)}.`
+        : '';
       if (!m) {
-        modelBox.textContent = r.methods.some((x) => x.method === 'bayes')
-          ? 'The model appears after the initial trials (5 spread-out points of a Latin hypercube).'
-          : 'Bayesian optimization is not among the methods.';
+        modelBox.textContent = !bayesRow
+          ? 'Bayesian optimization is not among the methods.'
+          : r.waiting
+            ? 'The initial trials (5 spread-out points of a Latin hypercube) are in: press next trial for the model\'s first choice.'
+            : 'The model appears after the initial trials (5 spread-out points of a Latin hypercube).';
+        if (maps) modelBox.innerHTML = escapeHtml(modelBox.textContent) + maps;
         modelBox.dataset.trial = '';
         return;
       }
-      const ls = m.lengthScales.map((l, i) => `${escapeHtml(r.axes[i])} ${l < 10 ? l.toFixed(2) : l.toFixed(0)}`).join(', ');
+      const ls = lengthScales(r, m.lengthScales);
       const short = m.lengthScales[0] < m.lengthScales[1] ? 0 : 1;
       modelBox.innerHTML = `The model before trial <b>${m.trial}</b> (decision ${m.proposal + 1} of ${m.proposals}): ` +
         `${m.observed} results${m.pending ? ` and ${m.pending} trial${m.pending > 1 ? 's' : ''} still running (lied about with the worst error)` : ''}, best so far ${y(r, m.best)}; ` +
-        `it chose ${m.values.map(escapeHtml).join(', ')}. Length-scales (1 = the whole range): ${ls} — the model thinks <b>${escapeHtml(r.axes[short])}</b> matters more.`;
+        `it chose ${m.values.map(escapeHtml).join(', ')}. Length-scales (1 = the whole range): ${ls} — the model thinks <b>${escapeHtml(r.axes[short])}</b> matters more.${maps}`;
       modelBox.dataset.trial = String(m.trial);
     },
   }, ctx);
@@ -136,5 +160,32 @@ export function setup(ctx) {
   };
   $('hyper-prev').addEventListener('click', () => step(-1));
   $('hyper-next').addEventListener('click', () => step(1));
+
+  // next trial: while a step-by-step run waits, exactly one more trial (and the latest model
+  // shown); otherwise a new run that goes one trial at a time
+  const stepEl = $('hyper-step');
+  trialBtn.addEventListener('click', () => {
+    if (current && last?.waiting && last.status === 'running') {
+      if (!current.inner.stepBayes()) return;
+      if (showEl.value !== '0') {
+        showEl.value = '0';
+        showEl.dispatchEvent(new Event('change'));
+      }
+      current.touch();
+      trialBtn.disabled = true; // until the trial has run
+      return;
+    }
+    if (!stepEl.checked) {
+      stepEl.checked = true;
+      stepEl.dispatchEvent(new Event('change'));
+    }
+    cell.start();
+  });
+  runOnBtn.addEventListener('click', () => {
+    if (!current) return;
+    current.inner.runOn();
+    current.touch();
+    runOnBtn.disabled = true;
+  });
   return cell;
 }

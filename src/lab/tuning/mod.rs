@@ -19,6 +19,25 @@
 //! proposal (`BayesOpt::proposal_model`: the observations it had, lies at the trials then
 //! pending). Stepping the proposal forward replays the search one decision at a time.
 //!
+//! # Step by step
+//!
+//! With `step` set, Bayesian optimization runs its initial design and then waits: each
+//! [`step_bayes`](Tuning::step_bayes) (the page's "next trial") lets it hand out exactly one
+//! more trial — ask the model for one proposal, run it (at once on the synthetic objective, as
+//! a job for the pool on MNIST) and tell the result — after which it waits again, so the
+//! inspector's latest model changes one trial at a time. [`run_on`](Tuning::run_on) lets it go
+//! on to its budget. Grid and random search do not wait (their points do not depend on
+//! results); with several seeds every seed's Bayesian optimization takes the step.
+//!
+//! # Batches in the worker pool
+//!
+//! The pool is asynchronous: whenever a worker frees, the method with the fewest trials so far
+//! that may hand out another gets it. Grid and random search take any free worker; Bayesian
+//! optimization keeps at most `q` trials out (`batch`, else `parallel / methods` rounded up),
+//! and each new proposal is made with the ones still out lied about (the constant liar of
+//! [`crate::tune::bayes`]), so it is a rolling batch rather than rounds that wait for their
+//! slowest trial.
+//!
 //! Everything is seeded from `run.seed`: the random points and the model's streams of seed s
 //! come from `Rng::stream(seed, "tuning-s")`, so a link replays the whole comparison.
 
@@ -97,6 +116,10 @@ pub struct TuningSpec {
     pub xi: f64,
     #[serde(default = "default_kappa")]
     pub kappa: f64,
+    /// Step by step: Bayesian optimization waits after its initial design and after each trial
+    /// for [`Tuning::step_bayes`] (default false: it runs on to its budget).
+    #[serde(default)]
+    pub step: bool,
 }
 
 fn default_axes() -> [Axis; 2] {
@@ -154,6 +177,9 @@ pub struct Tuning {
     trial_ms: Vec<f64>,
     /// The map model of the MNIST panels, by the number of results it was fitted on.
     background: RefCell<Option<(usize, view::Background)>>,
+    /// Step by step: Bayesian optimization hands out no more than this many trials (per seed)
+    /// until a step raises it; None: it runs on to its budget.
+    bayes_limit: Option<usize>,
 }
 
 /// One method's line in the read-out.
@@ -237,6 +263,10 @@ pub struct TuningReport {
     pub map_length_scales: Option<Vec<f64>>,
     pub parallel: usize,
     pub bayes_batch: usize,
+    /// Bayesian optimization goes step by step (see [`Tuning::step_bayes`]).
+    pub stepping: bool,
+    /// It is waiting for the next step: its last trial has ended and budget is left.
+    pub waiting: bool,
     pub compute_ms: f64,
     pub failure: Option<String>,
 }
@@ -289,7 +319,6 @@ impl Tuning {
         let train = (0..spec.n as u32).collect();
         let validation = (0..spec.validation as u32).collect();
         Ok(Tuning {
-            spec,
             space,
             runs,
             jobs: Vec::new(),
@@ -302,6 +331,8 @@ impl Tuning {
             failure: None,
             trial_ms: vec![0.0; Method::ALL.len()],
             background: RefCell::new(None),
+            bayes_limit: spec.step.then_some(spec.initial),
+            spec,
         })
     }
 
@@ -317,10 +348,43 @@ impl Tuning {
         bayes_batch(&self.spec)
     }
 
-    /// The method that hands out the next trial in seed `s`: of those ready, the one with the
-    /// fewest trials so far (ties: the order of `methods`).
+    /// The method that hands out the next trial in seed `s`: of those ready (and, step by
+    /// step, allowed), the one with the fewest trials so far (ties: the order of `methods`).
     fn pick(&self, s: usize) -> Option<usize> {
-        (0..self.runs[s].len()).filter(|&m| self.runs[s][m].ready()).min_by_key(|&m| self.runs[s][m].trials.len())
+        (0..self.runs[s].len()).filter(|&m| self.runs[s][m].ready() && self.allowed(&self.runs[s][m])).min_by_key(|&m| self.runs[s][m].trials.len())
+    }
+
+    /// Whether `search` may hand out another trial: always, except Bayesian optimization step
+    /// by step at its limit.
+    fn allowed(&self, search: &Search) -> bool {
+        search.method != Method::Bayes || self.bayes_limit.is_none_or(|n| search.trials.len() < n)
+    }
+
+    /// Step by step, Bayesian optimization is waiting: in every seed it has handed out all it
+    /// may and every one has ended, and seed 0's has budget left.
+    pub fn waiting_for_step(&self) -> bool {
+        let Some(n) = self.bayes_limit else { return false };
+        let bayes: Vec<&Search> = self.runs.iter().flatten().filter(|s| s.method == Method::Bayes).collect();
+        !self.stopped
+            && bayes.iter().all(|b| b.trials.len() >= n.min(b.budget()) && b.out() == 0)
+            && self.bayes().is_some_and(|b| b.trials.len() < b.budget())
+    }
+
+    /// The page's "next trial": while [`waiting_for_step`](Self::waiting_for_step), let Bayesian optimization
+    /// hand out exactly one more trial (per seed); the next `run_for` (synthetic) or `jobs`
+    /// (MNIST) runs it. False (and nothing changes) when it is not waiting: not step by step,
+    /// a trial still out, the budget spent, or stopped.
+    pub fn step_bayes(&mut self) -> bool {
+        if !self.waiting_for_step() {
+            return false;
+        }
+        self.bayes_limit = self.bayes_limit.map(|n| n + 1);
+        true
+    }
+
+    /// Stop going step by step: Bayesian optimization runs on to its budget.
+    pub fn run_on(&mut self) {
+        self.bayes_limit = None;
     }
 
     /// Hand out method `m`'s next trial in seed `s`: its index, or None when its model could not
@@ -511,6 +575,8 @@ impl Tuning {
             map_length_scales: if self.synthetic() { None } else { self.background().map(|b| b.length_scales.clone()) },
             parallel: self.spec.parallel,
             bayes_batch: self.bayes_batch(),
+            stepping: self.bayes_limit.is_some(),
+            waiting: self.waiting_for_step(),
             compute_ms: self.compute_ms,
             failure: self.failure.clone(),
         }
@@ -637,8 +703,9 @@ impl Tuning {
     }
 }
 
-/// Trials Bayesian optimization keeps out at once: the spec's `batch`, else its share of the
-/// workers.
+/// Trials Bayesian optimization keeps out at once (its rolling batch, q): the spec's `batch`,
+/// else its share of the workers, `parallel / methods` rounded up — 1 with two workers and
+/// three methods, 4 with ten.
 fn bayes_batch(spec: &TuningSpec) -> usize {
     spec.batch.unwrap_or(spec.parallel.div_ceil(spec.methods.len()))
 }

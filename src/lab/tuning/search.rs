@@ -5,7 +5,9 @@
 //! as many trials at once as there are free workers. Bayesian optimization asks its model for
 //! each next point ([`BayesOpt`]); with several workers it keeps up to `q` trials out at
 //! once, each later proposal chosen with the earlier pending ones lied about (the constant
-//! liar, see `tune::bayes`), so it never waits for a whole round to end.
+//! liar, see `tune::bayes`). Its batch is asynchronous, not a round: a new proposal is asked
+//! for whenever one of its trials ends and a worker is free, so it never waits for the
+//! slowest of a batch, and the other methods' trials share the same workers.
 
 use crate::tune::{grid, random, BayesOpt, BayesOptions, Space, Value};
 use crate::Result;

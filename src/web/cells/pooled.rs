@@ -106,6 +106,20 @@ impl HyperSearch {
         self.inner.revision()
     }
 
+    /// "Next trial" (a run with `step: true`): while Bayesian optimization waits, let it run
+    /// exactly one more trial; false when it is not waiting (a trial still out, the budget
+    /// spent, not step by step).
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = stepBayes)]
+    pub fn step_bayes(&mut self) -> bool {
+        self.inner.step_bayes()
+    }
+
+    /// Stop going step by step: Bayesian optimization runs on to its budget.
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = runOn)]
+    pub fn run_on(&mut self) {
+        self.inner.run_on()
+    }
+
     /// Every trial of every seed, one CSV row each.
     #[wasm_bindgen::prelude::wasm_bindgen(js_name = trialsCsv)]
     pub fn trials_csv(&self) -> String {
