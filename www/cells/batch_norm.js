@@ -150,7 +150,9 @@ export function setup(ctx) {
     }
     try {
       const r = current.identity($('batch-norm-gamma').value, $('batch-norm-beta').value);
-      const ok = r.maxDifference < 1e-5;
+      // float precision relative to the size of the inputs, the native test's criterion: f32
+      // keeps about 7 digits, so a z near 100 comes back off by ~1e-5 from rounding alone
+      const ok = r.maxDifference <= 1e-5 * Math.max(1, r.maxInput);
       identityOut.dataset.state = ok ? 'finished' : 'stopped';
       identityOut.dataset.difference = String(r.maxDifference);
       identityOut.innerHTML = `layer ${r.layer}, step ${r.step}, ${r.rows} digits: largest |BN(z) − z| = <b>${num(r.maxDifference)}</b> ` +
