@@ -83,6 +83,21 @@ fn the_identity_holds_to_float_precision_and_only_for_the_right_choice() {
         assert!(wrong.check.max_difference > 1e-2, "{reason}: {wrong:?}");
     }
     assert!(lab.identity("sigma", "mean").unwrap_err().message().contains("sigma"));
+
+    // the per-unit read-out: one point per unit of the chosen layer, γ and β as the model has them
+    let l = lab.spec().layer - 1;
+    let width = lab.spec().hidden[l];
+    let (gamma, beta) = lab.runs().get(BN).model().bn_affine(l).unwrap();
+    let chart = lab.chart("affine").unwrap();
+    for (name, want) in [("γ", gamma), ("β", beta)] {
+        let s = chart.series().iter().find(|s| s.name == name).unwrap_or_else(|| panic!("a series {name}"));
+        assert_eq!(s.points.len(), width, "{name}: one point per unit");
+        let xs: Vec<f64> = s.points.iter().map(|p| p.0).collect();
+        assert_eq!(xs, (1..=width).map(|j| j as f64).collect::<Vec<_>>(), "{name}: unit j at x = j");
+        let ys: Vec<f32> = s.points.iter().map(|p| p.1 as f32).collect();
+        assert_eq!(ys, want, "{name}: the model's values");
+    }
+    assert!(gamma.iter().any(|&g| g != 1.0) && beta.iter().any(|&b| b != 0.0), "training moved γ and β off their start");
 }
 
 #[test]

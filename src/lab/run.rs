@@ -67,9 +67,11 @@ pub struct RunSpec {
     /// (soft-thresholding by lr·λ₁ after each step, which gives exact zeros; `nn::penalty`).
     #[serde(default = "subgradient")]
     pub l1_mode: String,
-    /// Batch-norm after each hidden Linear: `[]` none (default), `[true]` every hidden layer,
-    /// or one value per hidden layer.
-    #[serde(default)]
+    /// Batch-norm after each hidden Linear: `true` (every hidden layer), `false` (none, the
+    /// default) or one value per hidden layer. Kept as the list `MlpSpec` takes (`true` is
+    /// `[true]`, `false` is `[]`), which is also how a spec is written back, so a written spec
+    /// reads back the same.
+    #[serde(default, deserialize_with = "per_layer_bools")]
     pub batch_norm: Vec<bool>,
     /// Batch-norm's running-statistics momentum, PyTorch's convention: the weight of the new
     /// batch (default 0.1; Keras's `momentum = 0.99` is this 0.01).
@@ -106,6 +108,22 @@ pub struct RunSpec {
     /// When a run that keeps its best ends, restore the best checkpoint (default true).
     #[serde(default = "yes")]
     pub restore_best: bool,
+}
+
+/// A per-hidden-layer switch as a spec gives it: one boolean for every hidden layer, or one
+/// per layer (the length is checked against the network in [`RunSpec::check_shape`]).
+fn per_layer_bools<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "batchNorm must be true, false or a list of booleans, one per hidden layer")]
+    enum PerLayer {
+        Every(bool),
+        Each(Vec<bool>),
+    }
+    Ok(match PerLayer::deserialize(d)? {
+        PerLayer::Every(true) => vec![true],
+        PerLayer::Every(false) => Vec::new(),
+        PerLayer::Each(v) => v,
+    })
 }
 
 fn yes() -> bool {
@@ -367,6 +385,16 @@ mod tests {
             (json!({ "hidden": [8], "reduction": "median" }), "median", "unknown reduction"),
             (json!({ "hidden": [8], "activation": "swish" }), "swish", "unknown activation"),
             (json!({ "hidden": [8, 8], "batchNorm": [true, false, true] }), "batchNorm lists 3 values", "a list longer than the layers"),
+            (
+                json!({ "hidden": [8, 8], "batchNorm": "yes" }),
+                "batchNorm must be true, false or a list of booleans, one per hidden layer",
+                "neither a boolean nor a list",
+            ),
+            (
+                json!({ "hidden": [8, 8], "batchNorm": [1, 0] }),
+                "batchNorm must be true, false or a list of booleans, one per hidden layer",
+                "numbers for booleans",
+            ),
             (json!({ "hidden": [8], "batchNorm": [true], "bnMomentum": 1.5 }), "momentum: 1.5", "a momentum above 1"),
             (json!({ "hidden": [8], "batchNorm": [true], "bnNoise": 5 }), "noise 5", "too much noise"),
             (json!({ "hidden": [8], "batchSize": 8, "l1Mode": "ista" }), "unknown l1Mode 'ista'", "unknown L1 mode"),
@@ -378,6 +406,27 @@ mod tests {
         }
         let err = RunSpec::from_json(&json!({ "hidden": [8], "lr": 0.1 })).unwrap_err();
         assert!(err.message().contains("unknown field `lr`"), "{}", err.message());
+    }
+
+    #[test]
+    fn batch_norm_is_one_switch_or_one_per_layer_and_reads_back_as_written() {
+        let spec = |bn: serde_json::Value| RunSpec::from_json(&json!({ "hidden": [4, 3], "batchNorm": bn })).unwrap();
+        // (as given, the list kept, layers with batch-norm)
+        for (bn, list, layers) in [
+            (json!(true), vec![true], vec![0, 1]),
+            (json!(false), vec![], vec![]),
+            (json!([false, true]), vec![false, true], vec![1]),
+            (json!([true]), vec![true], vec![0, 1]),
+        ] {
+            let s = spec(bn.clone());
+            assert_eq!(s.batch_norm, list, "{bn}");
+            let model = s.model(6, 2).unwrap();
+            let with: Vec<usize> = (0..2).filter(|&l| model.running_stats(l).is_some()).collect();
+            assert_eq!(with, layers, "{bn}: the layers that have batch-norm");
+            let written = serde_json::to_value(&s).unwrap();
+            assert_eq!(RunSpec::from_json(&written).unwrap(), s, "{bn}: a written spec reads back the same ({written})");
+        }
+        assert!(RunSpec::from_json(&json!({ "hidden": [4] })).unwrap().batch_norm.is_empty(), "off by default");
     }
 
     #[test]

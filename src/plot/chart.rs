@@ -266,7 +266,7 @@ impl Chart {
 
     /// The plotted data as CSV with a header row, in long form (one row per point), so
     /// series of different lengths fit one table: `series,x,y` for lines (per-layer values
-    /// too), `row,col,value` for a heatmap, `group,value` for histograms, `digit,label,prediction`
+    /// too; a band's edges are two series, "name (low)" and "name (high)"), `row,col,value` for a heatmap, `group,value` for histograms, `digit,label,prediction`
     /// for digits, `path,step,x,y` for contour paths, `layer,from,to,count` for violins (one row
     /// per bin), `unit,row,col,weight` for unit pictures, `what,x,y,value` for a field (its cells'
     /// centres and its points, in the axes' values).
@@ -280,6 +280,15 @@ impl Chart {
                 for s in series {
                     for &(x, y) in &s.points {
                         out.push_str(&format!("{},{},{}\n", quote(&s.name), num(x), num(y)));
+                    }
+                }
+                // a band is two more series, its lower and its upper edge
+                let bands = if let Body::Lines { bands, .. } = &self.body { &bands[..] } else { &[] };
+                for b in bands {
+                    for (edge, ys) in [("low", &b.lo), ("high", &b.hi)] {
+                        for (&x, &y) in b.x.iter().zip(ys) {
+                            out.push_str(&format!("{},{},{}\n", quote(&format!("{} ({edge})", b.name)), num(x), num(y)));
+                        }
                     }
                 }
             }
@@ -508,6 +517,18 @@ mod tests {
             let lines: Vec<&str> = csv.lines().collect();
             assert_eq!((lines[0], lines.len() - 1), (header, n), "{why}");
         }
+        let banded = Chart::lines("t", "x", "y", vec![Series::new("a", vec![(1.0, 0.5)], 0)]).band(Band {
+            name: "range, η".into(),
+            x: vec![1.0, 2.0],
+            lo: vec![0.25, 0.5],
+            hi: vec![1.0, 2.0],
+            color: 0,
+        });
+        assert_eq!(
+            banded.to_csv(),
+            "series,x,y\na,1,0.5\n\"range, η (low)\",1,0.25\n\"range, η (low)\",2,0.5\n\"range, η (high)\",1,1\n\"range, η (high)\",2,2\n",
+            "a band's edges follow the lines"
+        );
         let c = Chart { body: Body::UnitWeights { weights: vec![0.0, 1.0, 2.0, 3.0], units: 2, rows: 1, cols: 2, columns: 2 }, ..Chart::default() };
         assert_eq!(c.to_csv().lines().last(), Some("2,0,1,3"), "unit 2's second pixel");
     }

@@ -53,7 +53,8 @@ pub(crate) fn run_spec(config: &JsValue, init: &JsValue) -> Result<RunSpec, JsEr
 #[wasm_bindgen]
 impl TrainSession {
     /// `config`: `{ hidden: [128], activation, seed, optimizer: "sgd", options: { lr: 0.1 },
-    /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm, dropout, init }`.
+    /// batchSize: 64, epochs: 3, reduction: "mean" | "sum", l1, l2, batchNorm: true | boolean[],
+    /// dropout, init }` (`lab::RunSpec`).
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, config: JsValue, init: JsValue) -> Result<TrainSession, JsError> {
         TrainSession::build(data.train.clone(), data.validation.clone(), config, init, None)

@@ -1,9 +1,10 @@
 // Cell "Batch normalization": both networks train (small settings), the read-out and the tables
-// fill in, every canvas is drawn, the identity exercise finds γ = √(σ²_B + ε), β = μ_B to float
+// fill in, every canvas is drawn anew (the charts' data in colour where the empty axes had
+// none), the identity exercise finds γ = √(σ²_B + ε), β = μ_B to float
 // precision (and a wrong choice is not), a bad value is named.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
+import { serve, launch, openPage, inkedPixels, colouredPixels, screenshot, watchResponsiveness, responsiveness, assertResponsive } from './helpers.mjs';
 
 let server;
 let browser;
@@ -16,7 +17,15 @@ after(async () => {
   await server?.close();
 });
 
-const CANVASES = ['loss', 'error', 'percentiles', 'percentiles-bn', 'activations', 'activations-bn', 'running-mean', 'running-var', 'smoothness', 'profile'];
+const CANVASES = ['loss', 'error', 'percentiles', 'percentiles-bn', 'activations', 'activations-bn', 'running-mean', 'running-var', 'affine-chart', 'smoothness', 'profile'];
+/** How many coloured pixels a run adds to each canvas at least: an empty chart's frame, grid
+ * and text are grey ink (more of it than a drawn chart's: empty axes have a finer grid), so only
+ * the colour says the lines and dots are there. Observed on the settings below: 0 on every empty
+ * canvas; after the run 4,800–13,600 on the line charts, 79,000 and 270,000 on the violins. */
+const COLOURED = {
+  'loss': 3000, 'error': 2500, 'percentiles': 4000, 'percentiles-bn': 4000, 'activations': 20000, 'activations-bn': 20000,
+  'running-mean': 5000, 'running-var': 5000, 'affine-chart': 4000, 'smoothness': 4000, 'profile': 3000,
+};
 
 test('batch normalization: plain vs batch-norm, running statistics, train vs eval, the identity exercise', async (t) => {
   const { page, errors, context } = await openPage(browser, server.url);
@@ -24,6 +33,10 @@ test('batch normalization: plain vs batch-norm, running statistics, train vs eva
   await page.click('#batch-norm-check');
   assert.match(await page.textContent('#batch-norm-identity'), /Run the cell first/);
   assert.ok(await inkedPixels(page, '#batch-norm-percentiles') > 1000, 'empty axes on load');
+  const blank = {};
+  const look = {};
+  const picture = (c) => page.$eval(`#batch-norm-${c}`, (el) => el.toDataURL());
+  for (const c of CANVASES) [blank[c], look[c]] = [await colouredPixels(page, `#batch-norm-${c}`), await picture(c)];
   // a bad value is named, nothing runs
   await page.fill('#batch-norm-batch', '1');
   await page.click('#batch-norm-run');
@@ -48,8 +61,12 @@ test('batch normalization: plain vs batch-norm, running statistics, train vs eva
   assert.equal(new Set(modes.map((m) => m[2])).size, 1, 'evaluation mode does not depend on the batch size');
   const affine = await page.$$eval('#batch-norm-affine tbody tr', (r) => r.length);
   assert.equal(affine, 3, 'γ and β of the three followed units');
-  for (const name of CANVASES) {
-    assert.ok(await inkedPixels(page, `#batch-norm-${name}`) > 3000, `#batch-norm-${name} is drawn`);
+  // every canvas drawn anew, and the data in colour where there was none (or little) before
+  for (const c of CANVASES) {
+    assert.notEqual(await picture(c), look[c], `#batch-norm-${c} is drawn`);
+    assert.ok(await inkedPixels(page, `#batch-norm-${c}`) > 3000, `#batch-norm-${c} has ink`);
+    const coloured = await colouredPixels(page, `#batch-norm-${c}`);
+    assert.ok(coloured > blank[c] + COLOURED[c], `#batch-norm-${c}: ${coloured} coloured pixels after the run, ${blank[c]} before`);
   }
 
   // the identity exercise

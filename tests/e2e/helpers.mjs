@@ -93,6 +93,21 @@ export async function inkedPixels(page, selector) {
   });
 }
 
+/**
+ * Pixels of `selector`'s canvas in colour (channels at least 40 apart): a chart's data in the
+ * palette's colours, not its grey frame, grid and text, which already fill empty axes with ink.
+ */
+export async function colouredPixels(page, selector) {
+  return page.$eval(selector, (c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && Math.max(data[i], data[i + 1], data[i + 2]) - Math.min(data[i], data[i + 1], data[i + 2]) >= 40) n++;
+    }
+    return n;
+  });
+}
+
 /** Wait until every chart of `cell` that waits its turn to be redrawn (`data-stale`) is drawn. */
 export async function chartsDrawn(page, cell) {
   await page.waitForFunction((sel) => !document.querySelector(`${sel} canvas[data-stale]`), cell, { timeout: 10_000 });

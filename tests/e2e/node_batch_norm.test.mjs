@@ -30,6 +30,31 @@ test('RunSpec: batchNorm per hidden layer, bnMomentum in PyTorch\'s convention, 
   bad({ batchNorm: [true], bnNoise: 5 }, /batch-norm noise 5 is out of range/);
 });
 
+test('RunSpec: batchNorm is true (every hidden layer), false (none) or one boolean per layer', () => {
+  const config = (batchNorm) => ({ hidden: [8, 8], activation: 'tanh', seed: 3, options: { lr: 0.1 }, batchSize: 50, epochs: 1, trainSubset: 200, ...(batchNorm === undefined ? {} : { batchNorm }) });
+  // the validation losses of a run: the same network trains to the same numbers
+  const losses = (batchNorm) => {
+    const s = new descent.TrainSession(data, config(batchNorm), undefined);
+    while (s.runFor(50) === 'running');
+    assert.equal(s.status(), 'finished', `batchNorm: ${JSON.stringify(batchNorm)} trains`);
+    const v = s.checks().map((c) => c.valLoss);
+    s.free();
+    assert.ok(v.length > 0 && v.every(Number.isFinite), `batchNorm: ${JSON.stringify(batchNorm)}: ${v}`);
+    return v;
+  };
+  const every = losses(true);
+  assert.deepEqual(every, losses([true, true]), 'true is batch-norm after every hidden layer');
+  assert.deepEqual(every, losses([true]), '… as [true] is');
+  const none = losses(false);
+  assert.deepEqual(none, losses(undefined), 'false is none, the default');
+  assert.deepEqual(none, losses([false, false]));
+  assert.notDeepEqual(every, none, 'batch-norm changes the run');
+  for (const bad of ['yes', 1, [1, 0], { all: true }, null]) {
+    assert.throws(() => new descent.TrainSession(data, config(bad), undefined), (e) => e instanceof Error && /batchNorm must be true, false or a list of booleans, one per hidden layer/.test(e.message), `batchNorm: ${JSON.stringify(bad)}`);
+  }
+  assert.throws(() => new descent.TrainSession(data, config([true, true, true]), undefined), /batchNorm lists 3 values but the network has 2 hidden layers/);
+});
+
 test('BatchNormCell from the console: trains both networks and answers the identity exercise', () => {
   const cell = new descent.BatchNormCell(data, { seed: 3, hidden: [16, 16], layer: 2, epochs: 1, batchSize: 100 });
   while (cell.runFor(50));

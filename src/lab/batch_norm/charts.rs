@@ -9,8 +9,10 @@ use crate::Result;
 impl BatchNormLab {
     /// "loss", "error" (every run), "percentiles" (plain), "percentilesBn" (batch-norm, and the
     /// noisy run dashed), "activations" / "activationsBn" (violins per layer), "runningMean" /
-    /// "runningVar" (batch-norm run; the variance on a log axis), "smoothness" (the range of the loss along the gradient at
-    /// each profile) and "profile" (the last profile's loss against η).
+    /// "runningVar" (batch-norm run; the variance on a log axis), "affine" (the batch-norm run's
+    /// γ and β of every unit of the chosen layer, against the unit), "smoothness" (the range of
+    /// the loss along the gradient at each profile) and "profile" (the last profile's loss
+    /// against η).
     pub fn chart(&self, name: &str) -> Result<Chart> {
         let total = self.runs.iter().map(|t| t.total_steps()).max().unwrap_or(1) as f64;
         let (layer, unit) = (self.spec.layer, self.spec.unit);
@@ -91,6 +93,24 @@ impl BatchNormLab {
                     Chart { title, x_label: "step".into(), y_label: format!("{y} (log scale)"), body: Body::LogY { series, x_max: total, y_floor: 1e-4 } }
                 }
             }
+            "affine" => {
+                // (colours apart from the runs' 0 and 1: both pairs are the batch-norm run's)
+                // γ_j and β_j of every unit j (1-based) as they are now, with the values they
+                // start from (γ = 1, β = 0) as faint lines: how far training moved each pair
+                let width = self.spec.hidden[layer - 1];
+                let model = self.runs.get(BN).model();
+                let (gamma, beta) = model.bn_affine(layer - 1).map_or((Vec::new(), Vec::new()), |(g, b)| (g.to_vec(), b.to_vec()));
+                let at = |v: &[f32]| v.iter().enumerate().map(|(j, &y)| ((j + 1) as f64, y as f64)).collect();
+                let start = |y: f64| vec![(0.5, y), (width as f64 + 0.5, y)];
+                let series = vec![
+                    Series::new("γ = 1 (start)", start(1.0), 2).dashed().faint(),
+                    Series::new("β = 0 (start)", start(0.0), 4).dashed().faint(),
+                    Series::new("γ", at(&gamma), 2).dots(),
+                    Series::new("β", at(&beta), 4).dots(),
+                ];
+                let step = self.traces[BN].last().map_or(0, |t| t.step);
+                Chart::lines(format!("batch-norm: layer {layer}'s γ and β per unit, step {step}"), "unit", "γ, β", series).x_max(width as f64 + 0.5)
+            }
             "smoothness" => {
                 let mut chart = Chart::lines("loss along the gradient, η from lr/4 to 8·lr", "step", "cross-entropy", Vec::new());
                 let mut series = Vec::new();
@@ -119,7 +139,7 @@ impl BatchNormLab {
                 Chart::lines("loss at w − η·g, last look", "step size η", "cross-entropy", series)
             }
             _ => crate::bail!(
-                "this cell has no chart {name:?} (it has loss, error, percentiles, percentilesBn, activations, activationsBn, runningMean, runningVar, smoothness, profile)"
+                "this cell has no chart {name:?} (it has loss, error, percentiles, percentilesBn, activations, activationsBn, runningMean, runningVar, affine, smoothness, profile)"
             ),
         })
     }

@@ -94,7 +94,8 @@ pub struct BatchNormSpec {
     /// the next [`FOLLOWED`] − 1 units are followed.
     #[serde(default = "one")]
     pub unit: usize,
-    /// Running-statistics momentum, PyTorch's convention (default 0.1 = Keras's 0.99).
+    /// Running-statistics momentum, PyTorch's convention (default 0.1, which is Keras's
+    /// `momentum = 0.9`: Keras weighs the old value, 1 − this; its own default 0.99 is 0.01 here).
     #[serde(default = "momentum")]
     pub bn_momentum: f32,
     /// Strength of the noisy batch-norm run (0: no such run; see `nn::batch_norm::noise`).
