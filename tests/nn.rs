@@ -575,3 +575,47 @@ fn fixture_covers_the_edge_cases() {
         assert!(ok, "nn.json lacks: {what}");
     }
 }
+
+/// `Mlp::train_step` updates each layer inside the backward pass; it must be the same step as
+/// `train_batch` followed by `optimizer.step`, bit for bit, for every network shape the
+/// notebook trains (plain, batch-norm, dropout, input dropout) and both element-wise rules.
+#[test]
+fn layer_by_layer_update_is_the_whole_step_bit_for_bit() {
+    let base = MlpSpec::new(&[12, 9, 7, 4], Activation::Tanh);
+    let specs = [
+        base.clone(),
+        MlpSpec { batch_norm: vec![true], ..base.clone() },
+        MlpSpec { dropout: vec![0.3], input_dropout: 0.2, ..base.clone() },
+        MlpSpec { batch_norm: vec![true, false], dropout: vec![0.0, 0.4], activation: Activation::Relu, ..base.clone() },
+    ];
+    let batch = 6;
+    let x = |t: usize| -> Vec<f32> { (0..batch * 12).map(|i| ((i * 7 + t * 13) as f32 * 0.17).sin()).collect() };
+    let labels: Vec<u32> = (0..batch as u32).map(|i| i % 4).collect();
+    for spec in &specs {
+        for (name, options) in [("adam", serde_json::json!({"lr": 0.01})), ("adamw", serde_json::json!({"lr": 0.01, "amsgrad": true}))] {
+            let mut whole = Mlp::new(spec.clone(), 5).unwrap();
+            let mut parts = whole.clone();
+            let mut opt_whole = descent::optim::build(name, &options).unwrap();
+            let mut opt_parts = descent::optim::build(name, &options).unwrap();
+            for t in 0..4 {
+                let (lw, ww) = whole.train_batch(&x(t), &labels, Reduction::Mean, Penalty::default()).unwrap();
+                let (p, g) = whole.params_and_grads();
+                opt_whole.step(p, g).unwrap();
+                let (lp, wp, updated) = parts.train_step(&x(t), &labels, Reduction::Mean, f32::MAX, opt_parts.parts().unwrap()).unwrap();
+                assert!(updated);
+                assert_eq!((lw, ww), (lp, wp), "{name} {spec:?}: step {t} loss");
+                assert_eq!(whole.gradients(), parts.gradients(), "{name}: step {t} gradients");
+                assert_eq!(whole.parameters(), parts.parameters(), "{name} {spec:?}: step {t} parameters");
+            }
+            assert_eq!(opt_whole.state(), opt_parts.state(), "{name}: the moments");
+            assert_eq!(opt_whole.steps(), opt_parts.steps());
+            // the divergence guard: above max_loss nothing moves and no step is counted
+            let before = parts.parameters().to_vec();
+            let (_, _, updated) = parts.train_step(&x(9), &labels, Reduction::Mean, 1e-6, opt_parts.parts().unwrap()).unwrap();
+            assert!(!updated);
+            assert_eq!(parts.parameters(), before.as_slice());
+            assert_eq!(opt_parts.steps(), 4);
+        }
+    }
+    assert!(descent::optim::build("sgd", &serde_json::Value::Null).unwrap().parts().is_none());
+}

@@ -11,7 +11,8 @@
 //!    (eight 4-lane vectors) and, for each p in the k block, adds the outer product of four A
 //!    values and eight B values. Panels are zero-padded at the edges, so the kernel never
 //!    branches; only the write-back clips to the real size. A whole tile is added to C
-//!    straight from the registers.
+//!    straight from the registers — or, for the first k block of a product with beta = 0,
+//!    stored there, so C is neither zeroed first nor read.
 //!
 //! What made the difference at the MLP's small shapes, where packing is a sizeable share of
 //! the work: the transposing copies (A as stored, Bᵀ) move four rows at a time through a 4×4
@@ -147,7 +148,7 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
 #[allow(dead_code)]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     let mut tile = [[0f32; NR]; MR];
     for p in 0..kc {
         let a = &ap[p * MR..p * MR + MR];
@@ -158,7 +159,7 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], 
             }
         }
     }
-    add_clipped(&tile, c, ldc, rows, cols);
+    write_clipped(&tile, c, ldc, rows, cols, store);
 }
 
 /// The wasm simd128 micro-kernel: eight 4-lane accumulators hold the 4×8 tile. (A 6×8 tile
@@ -166,7 +167,7 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     use core::arch::wasm32::*;
     assert!(kc > 0 && ap.len() >= kc * MR && bp.len() >= (kc - 1) * ldb + NR);
     // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
@@ -208,14 +209,19 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc:
     }
     let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
     if rows == MR && cols == NR {
-        // A whole tile: add the accumulators to C straight from the registers.
+        // A whole tile: add the accumulators to C (or store them) straight from the registers.
         assert!(c.len() >= (MR - 1) * ldc + NR);
         for (r, (lo, hi)) in acc.into_iter().enumerate() {
             // SAFETY: the assert keeps row r's eight values inside `c`.
             unsafe {
                 let at = c.as_mut_ptr().add(r * ldc);
-                v128_store(at as *mut v128, f32x4_add(v128_load(at as *const v128), lo));
-                v128_store(at.add(4) as *mut v128, f32x4_add(v128_load(at.add(4) as *const v128), hi));
+                if store {
+                    v128_store(at as *mut v128, lo);
+                    v128_store(at.add(4) as *mut v128, hi);
+                } else {
+                    v128_store(at as *mut v128, f32x4_add(v128_load(at as *const v128), lo));
+                    v128_store(at.add(4) as *mut v128, f32x4_add(v128_load(at.add(4) as *const v128), hi));
+                }
             }
         }
     } else {
@@ -227,40 +233,50 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc:
                 v128_store(row.as_mut_ptr().add(4) as *mut v128, hi);
             }
         }
-        add_clipped(&tile, c, ldc, rows, cols);
+        write_clipped(&tile, c, ldc, rows, cols, store);
     }
 }
 
-/// `C[r][j] += tile[r][j]` for the tile's `rows × cols` corner that lies inside C.
+/// `C[r][j] += tile[r][j]` (or `=` when `store`) for the tile's `rows × cols` corner that
+/// lies inside C.
 #[inline(always)]
-fn add_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+fn write_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     for (r, trow) in tile.iter().enumerate().take(rows) {
         let row = &mut c[r * ldc..][..cols];
-        row.iter_mut().zip(trow).for_each(|(cv, t)| *cv += t);
+        if store {
+            row.copy_from_slice(&trow[..cols]);
+        } else {
+            row.iter_mut().zip(trow).for_each(|(cv, t)| *cv += t);
+        }
     }
 }
 
-/// `C[..rows, ..cols] += Apanel · Bpanel`, with `c` starting at the tile's corner and rows
-/// `ldc` apart.
+/// `C[..rows, ..cols] += Apanel · Bpanel` (`=` when `store`), with `c` starting at the
+/// tile's corner and rows `ldc` apart.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize) {
+fn micro(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    micro_simd(kc, ap, bp, ldb, c, ldc, rows, cols);
+    micro_simd(kc, ap, bp, ldb, c, ldc, rows, cols, store);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    micro_portable(kc, ap, bp, ldb, c, ldc, rows, cols);
+    micro_portable(kc, ap, bp, ldb, c, ldc, rows, cols, store);
 }
 
 /// See [`super::gemm`].
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    if beta == 0.0 {
-        c.iter_mut().for_each(|v| *v = 0.0); // overwrite, even NaN, as BLAS does for beta = 0
-    } else if beta != 1.0 {
-        c.iter_mut().for_each(|v| *v *= beta);
-    }
     if m == 0 || n == 0 || k == 0 {
+        if beta == 0.0 {
+            c.iter_mut().for_each(|v| *v = 0.0); // overwrite, even NaN, as BLAS does for beta = 0
+        } else if beta != 1.0 {
+            c.iter_mut().for_each(|v| *v *= beta);
+        }
         return;
+    }
+    // beta = 0: the first k block stores its tiles (overwriting C, NaN included, as BLAS does
+    // for beta = 0), so C is not zeroed first; the later blocks add to it.
+    if beta != 0.0 && beta != 1.0 {
+        c.iter_mut().for_each(|v| *v *= beta);
     }
     let mut apack = Vec::with_capacity(MC.min(m).next_multiple_of(MR) * KC.min(k));
     let mut bpack = Vec::with_capacity(NC.min(n).next_multiple_of(NR) * KC.min(k));
@@ -288,7 +304,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
                             (&bpack[pj * kc * NR..(pj + 1) * kc * NR], NR)
                         };
                         let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-                        micro(kc, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols);
+                        micro(kc, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, beta == 0.0 && p0 == 0);
                     }
                 }
             }

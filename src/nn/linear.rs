@@ -35,8 +35,30 @@ pub fn backward(
     fan_out: usize,
     need_dx: bool,
 ) -> Option<Vec<f32>> {
+    backward_into(x, dy, batch, w, dw, db, fan_in, fan_out, need_dx, true)
+}
+
+/// [`backward`], adding into `dw` and `db` when `accumulate`, else overwriting them (a
+/// training step that starts its gradients afresh need not zero them first: the product
+/// writes dW straight from its registers).
+#[allow(clippy::too_many_arguments)]
+pub fn backward_into(
+    x: &[f32],
+    dy: &[f32],
+    batch: usize,
+    w: &[f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+    fan_in: usize,
+    fan_out: usize,
+    need_dx: bool,
+    accumulate: bool,
+) -> Option<Vec<f32>> {
     // dW (out × in) = dYᵀ (out × batch) · X (batch × in)
-    gemm(fan_out, batch, fan_in, dy, Op::T, x, Op::N, 1.0, dw);
+    gemm(fan_out, batch, fan_in, dy, Op::T, x, Op::N, if accumulate { 1.0 } else { 0.0 }, dw);
+    if !accumulate {
+        db.fill(0.0);
+    }
     for row in dy.chunks_exact(fan_out) {
         for (g, &d) in db.iter_mut().zip(row) {
             *g += d;

@@ -22,6 +22,7 @@ use super::loss::{argmax_rows, cross_entropy, Reduction};
 use super::penalty::Penalty;
 use super::{check_batch, dropout, linear};
 use crate::init::Init;
+use crate::optim::PartialStep;
 use crate::{bail, ensure, Result, Rng};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -425,6 +426,20 @@ impl Mlp {
 
     /// Back-propagate ∂L/∂logits through the last forward, *adding* into the gradients.
     pub fn backward(&mut self, dlogits: &[f32]) -> Result<()> {
+        self.backward_into(dlogits, true, None)
+    }
+
+    /// The parameters of layer `l` in the flat vector: W, b and (with batch-norm) γ, β, which
+    /// lie side by side.
+    fn layer_range(&self, l: usize) -> Range<usize> {
+        let layer = &self.layers[l];
+        layer.w.start..layer.bn.as_ref().map_or(layer.b.end, |(_, beta, _)| beta.end)
+    }
+
+    /// Back-propagate, adding into the gradients when `accumulate` (else writing them), and
+    /// with `update`, applying that step to each layer's parameters as soon as its gradients
+    /// are in and its W has been used for the layer below's gradient.
+    fn backward_into(&mut self, dlogits: &[f32], accumulate: bool, mut update: Option<&mut dyn PartialStep>) -> Result<()> {
         let batch = self.cached_batch;
         ensure!(batch > 0, "backward needs a forward pass first");
         check_batch("MLP output gradient", dlogits, batch, self.classes())?;
@@ -442,11 +457,20 @@ impl Mlp {
                 }
                 let (gamma, _) = (self.params[g.clone()].to_vec(), ());
                 let (dg, db) = split_two(&mut self.grads, g.clone(), b.clone());
+                if !accumulate {
+                    dg.fill(0.0);
+                    db.fill(0.0);
+                }
                 d = state.backward(&d, &gamma, dg, db)?;
             }
             let (dw, db) = split_two(&mut self.grads, layer.w.clone(), layer.b.clone());
             let w = &self.params[layer.w.clone()];
-            match linear::backward(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, l > 0) {
+            let dx = linear::backward_into(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, l > 0, accumulate);
+            if let Some(step) = update.as_deref_mut() {
+                let r = self.layer_range(l);
+                step.update_part(&mut self.params[r.clone()], &self.grads[r.clone()], r.start);
+            }
+            match dx {
                 Some(dx) => d = dx,
                 None => break,
             }
@@ -507,6 +531,33 @@ impl Mlp {
             }
         }
         Ok((loss, wrong))
+    }
+
+    /// One whole training step without a penalty: forward, softmax cross-entropy, backward
+    /// and the optimizer's update applied layer by layer as the backward pass reaches it
+    /// (while that layer's gradient is still in the cache), with the numbers of
+    /// [`Mlp::train_batch`] followed by `optimizer.step`. The update is skipped, as a
+    /// divergence guard, when the loss per example is not finite or above `max_loss`.
+    /// Returns (loss, misclassified rows, whether the parameters were updated); the
+    /// gradients stay readable afterwards.
+    pub fn train_step(
+        &mut self,
+        x: &[f32],
+        labels: &[u32],
+        reduction: Reduction,
+        max_loss: f32,
+        optimizer: &mut dyn PartialStep,
+    ) -> Result<(f32, usize, bool)> {
+        let logits = self.forward(x, labels.len(), true)?;
+        let (loss, dlogits) = cross_entropy(&logits, labels, self.classes(), reduction)?;
+        let wrong = argmax_rows(&logits, self.classes()).iter().zip(labels).filter(|(p, &y)| **p != y as usize).count();
+        let per_example = if reduction == Reduction::Sum { loss / labels.len() as f32 } else { loss };
+        let update = per_example.is_finite() && per_example <= max_loss;
+        if update {
+            optimizer.begin_step(self.params.len())?;
+        }
+        self.backward_into(&dlogits, false, update.then_some(optimizer))?;
+        Ok((loss, wrong, update))
     }
 
     /// Mean cross-entropy and error rate over a whole set in evaluation mode, in chunks.

@@ -37,7 +37,7 @@
 //! it off lets a notebook cell show why Adam needs it. Otherwise none in the arithmetic.
 //! Validation is a little stricter: every value must be finite.
 
-use super::{check_lengths, check_lr, check_non_negative, lerp, powf_step, Num, Optimizer, Options};
+use super::{check_lengths, check_lr, check_non_negative, lerp, powf_step, Num, Optimizer, Options, PartialStep};
 use crate::{ensure, Result};
 use serde::Serialize;
 use serde_json::Value;
@@ -198,13 +198,15 @@ pub struct Adam {
     exp_avg_sq: Vec<f32>,
     /// v_max, one per weight with `amsgrad`; otherwise always empty.
     max_exp_avg_sq: Vec<f32>,
+    /// The step begun by `begin_step`, for its parts.
+    scalars: Option<StepScalars>,
 }
 
 impl Adam {
     /// An Adam optimizer; errors name the first invalid value.
     pub fn new(cfg: AdamConfig) -> Result<Adam> {
         cfg.validate()?;
-        Ok(Adam { cfg, step: 0, exp_avg: Vec::new(), exp_avg_sq: Vec::new(), max_exp_avg_sq: Vec::new() })
+        Ok(Adam { cfg, step: 0, exp_avg: Vec::new(), exp_avg_sq: Vec::new(), max_exp_avg_sq: Vec::new(), scalars: None })
     }
 
     /// The hyperparameters in use (the learning rate reflects [`Optimizer::set_lr`]).
@@ -219,6 +221,108 @@ impl Adam {
             slots.push(("max_exp_avg_sq", &mut self.max_exp_avg_sq, 0.0));
         }
         super::set_named(name, slots, key, values)
+    }
+}
+
+/// One step's scalars (steps 5–8's constants), worked out once by [`PartialStep::begin_step`].
+#[derive(Clone, Copy, Debug)]
+struct StepScalars {
+    step_size: f32,
+    bias_correction2_sqrt: f32,
+    decay_factor: f32,
+    weight_decay: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    eps: f32,
+    maximize: bool,
+    decay: bool,
+    couple: bool,
+    amsgrad: bool,
+}
+
+impl Adam {
+    fn state_len(&self) -> Option<usize> {
+        (!self.exp_avg.is_empty()).then_some(self.exp_avg.len())
+    }
+}
+
+/// Adam's update is element by element, so a step may be applied a slice at a time — each
+/// layer's slice as soon as its gradient is in (`Mlp::train_step`), while it is still in the
+/// cache — with the same numbers as one whole step.
+impl PartialStep for Adam {
+    fn begin_step(&mut self, n: usize) -> Result<()> {
+        if let Some(len) = self.state_len() {
+            ensure!(len == n, "optimizer state holds {len} values but {n} parameters were given (call reset() after changing the model)");
+        } else {
+            self.exp_avg = vec![0.0; n];
+            self.exp_avg_sq = vec![0.0; n];
+            self.max_exp_avg_sq = if self.cfg.amsgrad { vec![0.0; n] } else { Vec::new() };
+        }
+        self.step += 1;
+        let c = self.cfg;
+        // Scalar work in f64, as PyTorch does it in Python floats.
+        let (beta1, beta2) = c.betas;
+        let (bias_correction1, bias_correction2) =
+            if c.bias_correction { (1.0 - powf_step(beta1, self.step), 1.0 - powf_step(beta2, self.step)) } else { (1.0, 1.0) };
+        self.scalars = Some(StepScalars {
+            step_size: (c.lr / bias_correction1) as f32,              // γ / c₁
+            bias_correction2_sqrt: bias_correction2.powf(0.5) as f32, // √c₂ (Python: c₂**0.5)
+            decay_factor: (1.0 - c.lr * c.weight_decay) as f32,       // 1 − γλ
+            weight_decay: c.weight_decay as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            eps: c.eps as f32,
+            maximize: c.maximize,
+            decay: c.weight_decay != 0.0,
+            couple: !c.decoupled_weight_decay,
+            amsgrad: c.amsgrad,
+        });
+        Ok(())
+    }
+
+    fn update_part(&mut self, params: &mut [f32], grads: &[f32], offset: usize) {
+        let s = self.scalars.expect("begin_step before update_part");
+        let range = offset..offset + params.len();
+        assert!(grads.len() == params.len() && range.end <= self.exp_avg.len(), "update_part outside the step begun");
+        // Steps 1–2: the gradient actually used, and the (decoupled) decay of θ. The
+        // configuration's branches are loop-invariant selects, so the loops below stay
+        // straight-line code the compiler turns into 4-lane SIMD (sqrt and division are
+        // exactly rounded there too, so the result is the same bit for bit).
+        let prepare = |theta: f32, grad: f32| -> (f32, f32) {
+            let g = if s.maximize { -grad } else { grad };
+            if !s.decay {
+                (theta, g)
+            } else if s.couple {
+                (theta, g + s.weight_decay * theta) // g ← g + λ·θ
+            } else {
+                (theta * s.decay_factor, g) // θ ← θ·(1 − γλ)
+            }
+        };
+        let moments = |m: &mut f32, v: &mut f32, g: f32| {
+            *m = lerp(*m, g, s.one_minus_beta1); // m ← lerp(m, g, 1−β₁)
+            *v = *v * s.beta2 + s.one_minus_beta2 * g * g; // v ← β₂·v + (1−β₂)·g²
+        };
+        let update = |theta: f32, m: f32, second: f32| {
+            let denom = second.sqrt() / s.bias_correction2_sqrt + s.eps; // d ← √v/√c₂ + ε
+            theta - (s.step_size * m) / denom // θ ← θ − (γ/c₁)·m/d
+        };
+        let moments_of = self.exp_avg[range.clone()].iter_mut().zip(self.exp_avg_sq[range.clone()].iter_mut());
+        if s.amsgrad {
+            for (((theta, &grad), (m, v)), v_max) in params.iter_mut().zip(grads).zip(moments_of).zip(&mut self.max_exp_avg_sq[range]) {
+                let (t, g) = prepare(*theta, grad);
+                moments(m, v, g);
+                *v_max = maximum(*v_max, *v); // v_max ← max(v_max, v)
+                *theta = update(t, *m, *v_max);
+            }
+        } else {
+            for ((theta, &grad), (m, v)) in params.iter_mut().zip(grads).zip(moments_of) {
+                let (t, g) = prepare(*theta, grad);
+                moments(m, v, g);
+                *theta = update(t, *m, *v);
+            }
+        }
     }
 }
 
@@ -237,69 +341,14 @@ impl Optimizer for Adam {
     }
 
     fn step(&mut self, params: &mut [f32], grads: &[f32]) -> Result<()> {
-        let len = (!self.exp_avg.is_empty()).then_some(self.exp_avg.len());
-        check_lengths(len, params, grads)?;
-        let c = self.cfg;
-        if self.exp_avg.is_empty() {
-            let n = params.len();
-            self.exp_avg = vec![0.0; n];
-            self.exp_avg_sq = vec![0.0; n];
-            self.max_exp_avg_sq = if c.amsgrad { vec![0.0; n] } else { Vec::new() };
-        }
-        self.step += 1;
-
-        // Scalar work in f64, as PyTorch does it in Python floats.
-        let (beta1, beta2) = c.betas;
-        let (bias_correction1, bias_correction2) =
-            if c.bias_correction { (1.0 - powf_step(beta1, self.step), 1.0 - powf_step(beta2, self.step)) } else { (1.0, 1.0) };
-        let step_size = (c.lr / bias_correction1) as f32; // γ / c₁
-        let bias_correction2_sqrt = bias_correction2.powf(0.5) as f32; // √c₂ (Python: c₂**0.5)
-        let decay_factor = (1.0 - c.lr * c.weight_decay) as f32; // 1 − γλ
-        let weight_decay = c.weight_decay as f32;
-        let one_minus_beta1 = (1.0 - beta1) as f32;
-        let beta2_f32 = beta2 as f32;
-        let one_minus_beta2 = (1.0 - beta2) as f32;
-        let eps = c.eps as f32;
-
-        // Steps 1–2: the gradient actually used, and the (decoupled) decay of θ. The
-        // configuration's branches are loop-invariant selects, so the loops below stay
-        // straight-line code the compiler turns into 4-lane SIMD (sqrt and division are
-        // exactly rounded there too, so the result is the same bit for bit).
-        let (maximize, decay, couple) = (c.maximize, c.weight_decay != 0.0, !c.decoupled_weight_decay);
-        let prepare = |theta: f32, grad: f32| -> (f32, f32) {
-            let g = if maximize { -grad } else { grad };
-            if !decay {
-                (theta, g)
-            } else if couple {
-                (theta, g + weight_decay * theta) // g ← g + λ·θ
-            } else {
-                (theta * decay_factor, g) // θ ← θ·(1 − γλ)
-            }
-        };
-        let moments = |m: &mut f32, v: &mut f32, g: f32| {
-            *m = lerp(*m, g, one_minus_beta1); // m ← lerp(m, g, 1−β₁)
-            *v = *v * beta2_f32 + one_minus_beta2 * g * g; // v ← β₂·v + (1−β₂)·g²
-        };
-        let update = |theta: f32, m: f32, second: f32| {
-            let denom = second.sqrt() / bias_correction2_sqrt + eps; // d ← √v/√c₂ + ε
-            theta - (step_size * m) / denom // θ ← θ − (γ/c₁)·m/d
-        };
-        let moments_of = self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut());
-        if c.amsgrad {
-            for (((theta, &grad), (m, v)), v_max) in params.iter_mut().zip(grads).zip(moments_of).zip(&mut self.max_exp_avg_sq) {
-                let (t, g) = prepare(*theta, grad);
-                moments(m, v, g);
-                *v_max = maximum(*v_max, *v); // v_max ← max(v_max, v)
-                *theta = update(t, *m, *v_max);
-            }
-        } else {
-            for ((theta, &grad), (m, v)) in params.iter_mut().zip(grads).zip(moments_of) {
-                let (t, g) = prepare(*theta, grad);
-                moments(m, v, g);
-                *theta = update(t, *m, *v);
-            }
-        }
+        check_lengths(self.state_len(), params, grads)?;
+        self.begin_step(params.len())?;
+        self.update_part(params, grads, 0);
         Ok(())
+    }
+
+    fn parts(&mut self) -> Option<&mut dyn PartialStep> {
+        Some(self)
     }
 
     fn reset(&mut self) {
@@ -378,6 +427,9 @@ impl Optimizer for AdamW {
     }
     fn set_weight_decay(&mut self, weight_decay: f32) -> Result<()> {
         self.inner.set_weight_decay(weight_decay)
+    }
+    fn parts(&mut self) -> Option<&mut dyn PartialStep> {
+        Some(&mut self.inner)
     }
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         self.inner.state()

@@ -84,6 +84,24 @@ pub trait Optimizer {
     /// buffer it uses to `values.len()`, the others at the values a first step gives them;
     /// later calls must match that length. Errors name an unknown key or a wrong length.
     fn set_state(&mut self, key: &str, values: &[f32]) -> Result<()>;
+    /// The step as parts, where this rule can be applied a slice at a time (see
+    /// [`PartialStep`]); `None` for the rules that need the whole vector at once or were not
+    /// written that way.
+    fn parts(&mut self) -> Option<&mut dyn PartialStep> {
+        None
+    }
+}
+
+/// A step that can be applied a slice of the parameters at a time, with the numbers of one
+/// whole [`Optimizer::step`]: element-wise rules (Adam, AdamW) offer it through
+/// [`Optimizer::parts`], so a network can update each layer as soon as its gradient is ready.
+pub trait PartialStep {
+    /// Begin one step over `n` parameters (the step count moves, the state is sized on the
+    /// first step); errors as `step` would for a length that does not match the state.
+    fn begin_step(&mut self, n: usize) -> Result<()>;
+    /// Update `params` from `grads`: the elements `offset..offset + params.len()` of the
+    /// vector, with the step begun. Every element is updated at most once per step.
+    fn update_part(&mut self, params: &mut [f32], grads: &[f32], offset: usize);
 }
 
 /// Copy every state tensor and the step count of `from` into `to` (same kind of

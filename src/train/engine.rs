@@ -100,6 +100,15 @@ impl Engine for CpuEngine {
         true
     }
     fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+        // Without a penalty, an element-wise rule (Adam, AdamW) updates each layer inside the
+        // backward pass, the same numbers with the gradients still in the cache.
+        if penalty.is_zero() {
+            if let Some(parts) = self.optimizer.parts() {
+                let (loss, wrong, _) = self.model.train_step(x, labels, reduction, max_loss, parts)?;
+                self.done.push((loss, wrong));
+                return Ok(());
+            }
+        }
         let (loss, wrong) = self.model.train_batch(x, labels, reduction, penalty)?;
         let per_example = if reduction == Reduction::Sum { loss / labels.len() as f32 } else { loss };
         if per_example.is_finite() && per_example <= max_loss {
