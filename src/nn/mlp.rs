@@ -358,7 +358,15 @@ impl Mlp {
     }
     /// The activation output of hidden layer `l` from the last forward (before dropout).
     pub fn activations(&self, l: usize) -> &[f32] {
-        &self.caches[l].activated
+        self.activated(l)
+    }
+    /// Layer `l`'s activation output: kept in its own cache where dropout changed what the
+    /// next layer read, else it *is* the next layer's input (one buffer, not a copy).
+    fn activated(&self, l: usize) -> &[f32] {
+        match &self.caches[l].activated {
+            a if a.is_empty() && l + 1 < self.caches.len() => &self.caches[l + 1].input,
+            a => a,
+        }
     }
     /// Running (mean, var) of layer `l`'s batch-norm, if it has one.
     pub fn running_stats(&self, l: usize) -> Option<(&[f32], &[f32])> {
@@ -399,6 +407,7 @@ impl Mlp {
         check_batch("MLP input", x, batch, self.inputs())?;
         // input dropout: the first layer caches (and its weight gradient sees) the dropped input
         let (mut h, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
+        let n_layers = self.layers.len();
         for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
             let p = &self.params;
             let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
@@ -410,12 +419,23 @@ impl Mlp {
                 }
             }
             layer.activation.forward(&mut z);
-            let key = dropout::key(self.seed, l as u32);
-            let (out, mask) = dropout::forward(&z, layer.dropout, training, key, self.dropout_step)?;
             cache.input = h;
-            cache.activated = z;
-            cache.mask = mask;
-            h = out;
+            if training && layer.dropout > 0.0 {
+                let key = dropout::key(self.seed, l as u32);
+                let (out, mask) = dropout::forward(&z, layer.dropout, training, key, self.dropout_step)?;
+                cache.activated = z;
+                cache.mask = mask;
+                h = out;
+            } else {
+                // nothing dropped: the activation's output goes on as the next layer's input
+                // (which is where backward finds it); the logits are kept, they are returned
+                cache.mask.clear();
+                cache.activated.clear();
+                if l + 1 == n_layers {
+                    cache.activated.extend_from_slice(&z);
+                }
+                h = z;
+            }
         }
         self.cached_batch = batch;
         if training {
@@ -445,9 +465,9 @@ impl Mlp {
         check_batch("MLP output gradient", dlogits, batch, self.classes())?;
         let mut d = dlogits.to_vec();
         for l in (0..self.layers.len()).rev() {
+            dropout::backward(&mut d, &self.caches[l].mask);
+            self.layers[l].activation.backward(self.activated(l), &mut d);
             let (layer, cache) = (&mut self.layers[l], &self.caches[l]);
-            dropout::backward(&mut d, &cache.mask);
-            layer.activation.backward(&cache.activated, &mut d);
             if let Some((g, b, state)) = &mut layer.bn {
                 if !cache.noise_scale.is_empty() {
                     // y' = s·y + b: the gradient reaching batch-norm's output is s·dy'
