@@ -22,6 +22,7 @@ import * as dropoutCell from './cells/dropout.js';
 import { Pool, defaultSize, setPagePool, MAX_WORKERS } from './pool.js';
 import { resetCells } from './cell.js';
 import { onCoreTrap } from './ui.js';
+import { warmUp } from './warmup.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -164,6 +165,7 @@ async function main() {
     resizeTimer = setTimeout(renderAll, 150);
   });
   document.body.dataset.ready = '';
+  warmUp(ctx.data);
 }
 
 // WebGPU when the browser gives an adapter, else the CPU; the header's switch picks where

@@ -19,6 +19,7 @@ pub(crate) mod notebook;
 pub(crate) mod page;
 mod session;
 mod session_record;
+mod warm_up;
 
 use wasm_bindgen::prelude::*;
 
