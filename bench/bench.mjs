@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchWebGpu } from './webgpu.mjs';
 import { benchPool } from './pool.mjs';
+import { benchPageCpu } from './page_cpu.mjs';
+import { spawnSync } from 'node:child_process';
 import { printTable } from './table.mjs';
 
 const DIST = resolve(process.env.DESCENT_DIST ?? 'dist');
@@ -92,13 +94,60 @@ const images = readFileSync(join(DIST, 'data/mnist-images-idx3-ubyte.gz'));
 const labels = readFileSync(join(DIST, 'data/mnist-labels-idx1-ubyte.gz'));
 const data = new descent.MnistData(images, labels, 1);
 const BATCH = 64;
-const STEPS = QUICK ? 20 : 60; // within one epoch (109 steps), so no evaluation pass is timed
-const ours = time(() => {
-  const s = new descent.TrainSession(data, { hidden: [256, 128], optimizer: 'adam', options: { lr: 1e-3 }, batchSize: BATCH, epochs: 1, seed: 1 }, undefined);
-  s.runSteps(STEPS);
-  s.free();
-}, QUICK ? 2 : 3);
-const oursRate = (STEPS * BATCH) / ours;
+const STEPS = QUICK ? 20 : 60; // within one epoch (109 steps), so no evaluation pass is timed (TF.js)
+const ROUNDS = QUICK ? 3 : 7;
+/** Samples/s of `rounds` sessions: each built, 16 steps of warm-up, then 80 steps timed (the
+ * session's construction and the epoch-end check are outside the timing, as in torch_step.py). */
+function oursRounds(rounds) {
+  const rates = [];
+  for (let r = 0; r < rounds; r++) {
+    const s = new descent.TrainSession(data, { hidden: [256, 128], optimizer: 'adam', options: { lr: 1e-3 }, batchSize: BATCH, epochs: 3, seed: 1 + r }, undefined);
+    s.runSteps(16);
+    const t0 = performance.now();
+    s.runSteps(80);
+    rates.push((80 * BATCH) / ((performance.now() - t0) / 1000));
+    s.free();
+  }
+  return rates;
+}
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const oursRates = oursRounds(ROUNDS);
+
+// --- PyTorch, eager, one thread, default and fused Adam (bench/torch_step.py) ----------------
+// Only where `import torch` works on this machine; never installed here. Our rounds run again
+// after PyTorch's, and the median of both sets is reported, so the two share the machine's state.
+let torch = null;
+const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+if (hasTorch) {
+  const run = spawnSync('python3', ['bench/torch_step.py', join(DIST, 'data'), String(ROUNDS)], { encoding: 'utf8' });
+  try {
+    const t = JSON.parse(run.stdout.trim().split('\n').at(-1));
+    torch = { version: t.torch, threads: t.threads, default: median(t.default), fused: median(t.fused) };
+  } catch {
+    torch = { skipped: `bench/torch_step.py failed: ${(run.stderr || run.stdout || '').trim().split('\n').at(-1)}` };
+  }
+  oursRates.push(...oursRounds(ROUNDS));
+} else {
+  torch = { skipped: 'python3 -c "import torch" fails on this machine (the bench never installs it)' };
+}
+const oursRate = median(oursRates);
+
+// --- Where a step's time goes (benchStepParts, src/web/bench.rs) ------------------------------
+const parts = descent.benchStepParts(QUICK ? 100 : 400);
+const stepBuild = builds.relaxed ? 'relaxed' : 'simd128';
+const stepGflops = (parts.flop / parts.wholeUs) / 1e3;
+const breakdown = {
+  build: stepBuild,
+  parts: parts.parts.map(([name, us, gflop]) => ({ name, us, percent: (100 * us) / parts.wholeUs, gflops: gflop > 0 ? (gflop * 1e9) / us / 1e6 : null })),
+  wholeUs: parts.wholeUs,
+  restUs: parts.wholeUs - parts.parts.reduce((a, p) => a + p[1], 0),
+  flopPerStep: parts.flop,
+  gflops: stepGflops,
+  percentOfPeak: (100 * stepGflops) / peak[stepBuild].gflops,
+  // the same from the training run's samples/s (its steps, gathers and bookkeeping included)
+  trainingGflops: (oursRate / BATCH) * parts.flop / 1e9,
+  trainingPercentOfPeak: (100 * (oursRate / BATCH) * parts.flop / 1e9) / peak[stepBuild].gflops,
+};
 
 // TensorFlow.js, the same network and optimizer, on the same pixels.
 let peer = null;
@@ -151,6 +200,10 @@ const webgpu = await benchWebGpu(DIST, {
 // --- the worker pool in headless Chromium (bench/pool.mjs) -----------------------------------
 const pool = await benchPool(DIST, { quick: QUICK });
 
+// --- the notebook's own CPU training in headless Chromium (bench/page_cpu.mjs) ----------------
+const page = await benchPageCpu(DIST, { rounds: QUICK ? 1 : 3, reps: QUICK ? 2 : 3 });
+if (!page.skipped) page.percentOfPeak = (100 * (page.samplesPerSec / BATCH) * parts.flop / 1e9) / peak[stepBuild].gflops;
+
 const results = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
   peak,
@@ -160,7 +213,14 @@ const results = {
     descent: { backend: descent.backendName(), samplesPerSec: oursRate },
     peer,
     ratio: peer ? oursRate / peer.samplesPerSec : null,
+    torch,
+    torchRatios: torch && !torch.skipped ? {
+      nodeVsDefault: oursRate / torch.default, nodeVsFused: oursRate / torch.fused,
+      pageVsDefault: page.skipped ? null : page.samplesPerSec / torch.default, pageVsFused: page.skipped ? null : page.samplesPerSec / torch.fused,
+    } : null,
   },
+  breakdown,
+  page,
   webgpu,
   pool,
 };

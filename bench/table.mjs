@@ -4,7 +4,7 @@ const pad = (s, w) => String(s).padEnd(w);
 const num = (v, digits = 1) => v.toFixed(digits).padStart(7);
 
 /** Print `results` (as bench/bench.mjs writes them). */
-export function printTable({ peak, gemm, training, webgpu, pool }) {
+export function printTable({ peak, gemm, training, breakdown, page, webgpu, pool }) {
   for (const [build, p] of Object.entries(peak)) {
     console.log(`\nGEMM, ${build} build (GFLOP/s, one thread; peak ${p.gflops.toFixed(1)} GFLOP/s with ${p.instruction})`);
     for (const g of gemm.filter((g) => g.build === build)) {
@@ -17,6 +17,30 @@ export function printTable({ peak, gemm, training, webgpu, pool }) {
   if (training.peer) {
     console.log(`  ${pad(training.peer.name, 40)} ${num(training.peer.samplesPerSec, 0)} samples/s`);
     console.log(`  ratio Descent / peer: ${training.ratio.toFixed(2)}×`);
+  }
+
+  const pt = training.torch;
+  if (pt?.skipped) console.log(`  PyTorch: skipped (${pt.skipped})`);
+  else if (pt) {
+    const r = training.torchRatios;
+    console.log(`  ${pad(`PyTorch ${pt.version} eager, ${pt.threads} thread, Adam`, 40)} ${num(pt.default, 0)} samples/s`);
+    console.log(`  ${pad(`PyTorch ${pt.version} eager, ${pt.threads} thread, Adam(fused=True)`, 40)} ${num(pt.fused, 0)} samples/s`);
+    console.log(`  ratio Descent (Node) / PyTorch: ${r.nodeVsDefault.toFixed(2)}× default Adam, ${r.nodeVsFused.toFixed(2)}× fused Adam`);
+    if (r.pageVsFused !== null) console.log(`  ratio Descent (page) / PyTorch: ${r.pageVsDefault.toFixed(2)}× default Adam, ${r.pageVsFused.toFixed(2)}× fused Adam`);
+  }
+  if (page?.skipped) console.log(`  in the page: skipped (${page.skipped})`);
+  else if (page) {
+    console.log(`  ${pad(`Descent in the page (${page.browser})`, 40)} ${num(page.samplesPerSec, 0)} samples/s  ${num(page.percentOfPeak, 0)}% of peak`);
+    const f = page.first100;
+    console.log(`  first 100 steps of a Run in the page: ${f.withWarmUpMs.toFixed(0)} ms after the warm-up (${f.warmUpMs} ms of idle time), ${f.withoutMs.toFixed(0)} ms without (median of ${f.rounds})`);
+  }
+
+  if (breakdown) {
+    const b = breakdown;
+    console.log(`\nOne training step, ${b.build} build: ${b.wholeUs.toFixed(0)} µs, ${(b.flopPerStep / 1e6).toFixed(1)} MFLOP → ${b.gflops.toFixed(1)} GFLOP/s = ${b.percentOfPeak.toFixed(0)}% of peak`);
+    console.log(`  (from the training run's samples/s: ${b.trainingGflops.toFixed(1)} GFLOP/s = ${b.trainingPercentOfPeak.toFixed(0)}% of peak)`);
+    for (const x of b.parts) console.log(`  ${pad(x.name, 52)} ${num(x.us, 1)} µs ${num(x.percent, 1)}%${x.gflops ? `  ${num(x.gflops)} GFLOP/s` : ''}`);
+    console.log(`  ${pad('the rest (copies, bookkeeping, cache effects)', 52)} ${num(b.restUs, 1)} µs ${num((100 * b.restUs) / b.wholeUs, 1)}%`);
   }
 
   printPool(pool);

@@ -18,6 +18,29 @@ pub const MAX_PARAMETERS: usize = 12_000_000;
 /// a stutter the student sees, not a frozen tab. A larger run is refused there with its cost (on
 /// WebGPU, or in a worker, it is not: neither holds the page).
 pub const MAX_PAGE_STEP_FLOP: f64 = 5e9;
+/// The speed [`MAX_PAGE_STEP_FLOP`] assumes, in GFLOP/s, until the page has measured its own.
+pub const ASSUMED_PAGE_GFLOPS: f64 = 25.0;
+/// The longest one training step may hold the page's thread at the measured speed, in
+/// seconds: the same 0.2 s that [`MAX_PAGE_STEP_FLOP`] is at the assumed speed.
+pub const MAX_PAGE_STEP_SECONDS: f64 = MAX_PAGE_STEP_FLOP / (ASSUMED_PAGE_GFLOPS * 1e9);
+
+/// The CPU speed the page measured (`www/warmup.js`, from its warm-up run), as f64 bits; 0 until
+/// then.
+static PAGE_GFLOPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Record the page's measured CPU speed in GFLOP/s (ignored unless it is finite and between
+/// 0.1 and 10,000).
+pub fn set_page_gflops(gflops: f64) {
+    if gflops.is_finite() && (0.1..=10_000.0).contains(&gflops) {
+        PAGE_GFLOPS.store(gflops.to_bits(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The page's measured CPU speed in GFLOP/s, if it has measured one.
+pub fn page_gflops() -> Option<f64> {
+    let bits = PAGE_GFLOPS.load(std::sync::atomic::Ordering::Relaxed);
+    (bits != 0).then(|| f64::from_bits(bits))
+}
 
 /// The most bytes the core may hold at once in one page, every experiment and session together
 /// (`memory`): browsers give a tab's wasm 2–4 GB, and the page itself needs some of it.

@@ -3,7 +3,9 @@
 // student's first Run instead of during it. A unit at a time in idle slices of a few
 // milliseconds, so it never holds up the page; stops quietly if the core is restarted under
 // it. <body data-warm> says how it went ("running", "done", "skipped"), data-warm-ms how long.
-import { WarmUp } from '../pkg/descent.js';
+// Its fastest training steps, once optimized, are this machine's speed: the core gets it
+// (setPageSpeed) to refuse a step that would hold the page too long (data-cpu-gflops).
+import { WarmUp, setPageSpeed } from '../pkg/descent.js';
 import { showError } from './ui.js';
 
 const idle = (f) => (window.requestIdleCallback ? window.requestIdleCallback(f, { timeout: 500 }) : setTimeout(f, 0));
@@ -23,16 +25,28 @@ export function warmUp(data, { sliceMs = 6 } = {}) {
     return;
   }
   const t0 = performance.now();
+  const stepMs = [];
   body.dataset.warm = 'running';
   const slice = () => {
     if (body.dataset.core) return; // a trap or a restart: the object is not ours to use any more
     const end = performance.now() + sliceMs;
     try {
       let more = true;
-      while (more && performance.now() < end) more = run.steps(1);
+      while (more && performance.now() < end) {
+        const [before, t] = [run.stepsTaken, performance.now()];
+        more = run.steps(1);
+        if (run.stepsTaken > before) stepMs.push(performance.now() - t);
+      }
       if (more) {
         idle(slice);
         return;
+      }
+      // the fastest of the last steps (the first ones ran before V8 optimized them)
+      const best = Math.min(...stepMs.slice(-10));
+      const gflops = run.flopPerStep / (best / 1000) / 1e9;
+      if (Number.isFinite(gflops)) {
+        setPageSpeed(gflops);
+        body.dataset.cpuGflops = gflops.toFixed(1);
       }
       run.free();
     } catch (e) {

@@ -221,19 +221,32 @@ impl RunSpec {
         6.0 * weights * self.batch_size.min(train_len) as f64
     }
 
-    /// Refuse a run whose single step would hold the page's thread too long
-    /// ([`MAX_PAGE_STEP_FLOP`]), with its cost, before it is placed there.
+    /// Refuse a run whose single step would hold the page's thread too long, with its cost,
+    /// before it is placed there: longer than [`crate::limits::MAX_PAGE_STEP_SECONDS`] at the
+    /// speed the page measured, or past [`MAX_PAGE_STEP_FLOP`] until it has measured one.
     pub fn check_page_step(&self, features: usize, classes: usize, train_len: usize) -> Result<()> {
+        self.check_page_step_at(features, classes, train_len, crate::limits::page_gflops())
+    }
+
+    /// [`RunSpec::check_page_step`] at a given measured speed (GFLOP/s), or the assumed one.
+    pub fn check_page_step_at(&self, features: usize, classes: usize, train_len: usize, measured: Option<f64>) -> Result<()> {
+        use crate::limits::{ASSUMED_PAGE_GFLOPS, MAX_PAGE_STEP_SECONDS};
         let flop = self.step_flop(features, classes, train_len);
+        let (gflops, whose) = match measured {
+            Some(g) => (g, "measured on this machine"),
+            None => (ASSUMED_PAGE_GFLOPS, "of a typical core"),
+        };
+        let limit = gflops * 1e9 * MAX_PAGE_STEP_SECONDS;
         ensure!(
-            flop <= MAX_PAGE_STEP_FLOP,
-            "one training step of sizes {:?} on batches of {} costs {:.1} GFLOP, about {:.1} s a step at the 25 GFLOP/s of a typical core, which would freeze the tab: \
-             use a smaller batch or network (at most {:.0} GFLOP a step here), or train on WebGPU",
+            flop <= limit,
+            "one training step of sizes {:?} on batches of {} costs {:.1} GFLOP, about {:.1} s a step at the {:.0} GFLOP/s {whose}, which would freeze the tab: \
+             use a smaller batch or network (at most {:.1} GFLOP a step here), or train on WebGPU",
             self.sizes(features, classes),
             self.batch_size.min(train_len),
             flop / 1e9,
-            flop / 25e9,
-            MAX_PAGE_STEP_FLOP / 1e9
+            flop / (gflops * 1e9),
+            gflops,
+            limit / 1e9
         );
         Ok(())
     }
@@ -360,12 +373,18 @@ mod tests {
         let spec = RunSpec::from_json(&json!({ "hidden": [4096, 4096, 4096], "batchSize": 7000 })).unwrap();
         let flop = spec.step_flop(784, 10, 7000);
         assert_eq!(flop, 6.0 * 7000.0 * (784.0 * 4096.0 + 2.0 * 4096.0 * 4096.0 + 4096.0 * 10.0));
-        let err = spec.check_page_step(784, 10, 7000).unwrap_err().to_string();
+        let err = spec.check_page_step_at(784, 10, 7000, None).unwrap_err().to_string();
         assert!(err.contains("costs 1545.9 GFLOP") && err.contains("smaller batch or network"), "{err}");
         // the batch is at most the training set; the page's default network full-batch passes
-        assert!(spec.check_page_step(784, 10, 10).is_ok(), "10 examples a step: 2.2 GFLOP");
+        assert!(spec.check_page_step_at(784, 10, 10, None).is_ok(), "10 examples a step: 2.2 GFLOP");
         let sgd = RunSpec::from_json(&json!({ "hidden": [128], "batchSize": 7000 })).unwrap();
-        assert!(sgd.check_page_step(784, 10, 7000).is_ok(), "full-batch gradient descent on the SGD cell's network");
+        assert!(sgd.check_page_step_at(784, 10, 7000, None).is_ok(), "full-batch gradient descent on the SGD cell's network");
+        // at a measured speed the limit is 0.2 s of that speed: a slow machine refuses what a
+        // typical one takes, and says whose speed it used
+        let err = sgd.check_page_step_at(784, 10, 7000, Some(10.0)).unwrap_err().to_string();
+        assert!(err.contains("at the 10 GFLOP/s measured on this machine") && err.contains("at most 2.0 GFLOP"), "{err}");
+        assert!(spec.check_page_step_at(784, 10, 7000, None).unwrap_err().to_string().contains("at the 25 GFLOP/s of a typical core"));
+        assert!(spec.check_page_step_at(784, 10, 10, Some(100.0)).is_ok());
     }
 
     #[test]

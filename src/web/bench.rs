@@ -120,3 +120,108 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
     }
     Ok(2.0 * (m * k * n) as f64 * iters as f64 / seconds.max(1e-9) / 1e9)
 }
+
+/// Where a training step's time goes: the step of `cargo xtask bench`'s training run (MLP
+/// 784-256-128-10, ReLU, Adam, batch 64, on seeded pixels) taken apart. Each part runs on its
+/// own, `iters` times, on exactly the shapes of the step — the batch gather, each layer's
+/// forward product with its bias, the activations, softmax cross-entropy, each layer's weight
+/// and bias gradient, the input gradients (none for the first layer), Adam's update of every
+/// parameter — then the whole step (`Mlp::train_step`, the path a CPU run takes) `iters` times.
+/// Returns `{ parts: [[name, µs per step, GFLOP per step]], wholeUs, flop }`; whatever the
+/// parts do not account for (the loops' own copies and bookkeeping, the cache effects of
+/// running the parts apart) is `wholeUs − Σ parts`.
+#[wasm_bindgen(js_name = benchStepParts)]
+pub fn bench_step_parts(iters: usize) -> Result<JsValue, JsError> {
+    use crate::nn::{linear, loss, Activation, Mlp, MlpSpec, Reduction};
+    let iters = iters.clamp(1, 10_000);
+    let (batch, sizes) = (64usize, [784usize, 256, 128, 10]);
+    let mut rng = crate::Rng::new(3);
+    let pool: Vec<f32> = (0..2048 * 784).map(|_| rng.uniform(0.0, 1.0)).collect();
+    let data = crate::data::Dataset::new(pool, (0..2048).map(|i| (i % 10) as u8).collect(), 784, 10).map_err(super::js_err)?;
+    let order: Vec<usize> = (0..2048).map(|i| (i * 797) % 2048).collect();
+    let mut model = Mlp::new(MlpSpec::new(&sizes, Activation::Relu), 1).map_err(super::js_err)?;
+    let mut opt = crate::optim::build("adam", &serde_json::json!({ "lr": 1e-3 })).map_err(super::js_err)?;
+    let (mut x, mut labels) = (Vec::new(), Vec::new());
+    data.gather(&order[..batch], &mut x, &mut labels);
+    let params = model.parameters().to_vec();
+    let layout = model.layout();
+    // every layer's input, pre-activation and output as the step computes them
+    let mut inputs = vec![x.clone()];
+    for s in &layout {
+        let mut z = linear::forward(inputs.last().unwrap(), batch, &params[s.w.clone()], &params[s.b.clone()], s.fan_in, s.fan_out);
+        Activation::Relu.forward(&mut z);
+        inputs.push(z);
+    }
+    let mut parts: Vec<(String, f64, f64)> = Vec::new();
+    let mut time = |name: String, flop: f64, f: &mut dyn FnMut()| -> Result<(), JsError> {
+        f();
+        let t0 = now_ms()?;
+        for _ in 0..iters {
+            f();
+        }
+        parts.push((name, (now_ms()? - t0) * 1000.0 / iters as f64, flop / 1e9));
+        Ok(())
+    };
+    let mut i = 0;
+    time("batch gather".into(), 0.0, &mut || {
+        i = (i + batch) % (2048 - batch);
+        data.gather(&order[i..i + batch], &mut x, &mut labels);
+    })?;
+    for (l, s) in layout.iter().enumerate() {
+        let (w, b) = (&params[s.w.clone()], &params[s.b.clone()]);
+        let flop = 2.0 * (batch * s.fan_in * s.fan_out) as f64;
+        time(format!("layer {l} forward: X·Wᵀ + b"), flop, &mut || {
+            std::hint::black_box(linear::forward(&inputs[l], batch, w, b, s.fan_in, s.fan_out));
+        })?;
+    }
+    let hidden: usize = sizes[1..sizes.len() - 1].iter().sum();
+    let mut act = vec![0.5f32; batch * hidden];
+    time("ReLU forward (hidden layers)".into(), 0.0, &mut || Activation::Relu.forward(std::hint::black_box(&mut act)))?;
+    let logits = inputs.last().unwrap().clone();
+    let mut dlogits = Vec::new();
+    time("softmax cross-entropy".into(), 0.0, &mut || {
+        dlogits = loss::cross_entropy(&logits, &labels, 10, Reduction::Mean).map(|(_, d)| d).unwrap_or_default();
+    })?;
+    let mut dy = act.clone();
+    let y = act.clone();
+    time("ReLU backward (hidden layers)".into(), 0.0, &mut || Activation::Relu.backward(&y, std::hint::black_box(&mut dy)))?;
+    let mut grads = vec![0f32; params.len()];
+    for (l, s) in layout.iter().enumerate().rev() {
+        let g: Vec<f32> = (0..batch * s.fan_out).map(|k| ((k % 7) as f32 - 3.0) * 1e-3).collect();
+        let flop = 2.0 * (batch * s.fan_in * s.fan_out) as f64;
+        let (w, wr, br) = (&params[s.w.clone()], s.w.clone(), s.b.clone());
+        time(format!("layer {l} weight and bias gradient: dYᵀ·X, Σ dY"), flop, &mut || {
+            let (dw, db) = grads.split_at_mut(br.start);
+            linear::backward_into(&inputs[l], &g, batch, w, &mut dw[wr.clone()], &mut db[..br.len()], s.fan_in, s.fan_out, false, false);
+        })?;
+        if l > 0 {
+            time(format!("layer {l} input gradient: dY·W"), flop, &mut || {
+                let mut dx = vec![0.0; batch * s.fan_in];
+                crate::backend::gemm(batch, s.fan_out, s.fan_in, &g, Op::N, w, Op::N, 0.0, &mut dx);
+                std::hint::black_box(dx);
+            })?;
+        }
+    }
+    let mut p = params.clone();
+    time(format!("Adam update ({} parameters)", p.len()), 0.0, &mut || {
+        opt.step(&mut p, &grads).expect("same length");
+    })?;
+    // the whole step, as a CPU run takes it
+    let flop: f64 = parts.iter().map(|p| p.2).sum::<f64>() * 1e9;
+    let parts_opt = opt.parts().ok_or_else(|| JsError::new("adam takes its step in parts"))?;
+    let mut j = 0;
+    let mut step = || -> Result<(), JsError> {
+        j = (j + batch) % (2048 - batch);
+        data.gather(&order[j..j + batch], &mut x, &mut labels);
+        model.train_step(&x, &labels, Reduction::Mean, f32::MAX, parts_opt).map_err(super::js_err)?;
+        Ok(())
+    };
+    step()?;
+    let t0 = now_ms()?;
+    for _ in 0..iters {
+        step()?;
+    }
+    let whole_us = (now_ms()? - t0) * 1000.0 / iters as f64;
+    let out = serde_json::json!({ "parts": parts, "wholeUs": whole_us, "flop": flop });
+    super::to_js(&out)
+}

@@ -21,6 +21,16 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct WarmUp {
     trainer: Trainer,
+    flop_per_step: f64,
+}
+
+/// Tell the core how fast this page's CPU trains, in GFLOP/s (measured by `www/warmup.js` on
+/// the warm-up's optimized steps): from then on a run whose single step would hold the page
+/// longer than 0.2 s at that speed is refused with its cost (`RunSpec::check_page_step`).
+/// Values that are not finite or outside 0.1–10,000 are ignored.
+#[wasm_bindgen(js_name = setPageSpeed)]
+pub fn set_page_speed(gflops: f64) {
+    crate::limits::set_page_gflops(gflops);
 }
 
 #[wasm_bindgen]
@@ -38,7 +48,8 @@ impl WarmUp {
             train_subset: Some(640),
             ..RunSpec::default()
         };
-        Ok(WarmUp { trainer: spec.build_on(&data, None, &Cpu).map_err(js_err)? })
+        let flop_per_step = spec.step_flop(data.train.features, 10, 640);
+        Ok(WarmUp { trainer: spec.build_on(&data, None, &Cpu).map_err(js_err)?, flop_per_step })
     }
 
     /// Take up to `n` units of work (a training step, or a slice of a check); false once the
@@ -51,6 +62,13 @@ impl WarmUp {
             }
         }
         Ok(true)
+    }
+
+    /// The floating-point operations of one of its training steps (as the page-step limit
+    /// counts them).
+    #[wasm_bindgen(getter, js_name = flopPerStep)]
+    pub fn flop_per_step(&self) -> f64 {
+        self.flop_per_step
     }
 
     /// Training steps taken so far.

@@ -39,7 +39,7 @@ const ROWS = {
   initialize: ['xavier_uniform', 4, 3, 1, {}], kFold: [Uint8Array.from([0, 1, 0, 1]), 2, 1], liveExperiments: [], loseWebGpuDevice: [],
   onWebGpuLost: [() => {}], parseWeights: { template: ['{"sizes":[2,1],"parameters":[0.5,0.5,0]}'] }, pretrainSession: [data, run, undefined],
   pretrainSizes: [data], randomSeed: [], sessionFrom: [data, run, undefined], setBackend: ['cpu'], unitSpread: [new Float32Array(10), 4, 2],
-  version: [], webgpuAdapter: null, weightsJson: [[2, 1], [0.5, 0.5, 0]], WarmUp: [data],
+  version: [], webgpuAdapter: null, weightsJson: [[2, 1], [0.5, 0.5, 0]], WarmUp: [data], setPageSpeed: [30],
   // its own test, the last: it makes every object above stale
   __wbg_reset_state: null,
 };

@@ -35,6 +35,12 @@ test('page loads with no console errors, no 404s, and every canvas drawn', async
   assert.equal(await page.$$eval('section.cell', (s) => s.filter((x) => x.querySelector('canvas') === null).length), 0,
     'no empty placeholder cells');
   await screenshot(page, 'page');
+  // the warm-up run (www/warmup.js) finishes in the page's idle time, quietly
+  await page.waitForSelector('body[data-warm="done"]', { timeout: 60_000 });
+  assert.ok(Number(await page.getAttribute('body', 'data-warm-ms')) > 0);
+  // and its optimized steps measured this machine's speed, which the page-step limit now uses
+  const gflops = Number(await page.getAttribute('body', 'data-cpu-gflops'));
+  assert.ok(gflops > 1 && gflops < 1000, `measured ${gflops} GFLOP/s`);
   assert.deepEqual(errors, []);
   assert.deepEqual(server.missing, []);
   await context.close();

@@ -85,7 +85,7 @@ test('invalid settings get a message', async () => {
   await page.fill('#sgd-batch', '7000');
   const t0 = Date.now();
   await page.click('#sgd-run');
-  assert.match(await page.textContent('#sgd-error-msg'), /costs 244\.5 GFLOP, about 9\.8 s a step/);
+  assert.match(await page.textContent('#sgd-error-msg'), /costs 244\.5 GFLOP, about [\d.]+ s a step at the \d+ GFLOP\/s (measured on this machine|of a typical core)/);
   assert.ok(Date.now() - t0 < 5000, `refused at once, not after a step (${Date.now() - t0} ms)`);
   assert.notEqual(await page.getAttribute('#sgd-status', 'data-state'), 'running');
   assert.deepEqual(errors, []);

@@ -109,7 +109,13 @@ impl BatchNormLab {
                     Series::new("β", at(&beta), 4).dots(),
                 ];
                 let step = self.traces[BN].last().map_or(0, |t| t.step);
-                Chart::lines(format!("batch-norm: layer {layer}'s γ and β per unit, step {step}"), "unit", "γ, β", series).x_max(width as f64 + 0.5)
+                // room above the dots for the legend (it sits top right)
+                let values = gamma.iter().chain(&beta).map(|&v| v as f64).filter(|v| v.is_finite());
+                let (lo, hi) = values.fold((0.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                let span = hi - lo;
+                Chart::lines(format!("batch-norm: layer {layer}'s γ and β per unit, step {step}"), "unit", "γ, β", series)
+                    .x_max(width as f64 + 0.5)
+                    .y_range(lo - 0.1 * span, hi + 0.45 * span)
             }
             "smoothness" => {
                 let mut chart = Chart::lines("loss along the gradient, η from lr/4 to 8·lr", "step", "cross-entropy", Vec::new());
