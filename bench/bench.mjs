@@ -138,7 +138,7 @@ const stepBuild = builds.relaxed ? 'relaxed' : 'simd128';
 const stepGflops = (parts.flop / parts.wholeUs) / 1e3;
 const breakdown = {
   build: stepBuild,
-  parts: parts.parts.map(([name, us, gflop]) => ({ name, us, percent: (100 * us) / parts.wholeUs, gflops: gflop > 0 ? (gflop * 1e9) / us / 1e6 : null })),
+  parts: parts.parts.map(([name, us, gflop]) => ({ name, us, percent: (100 * us) / parts.wholeUs, gflops: gflop > 0 ? (gflop * 1e6) / us : null })),
   wholeUs: parts.wholeUs,
   restUs: parts.wholeUs - parts.parts.reduce((a, p) => a + p[1], 0),
   flopPerStep: parts.flop,
