@@ -70,10 +70,10 @@ fn proximal_l1_blanks_the_border_where_the_subgradient_only_rattles() {
     assert!(blank.len() > 50, "MNIST has a blank border ({} pixels found)", blank.len());
     assert!(html.contains(r#"data-preset='{"mode": "proximal", "l1": -3}'"#), "the page's proximal preset");
     for mode in ["subgradient", "proximal"] {
-        // the page's preset: λ₁ = 0.001 (over 30 epochs of 16 steps, a total threshold of
-        // 480 · 0.1 · 0.001 = 0.048, past every initial weight's 1/√784 ≈ 0.036)
+        // the page's preset: λ₁ = 0.001 (over 80 epochs of 16 steps, a total threshold of
+        // 1280 · 0.1 · 0.001 = 0.128, past every initial weight's 1/√784 ≈ 0.036)
         let s = RegularizationSpec { l1: 1e-3, ..spec(0, "sgd", page::number_of(&html, "l1-l2-lr"), mode) };
-        assert_eq!(s.run.epochs * s.run.train_subset.unwrap().div_ceil(s.run.batch_size), 480);
+        assert_eq!(s.run.epochs * s.run.train_subset.unwrap().div_ceil(s.run.batch_size), 1280);
         let r = train(&d, s);
         let report = r.report();
         let l1 = report.runs.iter().find(|x| x.label == "L1").unwrap();
@@ -104,12 +104,18 @@ fn l2_shrinks_the_weights_for_three_seeds() {
         let r = train(&data(seed), spec(seed, "sgd", page::number_of(&html, "l1-l2-lr"), "subgradient"));
         let report = r.report();
         let norm = |label: &str| report.runs.iter().find(|x| x.label == label).unwrap().weight_norm;
-        // observed with λ₂ = 0.01 over 30 epochs, seeds 0–2: ‖W‖ 12.0–12.1 without a penalty, 8.7–8.8 with L2
+        // observed with λ₂ = 0.01 over 30 epochs, seeds 0–2: ‖W‖ 12.0–12.1 without a penalty, 8.7–8.8
+        // with L2 (the page now trains 80 epochs, where L2 keeps shrinking them)
         assert!(norm("L2") < 0.85 * norm("none"), "seed {seed}: ‖W‖ with L2 {} vs none {}", norm("L2"), norm("none"));
         assert!(norm("L1") < norm("none"), "seed {seed}: L1 shrinks too");
-        // Validation error is not asserted: at this λ the observed differences (a few tenths of
-        // a point, either sign over seeds 0–2) are below the ±0.9 points a 1,500-digit
-        // validation set can resolve. The page says so.
+        // and L2 lowers the final validation error and loss. Observed (λ₂ = 0.01, 80 epochs),
+        // seeds 0, 1, 2: error 13.67 → 13.13%, 12.67 → 12.20%, 13.27 → 13.13% (2 to 8 of the
+        // 1,500 digits: below what the set can resolve, as the page says, but the same way for
+        // every seed), cross-entropy 0.465 → 0.429, 0.483 → 0.416, 0.504 → 0.462.
+        let last = |label: &str| report.runs.iter().find(|x| x.label == label).unwrap().last.clone().unwrap();
+        let (none, l2) = (last("none"), last("L2"));
+        assert!(l2.val_error < none.val_error, "seed {seed}: validation error with L2 {} vs none {}", l2.val_error, none.val_error);
+        assert!(l2.val_loss < none.val_loss - 0.02, "seed {seed}: validation loss with L2 {} vs none {}", l2.val_loss, none.val_loss);
     }
 }
 
