@@ -50,6 +50,39 @@ export const STATES = ['idle', 'running', 'finished', 'stopped', 'diverged', 'er
 /** Milliseconds of work per animation frame by default: room for drawing within a 50 ms task. */
 const BUDGET_MS = 12;
 
+// Every running cell shares one frame. A single animation-frame loop gives the cells their
+// turns, starting one further along the list each frame, while the frame's budget lasts (the
+// first always gets its turn, so nothing starves; the others wait for a later frame): ten cells
+// running at once hold a frame about as long as one does, where ten loops of their own would
+// hold it ten times as long.
+const FRAME_BUDGET_MS = 14;
+const turns = new Set();
+let ticking = false;
+let rotation = 0;
+
+/** Give `turn(budgetMs)` a turn in a coming frame. */
+function schedule(turn) {
+  turns.add(turn);
+  if (!ticking) {
+    ticking = true;
+    requestAnimationFrame(tick);
+  }
+}
+
+function tick() {
+  ticking = false;
+  const queue = [...turns];
+  turns.clear();
+  const t0 = performance.now();
+  rotation = (rotation + 1) % Math.max(1, queue.length);
+  for (let i = 0; i < queue.length; i++) {
+    const turn = queue[(rotation + i) % queue.length];
+    const left = FRAME_BUDGET_MS - (performance.now() - t0);
+    if (i > 0 && left < 1) schedule(turn); // the frame is spent: the next one
+    else turn(Math.max(1, left));
+  }
+}
+
 /** A control's value, checked against its limits; throws an Error naming the control. */
 function readControl(c, ctx) {
   const el = c.el;
@@ -239,7 +272,7 @@ export function defineCell(id, spec, ctx) {
     fillExport();
   }
 
-  function frame(gen) {
+  function frame(gen, shareMs = budgetMs) {
     if (!running || gen !== generation) return;
     if (coreFailed()) {
       running = false; // the core trapped elsewhere: no more calls into it
@@ -248,7 +281,7 @@ export function defineCell(id, spec, ctx) {
     const t0 = performance.now();
     let more;
     try {
-      more = exp.runFor(budgetMs);
+      more = exp.runFor(Math.min(budgetMs, shareMs));
       draw();
     } catch (e) {
       showError(errBox, e);
@@ -269,7 +302,7 @@ export function defineCell(id, spec, ctx) {
     }
     show('running');
     window.__frameTimes?.push(performance.now() - t0); // set by the end-to-end tests
-    requestAnimationFrame(() => frame(gen));
+    schedule((share) => frame(gen, share));
   }
 
   function start() {
@@ -293,7 +326,7 @@ export function defineCell(id, spec, ctx) {
     show('running');
     fillExport();
     const gen = ++generation;
-    requestAnimationFrame(() => frame(gen));
+    schedule((share) => frame(gen, share));
   }
 
   function fillExport() {

@@ -96,6 +96,11 @@ impl Probe {
         ensure!(!spec.starts.is_empty(), "nothing to probe: give at least one start");
         check_hidden(&spec.hidden, "128, 128, 128")?;
         let val = &data.validation;
+        // a forward and backward pass per start, on the page's thread: held to the page-step
+        // limit as one training step of all the starts' batches together
+        let all = RunSpec { hidden: spec.hidden.clone(), batch_size: spec.batch * spec.starts.len(), ..RunSpec::default() };
+        all.check_page_step(val.features, val.classes, usize::MAX)
+            .map_err(|e| crate::Error::new(format!("probing {} starts of {} digits: {}", spec.starts.len(), spec.batch, e.message())))?;
         let pick: Vec<usize> = crate::Rng::stream(spec.seed, "probe").permutation(val.len()).into_iter().take(spec.batch).collect();
         let digits = val.select(&pick);
         let labels: Vec<u32> = digits.labels.iter().map(|&l| l as u32).collect();
@@ -214,6 +219,16 @@ mod tests {
 
     fn spec(starts: serde_json::Value) -> ProbeSpec {
         serde_json::from_value(json!({ "hidden": [16, 16, 16], "seed": 2, "batch": 20, "starts": starts })).unwrap()
+    }
+
+    #[test]
+    fn a_probe_too_large_for_the_page_is_refused_with_its_cost() {
+        let n = 300;
+        let d = Arc::new(Dataset::new(vec![0.5; n * 784], (0..n).map(|i| (i % 10) as u8).collect(), 784, 10).unwrap());
+        let data = Data { train: d.clone(), validation: d };
+        let big = json!({ "hidden": [2048, 2048], "seed": 2, "batch": 256, "starts": [{ "from": "scheme", "key": "kaiming_normal" }, { "from": "scheme", "key": "xavier_uniform" }] });
+        let e = Probe::new(&data, serde_json::from_value(big).unwrap()).map(|_| ()).unwrap_err();
+        assert!(e.message().starts_with("probing 2 starts of 256 digits: ") && e.message().contains("GFLOP"), "{}", e.message());
     }
 
     #[test]

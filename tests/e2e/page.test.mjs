@@ -1,7 +1,8 @@
 // The page as a student meets it: it loads, every cell draws, and the first cells work.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, inkedPixels, screenshot } from './helpers.mjs';
+import os from 'node:os';
+import { serve, launch, openPage, inkedPixels, screenshot, watchResponsiveness, responsiveness } from './helpers.mjs';
 
 let server;
 let browser;
@@ -126,6 +127,55 @@ test('a tampered link: every control\'s bad value goes back to its default with 
     await page.click('#batch-run');
     await page.waitForFunction(() => /^\d+x10$/.test(document.querySelector('#batch-shape .shape')?.dataset.shape ?? ''));
     assert.deepEqual(errors, [], bad);
+    await context.close();
+  }
+});
+
+test('huge sizes in every cell, then every Run: each cell refuses with a message or runs, and no task freezes the page', async (t) => {
+  // Every network three layers of 4096 (past the parameter cap), then 1024 × 1024 (1.8 M weights;
+  // a step of 76 GFLOP where a batch of all 7,000 digits would train on the page's thread), with
+  // every batch and training set as large as the data. (A network of 2048 × 2048 still takes
+  // 0.3–0.4 s to build and probe on the page: initializing 5.8 M weights, which is not yet
+  // spread over frames.)
+  for (const sizes of ['4096, 4096, 4096', '1024, 1024']) {
+    const { page, errors, context } = await openPage(browser, server.url);
+    const set = await page.evaluate((sizes) => {
+      const changed = [];
+      for (const el of document.querySelectorAll('main input[id]')) {
+        let v = null;
+        if (/-(hidden|sizes)$/.test(el.id) && el.type === 'text') v = sizes;
+        else if (/-(batch|n)$/.test(el.id) && el.type === 'number') v = el.max || '7000';
+        if (v === null) continue;
+        el.value = v;
+        el.dispatchEvent(new Event('change'));
+        changed.push(el.id);
+      }
+      return changed;
+    }, sizes);
+    assert.ok(set.length >= 20, `sizes and batches set in the cells: ${set.join(', ')}`);
+    await watchResponsiveness(page);
+    const runs = await page.$$eval('button.run', (b) => b.map((x) => `#${x.id}`));
+    for (const sel of runs) {
+      await page.click(sel);
+      await page.waitForTimeout(50);
+    }
+    await page.waitForTimeout(2000);
+    // a step the page does take may stutter a frame (the limit is 0.2 s of this machine's
+    // measured speed: full-batch gradient descent must stay possible), but nothing freezes it
+    const { long, frames } = await responsiveness(page);
+    const load = os.loadavg()[0] / os.cpus().length;
+    t.diagnostic(`[${sizes}] every Run: ${long.length} tasks over 50 ms in ${frames} frames, the longest ${Math.max(0, ...long)} ms (load ${load.toFixed(2)} per core)`);
+    if (load <= 1) assert.deepEqual(long.filter((d) => d > 200), [], `[${sizes}] no task over 200 ms`);
+    // every cell says something: an error message, or a status it is in
+    const silent = await page.$$eval('section.cell', (cells) => cells.filter((c) => {
+      const err = [...c.querySelectorAll('.error')].some((e) => !e.hidden && e.textContent.trim() !== '');
+      const states = [...c.querySelectorAll('.readout[data-state]')].map((r) => r.dataset.state);
+      return !err && !states.some((s) => ['running', 'finished', 'stopped', 'error', 'diverged'].includes(s));
+    }).map((c) => c.id));
+    assert.deepEqual(silent, [], `[${sizes}] a cell that neither refused nor ran`);
+    const refused = await page.$$eval('.cell .error:not([hidden])', (e) => e.map((x) => x.textContent));
+    assert.ok(refused.some((m) => /GFLOP|parameters/.test(m)), `[${sizes}] the refusals name the cost: ${refused.slice(0, 3).join(' | ')}`);
+    assert.deepEqual(errors, []);
     await context.close();
   }
 });
