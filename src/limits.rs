@@ -18,6 +18,11 @@ pub const MAX_PARAMETERS: usize = 12_000_000;
 /// a stutter the student sees, not a frozen tab. A larger run is refused there with its cost (on
 /// WebGPU, or in a worker, it is not: neither holds the page).
 pub const MAX_PAGE_STEP_FLOP: f64 = 5e9;
+/// The most weights and biases a network may have to be built and trained on the page's own
+/// thread: drawing the initial weights alone takes about 17 ns a parameter in the browser, so a
+/// network of this size is built in about 50 ms, one of 2048 × 2048 (5.8 M) in 0.1 s, and a cell
+/// builds several. Larger ones train on WebGPU or in the worker pool.
+pub const MAX_PAGE_RUN_PARAMETERS: usize = 3_000_000;
 /// The speed [`MAX_PAGE_STEP_FLOP`] assumes, in GFLOP/s, until the page has measured its own.
 pub const ASSUMED_PAGE_GFLOPS: f64 = 25.0;
 /// The longest one training step may hold the page's thread at the measured speed, in

@@ -230,7 +230,7 @@ impl RunSpec {
 
     /// [`RunSpec::check_page_step`] at a given measured speed (GFLOP/s), or the assumed one.
     pub fn check_page_step_at(&self, features: usize, classes: usize, train_len: usize, measured: Option<f64>) -> Result<()> {
-        use crate::limits::{ASSUMED_PAGE_GFLOPS, MAX_PAGE_STEP_SECONDS};
+        use crate::limits::{ASSUMED_PAGE_GFLOPS, MAX_PAGE_RUN_PARAMETERS, MAX_PAGE_STEP_SECONDS};
         let flop = self.step_flop(features, classes, train_len);
         let (gflops, whose) = match measured {
             Some(g) => (g, "measured on this machine"),
@@ -247,6 +247,13 @@ impl RunSpec {
             flop / (gflops * 1e9),
             gflops,
             limit / 1e9
+        );
+        let sizes = self.sizes(features, classes);
+        let params: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        ensure!(
+            params <= MAX_PAGE_RUN_PARAMETERS,
+            "a network of sizes {sizes:?} has {params} parameters, too many to build and train on the page's own thread (at most {MAX_PAGE_RUN_PARAMETERS}): \
+             use a smaller network, or train on WebGPU"
         );
         Ok(())
     }
@@ -375,8 +382,10 @@ mod tests {
         assert_eq!(flop, 6.0 * 7000.0 * (784.0 * 4096.0 + 2.0 * 4096.0 * 4096.0 + 4096.0 * 10.0));
         let err = spec.check_page_step_at(784, 10, 7000, None).unwrap_err().to_string();
         assert!(err.contains("costs 1545.9 GFLOP") && err.contains("smaller batch or network"), "{err}");
-        // the batch is at most the training set; the page's default network full-batch passes
-        assert!(spec.check_page_step_at(784, 10, 10, None).is_ok(), "10 examples a step: 2.2 GFLOP");
+        // the batch is at most the training set (10 examples: a step of 2.2 GFLOP passes; this
+        // network's 36.8 M weights do not)
+        let err = spec.check_page_step_at(784, 10, 10, None).unwrap_err().to_string();
+        assert!(err.contains("too many to build and train on the page's own thread"), "{err}");
         let sgd = RunSpec::from_json(&json!({ "hidden": [128], "batchSize": 7000 })).unwrap();
         assert!(sgd.check_page_step_at(784, 10, 7000, None).is_ok(), "full-batch gradient descent on the SGD cell's network");
         // at a measured speed the limit is 0.2 s of that speed: a slow machine refuses what a
@@ -384,7 +393,12 @@ mod tests {
         let err = sgd.check_page_step_at(784, 10, 7000, Some(10.0)).unwrap_err().to_string();
         assert!(err.contains("at the 10 GFLOP/s measured on this machine") && err.contains("at most 2.0 GFLOP"), "{err}");
         assert!(spec.check_page_step_at(784, 10, 7000, None).unwrap_err().to_string().contains("at the 25 GFLOP/s of a typical core"));
-        assert!(spec.check_page_step_at(784, 10, 10, Some(100.0)).is_ok());
+        // a network too large to build on the page, whatever its step costs
+        let wide = RunSpec::from_json(&json!({ "hidden": [2048, 2048], "batchSize": 1 })).unwrap();
+        let err = wide.check_page_step_at(784, 10, 7000, Some(100.0)).unwrap_err().to_string();
+        assert!(err.contains("5824522 parameters, too many") && err.contains("at most 3000000"), "{err}");
+        let fits = RunSpec::from_json(&json!({ "hidden": [1024, 1024], "batchSize": 64 })).unwrap();
+        assert!(fits.check_page_step_at(784, 10, 7000, Some(25.0)).is_ok());
     }
 
     #[test]

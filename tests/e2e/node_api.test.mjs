@@ -222,6 +222,7 @@ test('TrainSession with earlyStopping: stoppedAt and bestCheck are null until kn
   assert.throws(() => new descent.TrainSession(data, { hidden: [8], earlyStopping: { criterion: 'patience', patince: 2 } }, undefined), /unknown field `patince`/);
   // a step that would hold the thread for seconds is refused before the first step, with its cost
   assert.throws(() => new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 7000 }, undefined), /batches of 7000 costs 244\.5 GFLOP, about 9\.8 s a step.*smaller batch or network/);
+  assert.throws(() => new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 16 }, undefined), /5824522 parameters, too many to build and train on the page's own thread/);
   // a call is a bounded slice of work: nothing that would hang the page is taken
   for (const ms of [NaN, Infinity, 0, -5, 1e6, 'x']) {
     assert.throws(() => s.runFor(ms), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && /not a time slice/.test(e.message), `runFor(${ms})`);
@@ -276,20 +277,20 @@ test('the page\'s memory budget: sessions past it are refused with a message, an
   const data = new descent.MnistData(images, labels, 1);
   const held = [];
   let refusal = null;
-  // 5.8 M parameters each (about 50 MB with gradients): the budget (1,500 MB) is reached in a few dozen
+  // 1.9 M parameters each (about 30 MB with gradients and Adam's buffers): the budget (1,500 MB) is reached in a few dozen
   while (held.length < 100) {
     try {
-      held.push(new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 16 }, undefined));
+      held.push(new descent.TrainSession(data, { hidden: [1024, 1024], batchSize: 16 }, undefined));
     } catch (e) {
       refusal = e;
       break;
     }
   }
   assert.ok(refusal instanceof Error && !(refusal instanceof WebAssembly.RuntimeError), `refused with an Error: ${refusal}`);
-  assert.match(refusal.message, /^a run of sizes \[784, 2048, 2048, 10\] needs about \d+ MB, and the page already holds \d+ MB: more than the 1500 MB one page may use/);
+  assert.match(refusal.message, /^a run of sizes \[784, 1024, 1024, 10\] needs about \d+ MB, and the page already holds \d+ MB: more than the 1500 MB one page may use/);
   assert.ok(held.length >= 10, `${held.length} sessions fitted first`);
   for (const s of held) s.free();
-  const s = new descent.TrainSession(data, { hidden: [2048, 2048], batchSize: 16 }, undefined);
+  const s = new descent.TrainSession(data, { hidden: [1024, 1024], batchSize: 16 }, undefined);
   assert.equal(s.runSteps(1), 'running', 'after freeing, a new one builds and trains');
   s.free();
   data.free();
