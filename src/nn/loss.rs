@@ -23,6 +23,15 @@ pub enum Reduction {
 }
 
 impl Reduction {
+    /// The loss of one example, from a batch's `loss` of `rows` rows reduced this way (what
+    /// the divergence guard compares with its limit).
+    pub fn per_example(self, loss: f32, rows: usize) -> f32 {
+        match self {
+            Reduction::Mean => loss,
+            Reduction::Sum => loss / rows as f32,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Reduction> {
         match s {
             "mean" => Ok(Reduction::Mean),

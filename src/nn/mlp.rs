@@ -571,7 +571,7 @@ impl Mlp {
         let logits = self.forward(x, labels.len(), true)?;
         let (loss, dlogits) = cross_entropy(&logits, labels, self.classes(), reduction)?;
         let wrong = argmax_rows(&logits, self.classes()).iter().zip(labels).filter(|(p, &y)| **p != y as usize).count();
-        let per_example = if reduction == Reduction::Sum { loss / labels.len() as f32 } else { loss };
+        let per_example = reduction.per_example(loss, labels.len());
         let update = per_example.is_finite() && per_example <= max_loss;
         if update {
             optimizer.begin_step(self.params.len())?;

@@ -110,7 +110,7 @@ impl Engine for CpuEngine {
             }
         }
         let (loss, wrong) = self.model.train_batch(x, labels, reduction, penalty)?;
-        let per_example = if reduction == Reduction::Sum { loss / labels.len() as f32 } else { loss };
+        let per_example = reduction.per_example(loss, labels.len());
         if per_example.is_finite() && per_example <= max_loss {
             let (params, grads) = self.model.params_and_grads();
             self.optimizer.step(params, grads)?;

@@ -648,7 +648,7 @@ impl Trainer {
             return;
         }
         // per-example mean for the curve, whatever the reduction
-        let per_example = if self.config.reduction == Reduction::Sum { loss / rows as f32 } else { loss };
+        let per_example = self.config.reduction.per_example(loss, rows);
         self.history.step_loss.push(per_example);
         let first = *self.first_loss.get_or_insert(per_example);
         if per_example > EXPLODE_FACTOR * first.max(0.01) {

@@ -179,46 +179,38 @@ impl GpuOptimizer {
     /// Change the learning rate; the state is kept (Rprop, as on the CPU, reads its lr only
     /// to start the step sizes).
     pub fn set_lr(&mut self, lr: f32) -> Result<(), String> {
-        let lr64 = lr as f64;
-        let check = match &mut self.rule {
-            Rule::Sgd(c) => {
-                let next = SgdConfig { lr: lr64, ..*c };
-                next.validate().map(|_| *c = next)
-            }
-            Rule::Rprop(c) => {
-                let next = RpropConfig { lr: lr64, ..*c };
-                next.validate().map(|_| *c = next)
-            }
-            Rule::RmsProp(c) => {
-                let next = RmsPropConfig { lr: lr64, ..*c };
-                next.validate().map(|_| *c = next)
-            }
-            Rule::Adam(c) => {
-                let next = AdamConfig { lr: lr64, ..*c };
-                next.validate().map(|_| *c = next)
-            }
-        };
-        check.map_err(message)
+        self.reconfigure(Some(lr as f64), None)
     }
 
     /// Change `weight_decay` (coupled, or AdamW's decoupled decay) for the next steps, as
     /// `Optimizer::set_weight_decay` does on the CPU; Rprop has none.
     pub fn set_weight_decay(&mut self, weight_decay: f32) -> Result<(), String> {
-        let wd = weight_decay as f64;
+        if matches!(self.rule, Rule::Rprop(_)) {
+            return Err(format!("{} has no weight_decay to change (weight_decay = {weight_decay})", self.name));
+        }
+        self.reconfigure(None, Some(weight_decay as f64))
+    }
+
+    /// The configuration with `lr` and/or `weight_decay` replaced, checked as the CPU checks
+    /// it; nothing changes on an error.
+    fn reconfigure(&mut self, lr: Option<f64>, weight_decay: Option<f64>) -> Result<(), String> {
         let check = match &mut self.rule {
             Rule::Sgd(c) => {
-                let next = SgdConfig { weight_decay: wd, ..*c };
+                let next = SgdConfig { lr: lr.unwrap_or(c.lr), weight_decay: weight_decay.unwrap_or(c.weight_decay), ..*c };
+                next.validate().map(|_| *c = next)
+            }
+            Rule::Rprop(c) => {
+                let next = RpropConfig { lr: lr.unwrap_or(c.lr), ..*c };
                 next.validate().map(|_| *c = next)
             }
             Rule::RmsProp(c) => {
-                let next = RmsPropConfig { weight_decay: wd, ..*c };
+                let next = RmsPropConfig { lr: lr.unwrap_or(c.lr), weight_decay: weight_decay.unwrap_or(c.weight_decay), ..*c };
                 next.validate().map(|_| *c = next)
             }
             Rule::Adam(c) => {
-                let next = AdamConfig { weight_decay: wd, ..*c };
+                let next = AdamConfig { lr: lr.unwrap_or(c.lr), weight_decay: weight_decay.unwrap_or(c.weight_decay), ..*c };
                 next.validate().map(|_| *c = next)
             }
-            Rule::Rprop(_) => return Err(format!("{} has no weight_decay to change (weight_decay = {weight_decay})", self.name)),
         };
         check.map_err(message)
     }
