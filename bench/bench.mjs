@@ -133,7 +133,7 @@ if (hasTorch) {
 const oursRate = median(oursRates);
 
 // --- Where a step's time goes (benchStepParts, src/web/bench.rs) ------------------------------
-const parts = descent.benchStepParts(QUICK ? 100 : 400);
+const parts = descent.benchStepParts(data, QUICK ? 100 : 400);
 const stepBuild = builds.relaxed ? 'relaxed' : 'simd128';
 const stepGflops = (parts.flop / parts.wholeUs) / 1e3;
 const breakdown = {
@@ -144,6 +144,16 @@ const breakdown = {
   flopPerStep: parts.flop,
   gflops: stepGflops,
   percentOfPeak: (100 * stepGflops) / peak[stepBuild].gflops,
+  // the same step without the packed product's zero-step skipping, and the first layer's two
+  // products dense; what the skipping step really computes (the dense count less the skipped steps)
+  wholeDenseUs: parts.wholeDenseUs,
+  dense: parts.dense.map(([name, us, gflop]) => ({ name, us, gflops: (gflop * 1e6) / us })),
+  denseGflops: (parts.flop / parts.wholeDenseUs) / 1e3,
+  denseStepPercentOfPeak: (100 * (parts.flop / parts.wholeDenseUs) / 1e3) / peak[stepBuild].gflops,
+  layer0Visited: parts.layer0Visited,
+  performedFlopPerStep: parts.performedFlop,
+  performedGflops: (parts.performedFlop / parts.wholeUs) / 1e3,
+  performedPercentOfPeak: (100 * (parts.performedFlop / parts.wholeUs) / 1e3) / peak[stepBuild].gflops,
   // the same from the training run's samples/s (its steps, gathers and bookkeeping included)
   trainingGflops: (oursRate / BATCH) * parts.flop / 1e9,
   trainingPercentOfPeak: (100 * (oursRate / BATCH) * parts.flop / 1e9) / peak[stepBuild].gflops,

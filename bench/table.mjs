@@ -37,8 +37,13 @@ export function printTable({ peak, gemm, training, breakdown, page, webgpu, pool
 
   if (breakdown) {
     const b = breakdown;
-    console.log(`\nOne training step, ${b.build} build: ${b.wholeUs.toFixed(0)} µs, ${(b.flopPerStep / 1e6).toFixed(1)} MFLOP → ${b.gflops.toFixed(1)} GFLOP/s = ${b.percentOfPeak.toFixed(0)}% of peak`);
+    console.log(`\nOne training step, ${b.build} build: ${b.wholeUs.toFixed(0)} µs for the ${(b.flopPerStep / 1e6).toFixed(1)} MFLOP of a dense step → ${b.gflops.toFixed(1)} GFLOP/s = ${b.percentOfPeak.toFixed(0)}% of peak`);
     console.log(`  (from the training run's samples/s: ${b.trainingGflops.toFixed(1)} GFLOP/s = ${b.trainingPercentOfPeak.toFixed(0)}% of peak)`);
+    const v = b.layer0Visited;
+    console.log(`  zero-step skipping: the first layer's forward visits ${(100 * v.forward).toFixed(0)}% of its steps, its weight gradient ${(100 * v.weightGradient).toFixed(0)}%;`);
+    console.log(`    performed ${(b.performedFlopPerStep / 1e6).toFixed(1)} MFLOP → ${b.performedGflops.toFixed(1)} GFLOP/s = ${b.performedPercentOfPeak.toFixed(0)}% of peak`);
+    console.log(`  the same step without skipping: ${b.wholeDenseUs.toFixed(0)} µs → ${b.denseGflops.toFixed(1)} GFLOP/s = ${b.denseStepPercentOfPeak.toFixed(0)}% of peak (${(b.wholeDenseUs / b.wholeUs).toFixed(2)}× the time)`);
+    for (const x of b.dense) console.log(`  ${pad(x.name, 52)} ${num(x.us, 1)} µs          ${num(x.gflops)} GFLOP/s`);
     for (const x of b.parts) console.log(`  ${pad(x.name, 52)} ${num(x.us, 1)} µs ${num(x.percent, 1)}%${x.gflops ? `  ${num(x.gflops)} GFLOP/s` : ''}`);
     console.log(`  ${pad('the rest (copies, bookkeeping, cache effects)', 52)} ${num(b.restUs, 1)} µs ${num((100 * b.restUs) / b.wholeUs, 1)}%`);
   }

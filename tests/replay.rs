@@ -11,3 +11,9 @@ fn the_same_seed_gives_the_same_numbers_everywhere() {
 fn vectorized_optimizer_loops_equal_one_weight_at_a_time() {
     common::check_vectorized_optimizers();
 }
+
+#[test]
+fn the_packed_product_skips_zero_steps_bit_for_bit() {
+    // the portable micro-kernel here; tests/web.rs runs the simd128 one
+    common::check_zero_skipping();
+}

@@ -66,6 +66,12 @@ fn simd_optimizer_loops_equal_one_weight_at_a_time() {
 }
 
 #[wasm_bindgen_test]
+fn packed_simd128_gemm_skips_zero_steps_bit_for_bit() {
+    // tests/replay.rs runs the same check natively, on the portable micro-kernel.
+    common::check_zero_skipping();
+}
+
+#[wasm_bindgen_test]
 fn packed_simd128_gemm_matches_the_scalar_reference() {
     let mut rng = Rng::new(12);
     for &(m, k, n) in &[(1, 1, 1), (1, 300, 9), (9, 300, 1), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (3, 513, 70)] {

@@ -20,11 +20,23 @@
 //! couple of vector moves rather than a `memcpy` call per four or eight values.
 //!
 //! Packing is what lets one kernel serve all three products of MLP training (X·Wᵀ, dYᵀ·X,
-//! dY·W): the transposes are absorbed there. The micro-kernel has a portable version (which
+//! dY·W): the transposes are absorbed there.
+//!
+//! **Zero steps are skipped.** A k step whose four A values (or eight B values) are all exactly
+//! zero adds nothing to the tile, so when a panel has enough of them the micro-kernel walks a
+//! list of the panel's other steps instead of all kc. MNIST's pixels are about 80% zero: four
+//! digits together leave ~61% of the 784 steps zero in the forward product X·Wᵀ, and an
+//! 8-pixel run of one digit is blank ~60% of the time in the weight gradient dYᵀ·X, so the
+//! first layer's two products — two thirds of a training step — do ~40% of their dense work.
+//! The sums that remain are the same sums in the same order, so the result is bit for bit
+//! the dense one (a skipped `c + 0·b` is `c`), except where the other factor is ±∞ or NaN,
+//! which the dense product would have turned into NaN. [`gemm_dense`] is the product without
+//! skipping, for the tests and the bench. The micro-kernel has a portable version (which
 //! the native tests exercise) and a wasm simd128 version (tested against the scalar oracle in
 //! headless Chromium).
 
 use super::Op;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const MR: usize = 4;
 const NR: usize = 8;
@@ -144,13 +156,21 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
     }
 }
 
+/// Which k steps a micro-kernel call visits: all of `0..kc`, or a panel's list of the steps
+/// that are not all zero (see [`nonzero_steps`]).
+#[derive(Clone, Copy)]
+enum Steps<'a> {
+    All(usize),
+    Only(&'a [u32]),
+}
+
 /// The portable micro-kernel: `tile += Apanel (MR × kc) · Bpanel (kc × NR)`.
 #[allow(dead_code)]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro_portable(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     let mut tile = [[0f32; NR]; MR];
-    for p in 0..kc {
+    let mut step = |p: usize| {
         let a = &ap[p * MR..p * MR + MR];
         let b = &bp[p * ldb..p * ldb + NR];
         for r in 0..MR {
@@ -158,6 +178,10 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], 
                 tile[r][j] += a[r] * b[j];
             }
         }
+    };
+    match steps {
+        Steps::All(kc) => (0..kc).for_each(&mut step),
+        Steps::Only(list) => list.iter().for_each(|&p| step(p as usize)),
     }
     write_clipped(&tile, c, ldc, rows, cols, store);
 }
@@ -167,9 +191,8 @@ fn micro_portable(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     use core::arch::wasm32::*;
-    assert!(kc > 0 && ap.len() >= kc * MR && bp.len() >= (kc - 1) * ldb + NR);
     // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
     // once instead of twice), a multiply and an add otherwise.
     #[inline(always)]
@@ -179,35 +202,46 @@ fn micro_simd(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc:
         #[cfg(not(target_feature = "relaxed-simd"))]
         return f32x4_add(c, f32x4_mul(a, b));
     }
-    let z = f32x4_splat(0.0);
-    let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
-    let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
-    let (mut pa, mut pb) = (ap.as_ptr(), bp.as_ptr());
-    for _ in 0..kc {
-        // SAFETY: the assert above keeps every read inside the panels; v128_load accepts
-        // unaligned addresses and load32_splat broadcasts one A value to four lanes.
-        unsafe {
-            let b0 = v128_load(pb as *const v128);
-            let b1 = v128_load(pb.add(4) as *const v128);
-            let a = v128_load32_splat(pa as *const u32);
-            c00 = madd(a, b0, c00);
-            c01 = madd(a, b1, c01);
-            let a = v128_load32_splat(pa.add(1) as *const u32);
-            c10 = madd(a, b0, c10);
-            c11 = madd(a, b1, c11);
-            let a = v128_load32_splat(pa.add(2) as *const u32);
-            c20 = madd(a, b0, c20);
-            c21 = madd(a, b1, c21);
-            let a = v128_load32_splat(pa.add(3) as *const u32);
-            c30 = madd(a, b0, c30);
-            c31 = madd(a, b1, c31);
-            // wrapping: after the last step an in-place B pointer may point past the end of B
-            // (never read), which `add` would make undefined behaviour
-            pa = pa.wrapping_add(MR);
-            pb = pb.wrapping_add(ldb);
+    /// One k step: the outer product of the four A values at `pa` and the eight B values at
+    /// `pb`, added to the tile.
+    ///
+    /// SAFETY: `pa` must have MR and `pb` NR readable floats (unaligned is fine; load32_splat
+    /// broadcasts one A value to four lanes).
+    #[inline(always)]
+    unsafe fn step(pa: *const f32, pb: *const f32, t: &mut [v128; 8]) {
+        let b0 = v128_load(pb as *const v128);
+        let b1 = v128_load(pb.add(4) as *const v128);
+        for r in 0..MR {
+            let a = v128_load32_splat(pa.add(r) as *const u32);
+            t[2 * r] = madd(a, b0, t[2 * r]);
+            t[2 * r + 1] = madd(a, b1, t[2 * r + 1]);
         }
     }
-    let acc = [(c00, c01), (c10, c11), (c20, c21), (c30, c31)];
+    let mut t = [f32x4_splat(0.0); 8];
+    match steps {
+        Steps::All(kc) => {
+            assert!(kc > 0 && ap.len() >= kc * MR && bp.len() >= (kc - 1) * ldb + NR);
+            let (mut pa, mut pb) = (ap.as_ptr(), bp.as_ptr());
+            for _ in 0..kc {
+                // SAFETY: the assert above keeps every read inside the panels.
+                unsafe { step(pa, pb, &mut t) };
+                // wrapping: after the last step an in-place B pointer may point past the end
+                // of B (never read), which `add` would make undefined behaviour
+                pa = pa.wrapping_add(MR);
+                pb = pb.wrapping_add(ldb);
+            }
+        }
+        Steps::Only(list) => {
+            let last = list.last().map_or(0, |&p| p as usize); // the list is ascending
+            assert!(list.is_empty() || (ap.len() >= (last + 1) * MR && bp.len() >= last * ldb + NR));
+            for &p in list {
+                let p = p as usize;
+                // SAFETY: every listed step is at most `last`, whose reads the assert bounds.
+                unsafe { step(ap.as_ptr().add(p * MR), bp.as_ptr().add(p * ldb), &mut t) };
+            }
+        }
+    }
+    let acc = [(t[0], t[1]), (t[2], t[3]), (t[4], t[5]), (t[6], t[7])];
     if rows == MR && cols == NR {
         // A whole tile: add the accumulators to C (or store them) straight from the registers.
         assert!(c.len() >= (MR - 1) * ldc + NR);
@@ -251,20 +285,74 @@ fn write_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize,
     }
 }
 
-/// `C[..rows, ..cols] += Apanel · Bpanel` (`=` when `store`), with `c` starting at the
-/// tile's corner and rows `ldc` apart.
+/// `C[..rows, ..cols] += Apanel · Bpanel` (`=` when `store`) over `steps`, with `c` starting
+/// at the tile's corner and rows `ldc` apart.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro(kc: usize, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    micro_simd(kc, ap, bp, ldb, c, ldc, rows, cols, store);
+    micro_simd(steps, ap, bp, ldb, c, ldc, rows, cols, store);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    micro_portable(kc, ap, bp, ldb, c, ldc, rows, cols, store);
+    micro_portable(steps, ap, bp, ldb, c, ldc, rows, cols, store);
 }
 
-/// See [`super::gemm`].
+/// Whether any of the `width` (4 or 8) floats at `v` is non-zero (NaN counts as non-zero).
+#[inline(always)]
+fn any_nonzero(v: &[f32]) -> bool {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::*;
+        assert!(v.len() == 4 || v.len() == 8);
+        let z = f32x4_splat(0.0);
+        // SAFETY: the assert keeps both loads inside `v`.
+        unsafe {
+            let lo = f32x4_ne(v128_load(v.as_ptr() as *const v128), z);
+            let hi = if v.len() == 8 { f32x4_ne(v128_load(v.as_ptr().add(4) as *const v128), z) } else { lo };
+            v128_any_true(v128_or(lo, hi))
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    v.iter().any(|&x| x != 0.0)
+}
+
+/// The steps `p < kc` of a panel (the `width` values at `panel[p·ld..]`) that are not all
+/// zero, written to `out`; `None` when too few are zero for skipping to pay (the listed
+/// kernel does a little more per step than the dense one).
+fn nonzero_steps<'a>(panel: &[f32], width: usize, kc: usize, ld: usize, out: &'a mut [u32]) -> Option<&'a [u32]> {
+    let mut n = 0;
+    for p in 0..kc {
+        // branch-free: always write the step, keep it only if it has a non-zero value
+        out[n] = p as u32;
+        n += usize::from(any_nonzero(&panel[p * ld..][..width]));
+    }
+    (n * 5 < kc * 4).then_some(&out[..n])
+}
+
+/// Whether [`gemm`] skips zero steps (on unless the bench turns it off to time a step without).
+static SKIP_ZEROS: AtomicBool = AtomicBool::new(true);
+
+/// Turn [`gemm`]'s zero-step skipping off (or back on) for the whole module instance: what
+/// `cargo xtask bench` uses to time the same training step both ways in one run. The numbers
+/// do not change either way (see the module's doc); only the time does.
+pub fn set_zero_skipping(on: bool) {
+    SKIP_ZEROS.store(on, Ordering::Relaxed);
+}
+
+/// See [`super::gemm`]; k steps that are zero across a panel of A or of B are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed));
+}
+
+/// [`gemm`] without skipping zero steps: the dense product the skipping is tested (bit for
+/// bit) and benched against.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_dense(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, false);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool) {
     if m == 0 || n == 0 || k == 0 {
         if beta == 0.0 {
             c.iter_mut().for_each(|v| *v = 0.0); // overwrite, even NaN, as BLAS does for beta = 0
@@ -278,8 +366,14 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
     if beta != 0.0 && beta != 1.0 {
         c.iter_mut().for_each(|v| *v *= beta);
     }
+    // Finding a panel's zero steps reads it once; that pays when the panel then serves several
+    // micro-kernel calls (A panels are used n / NR times, B panels m / MR times).
+    let (skip_a, skip_b) = (skip && n >= 2 * NR, skip && m >= 4 * MR);
     let mut apack = Vec::with_capacity(MC.min(m).next_multiple_of(MR) * KC.min(k));
     let mut bpack = Vec::with_capacity(NC.min(n).next_multiple_of(NR) * KC.min(k));
+    let mut asteps = vec![0u32; if skip_a { KC.min(k) } else { 0 }];
+    let mut bsteps = vec![0u32; if skip_b { NC.min(n).div_ceil(NR) * KC.min(k) } else { 0 }];
+    let mut bsparse: Vec<Option<usize>> = Vec::new();
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         for j0 in (0..n).step_by(NC) {
@@ -291,20 +385,41 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
             // packing to pay (and in-place rows a power of two apart collide in the cache).
             let full = if tb == Op::N && m <= MC { nc / NR * NR } else { 0 };
             pack_b(b, tb, k, n, p0, kc, j0 + full, nc - full, &mut bpack);
+            let b_panel = |jr: usize| -> (&[f32], usize) {
+                if jr < full {
+                    (&b[p0 * n + j0 + jr..], n)
+                } else {
+                    let pj = (jr - full) / NR;
+                    (&bpack[pj * kc * NR..(pj + 1) * kc * NR], NR)
+                }
+            };
+            // each B panel's non-zero steps, found once for all the A panels that use it
+            bsparse.clear();
+            if skip_b {
+                for (pj, jr) in (0..nc).step_by(NR).enumerate() {
+                    let (bp, ldb) = b_panel(jr);
+                    // in place or packed (zero-padded), a panel's step is NR values wide
+                    let out = &mut bsteps[pj * kc..(pj + 1) * kc];
+                    bsparse.push(nonzero_steps(bp, NR, kc, ldb, out).map(|s| s.len()));
+                }
+            }
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
                 pack_a(a, ta, m, k, i0, mc, p0, kc, &mut apack);
                 for (pi, ir) in (0..mc).step_by(MR).enumerate() {
                     let ap = &apack[pi * kc * MR..(pi + 1) * kc * MR];
-                    for jr in (0..nc).step_by(NR) {
-                        let (bp, ldb) = if jr < full {
-                            (&b[p0 * n + j0 + jr..], n)
-                        } else {
-                            let pj = (jr - full) / NR;
-                            (&bpack[pj * kc * NR..(pj + 1) * kc * NR], NR)
+                    let a_list = if skip_a { nonzero_steps(ap, MR, kc, MR, &mut asteps) } else { None };
+                    for (pj, jr) in (0..nc).step_by(NR).enumerate() {
+                        let (bp, ldb) = b_panel(jr);
+                        let b_list = bsparse.get(pj).copied().flatten().map(|len| &bsteps[pj * kc..pj * kc + len]);
+                        // the shorter list where both panels have zero steps
+                        let steps = match (a_list, b_list) {
+                            (Some(sa), Some(sb)) => Steps::Only(if sa.len() <= sb.len() { sa } else { sb }),
+                            (Some(s), None) | (None, Some(s)) => Steps::Only(s),
+                            (None, None) => Steps::All(kc),
                         };
                         let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-                        micro(kc, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, beta == 0.0 && p0 == 0);
+                        micro(steps, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, beta == 0.0 && p0 == 0);
                     }
                 }
             }

@@ -122,23 +122,30 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
 }
 
 /// Where a training step's time goes: the step of `cargo xtask bench`'s training run (MLP
-/// 784-256-128-10, ReLU, Adam, batch 64, on seeded pixels) taken apart. Each part runs on its
-/// own, `iters` times, on exactly the shapes of the step — the batch gather, each layer's
-/// forward product with its bias, the activations, softmax cross-entropy, each layer's weight
-/// and bias gradient, the input gradients (none for the first layer), Adam's update of every
-/// parameter — then the whole step (`Mlp::train_step`, the path a CPU run takes) `iters` times.
-/// Returns `{ parts: [[name, µs per step, GFLOP per step]], wholeUs, flop }`; whatever the
-/// parts do not account for (the loops' own copies and bookkeeping, the cache effects of
-/// running the parts apart) is `wholeUs − Σ parts`.
+/// 784-256-128-10, ReLU, Adam, batch 64, on the notebook's training digits) taken apart. Each
+/// part runs on its own, `iters` times, on exactly the shapes and pixels of the step — the
+/// batch gather, each layer's forward product with its bias, the activations, softmax
+/// cross-entropy, each layer's weight and bias gradient, the input gradients (none for the
+/// first layer), Adam's update of every parameter — then the whole step (`Mlp::train_step`,
+/// the path a CPU run takes) `iters` times with the packed product's zero-step skipping and
+/// `iters` times without it. The first layer's two products are also timed dense.
+/// Returns `{ parts: [[name, µs per step, GFLOP per step]], dense: [[name, µs, GFLOP]],
+/// wholeUs, wholeDenseUs, flop }`: `flop` is the dense step's count, whatever the parts do not
+/// account for (copies, bookkeeping, the cache effects of running the parts apart) is
+/// `wholeUs − Σ parts`.
 #[wasm_bindgen(js_name = benchStepParts)]
-pub fn bench_step_parts(iters: usize) -> Result<JsValue, JsError> {
+pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Result<JsValue, JsError> {
     use crate::nn::{linear, loss, Activation, Mlp, MlpSpec, Reduction};
     let iters = iters.clamp(1, 10_000);
     let (batch, sizes) = (64usize, [784usize, 256, 128, 10]);
-    let mut rng = crate::Rng::new(3);
-    let pool: Vec<f32> = (0..2048 * 784).map(|_| rng.uniform(0.0, 1.0)).collect();
-    let data = crate::data::Dataset::new(pool, (0..2048).map(|i| (i % 10) as u8).collect(), 784, 10).map_err(super::js_err)?;
-    let order: Vec<usize> = (0..2048).map(|i| (i * 797) % 2048).collect();
+    let data = data.data().train;
+    let n = data.len();
+    if n < 2 * batch {
+        return Err(JsError::new(&format!("benchStepParts needs at least {} training digits, got {n}", 2 * batch)));
+    }
+    // a fixed shuffle of the training digits (797 is prime to any n it is not a factor of)
+    let stride = if n.is_multiple_of(797) { 1 } else { 797 };
+    let order: Vec<usize> = (0..n).map(|i| (i * stride) % n).collect();
     let mut model = Mlp::new(MlpSpec::new(&sizes, Activation::Relu), 1).map_err(super::js_err)?;
     let mut opt = crate::optim::build("adam", &serde_json::json!({ "lr": 1e-3 })).map_err(super::js_err)?;
     let (mut x, mut labels) = (Vec::new(), Vec::new());
@@ -164,7 +171,7 @@ pub fn bench_step_parts(iters: usize) -> Result<JsValue, JsError> {
     };
     let mut i = 0;
     time("batch gather".into(), 0.0, &mut || {
-        i = (i + batch) % (2048 - batch);
+        i = (i + batch) % (n - batch);
         data.gather(&order[i..i + batch], &mut x, &mut labels);
     })?;
     for (l, s) in layout.iter().enumerate() {
@@ -211,17 +218,60 @@ pub fn bench_step_parts(iters: usize) -> Result<JsValue, JsError> {
     let parts_opt = opt.parts().ok_or_else(|| JsError::new("adam takes its step in parts"))?;
     let mut j = 0;
     let mut step = || -> Result<(), JsError> {
-        j = (j + batch) % (2048 - batch);
+        j = (j + batch) % (n - batch);
         data.gather(&order[j..j + batch], &mut x, &mut labels);
         model.train_step(&x, &labels, Reduction::Mean, f32::MAX, parts_opt).map_err(super::js_err)?;
         Ok(())
     };
-    step()?;
-    let t0 = now_ms()?;
-    for _ in 0..iters {
+    let mut whole = |skip: bool| -> Result<f64, JsError> {
+        packed::set_zero_skipping(skip);
         step()?;
+        let t0 = now_ms()?;
+        for _ in 0..iters {
+            step()?;
+        }
+        Ok((now_ms()? - t0) * 1000.0 / iters as f64)
+    };
+    let (whole_us, whole_dense_us) = (whole(true)?, whole(false));
+    packed::set_zero_skipping(true);
+    let whole_dense_us = whole_dense_us?;
+    // the first layer's two products without skipping, on the same pixels
+    let mut dense: Vec<(String, f64, f64)> = Vec::new();
+    let s0 = &layout[0];
+    let flop0 = 2.0 * (batch * s0.fan_in * s0.fan_out) as f64;
+    let w0 = &params[s0.w.clone()];
+    let mut y0 = vec![0f32; batch * s0.fan_out];
+    let g0: Vec<f32> = (0..batch * s0.fan_out).map(|k| ((k % 7) as f32 - 3.0) * 1e-3).collect();
+    let mut dw0 = vec![0f32; w0.len()];
+    for (name, f) in [
+        (
+            "layer 0 forward X·Wᵀ, dense",
+            &mut (|| packed::gemm_dense(batch, s0.fan_in, s0.fan_out, &inputs[0], Op::N, w0, Op::T, 0.0, &mut y0)) as &mut dyn FnMut(),
+        ),
+        ("layer 0 weight gradient dYᵀ·X, dense", &mut || {
+            packed::gemm_dense(s0.fan_out, batch, s0.fan_in, &g0, Op::T, &inputs[0], Op::N, 0.0, &mut dw0)
+        }),
+    ] {
+        f();
+        let t0 = now_ms()?;
+        for _ in 0..iters {
+            f();
+        }
+        dense.push((name.into(), (now_ms()? - t0) * 1000.0 / iters as f64, flop0 / 1e9));
     }
-    let whole_us = (now_ms()? - t0) * 1000.0 / iters as f64;
-    let out = serde_json::json!({ "parts": parts, "wholeUs": whole_us, "flop": flop });
+    // the share of the first layer's k steps the skipping products visit on these pixels: a
+    // pixel is a step of the forward for four digits at once (one A panel), an 8-pixel run of
+    // one digit a step of the weight gradient (one B panel)
+    let (x0, f) = (&inputs[0], s0.fan_in);
+    let nz = |v: &[f32]| v.iter().any(|&p| p != 0.0);
+    let forward_steps =
+        (0..batch / 4).flat_map(|g| (0..f).map(move |p| (g, p))).filter(|&(g, p)| (0..4).any(|r| x0[(4 * g + r) * f + p] != 0.0)).count();
+    let gradient_steps: usize = x0.chunks_exact(f).map(|row| row.chunks(8).filter(|run| nz(run)).count()).sum();
+    let visited = [forward_steps as f64 / (batch / 4 * f) as f64, gradient_steps as f64 / (batch * f.div_ceil(8)) as f64];
+    let performed = flop - flop0 * ((1.0 - visited[0]) + (1.0 - visited[1]));
+    let out = serde_json::json!({
+        "parts": parts, "dense": dense, "wholeUs": whole_us, "wholeDenseUs": whole_dense_us, "flop": flop,
+        "layer0Visited": { "forward": visited[0], "weightGradient": visited[1] }, "performedFlop": performed,
+    });
     super::to_js(&out)
 }

@@ -94,3 +94,54 @@ pub fn check_vectorized_optimizers() {
         }
     }
 }
+
+/// The packed product's zero-step skipping (`backend::packed`) on MNIST-like operands — most
+/// values exactly zero, some rows and runs all zero — at the MLP's shapes and at awkward ones,
+/// every transpose, beta 0, 1 and ½: `gemm` must equal `gemm_dense` bit for bit. And skipping
+/// must really happen where the first layer needs it: with ±∞ in B wherever A's step is zero
+/// (and in A wherever B's is), the dense product turns those steps into NaN, the skipping one
+/// never reads them.
+pub fn check_zero_skipping() {
+    use descent::backend::packed::{gemm, gemm_dense};
+    use descent::backend::Op;
+    let mut rng = descent::Rng::new(31);
+    // each value non-zero with probability 1/5, and every third row blank
+    let mut sparse = |rows: usize, cols: usize| -> Vec<f32> {
+        (0..rows * cols).map(|i| if (i / cols) % 3 == 2 || rng.uniform(0.0, 1.0) < 0.8 { 0.0 } else { rng.uniform(0.0, 1.0) }).collect()
+    };
+    for &(m, k, n) in &[(64, 784, 256), (256, 64, 784), (64, 256, 128), (9, 300, 40), (70, 513, 33), (33, 70, 90)] {
+        for (ta, tb) in [(Op::N, Op::N), (Op::N, Op::T), (Op::T, Op::N), (Op::T, Op::T)] {
+            for (a_sparse, b_sparse) in [(true, false), (false, true), (true, true)] {
+                let a = if a_sparse { sparse(m, k) } else { (0..m * k).map(|i| (i % 13) as f32 - 6.0).collect() };
+                let b = if b_sparse { sparse(k, n) } else { (0..k * n).map(|i| (i % 7) as f32 * 0.25 - 0.5).collect() };
+                let c0: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32).collect();
+                for beta in [0.0, 1.0, 0.5] {
+                    let (mut c, mut d) = (c0.clone(), c0.clone());
+                    gemm(m, k, n, &a, ta, &b, tb, beta, &mut c);
+                    gemm_dense(m, k, n, &a, ta, &b, tb, beta, &mut d);
+                    for (i, (x, y)) in c.iter().zip(&d).enumerate() {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{m}x{k}x{n} {ta:?}{tb:?} beta {beta}, C[{i}]: {x} skipping vs {y} dense");
+                    }
+                }
+            }
+        }
+    }
+    // the first layer's forward X·Wᵀ: a step (pixel) blank in all of X meets ∞ in W
+    let (m, k, n) = (64, 784, 256);
+    let x: Vec<f32> = (0..m * k).map(|i| if (i % k) % 2 == 1 || (i / k + i % k) % 5 > 0 { 0.0 } else { 0.5 }).collect();
+    let w: Vec<f32> = (0..n * k).map(|i| if (i % k) % 2 == 1 { f32::INFINITY } else { 0.25 }).collect();
+    let (mut c, mut d) = (vec![0.0; m * n], vec![0.0; m * n]);
+    gemm(m, k, n, &x, Op::N, &w, Op::T, 0.0, &mut c);
+    gemm_dense(m, k, n, &x, Op::N, &w, Op::T, 0.0, &mut d);
+    assert!(c.iter().all(|v| v.is_finite()), "the forward product read a step that is zero in all four rows of an A panel");
+    assert!(d.iter().all(|v| v.is_nan()), "the dense product should have multiplied 0 by ∞");
+    // its weight gradient dYᵀ·X: an 8-pixel run blank in a digit meets ∞ in dY
+    let (m, k, n) = (256, 64, 784);
+    let dy: Vec<f32> = (0..k * m).map(|i| if (i / m) % 2 == 1 { f32::NEG_INFINITY } else { 1.0 }).collect();
+    let x: Vec<f32> = (0..k * n).map(|i| if (i / n) % 2 == 1 || (i % n) % 3 > 0 { 0.0 } else { 0.5 }).collect();
+    let (mut c, mut d) = (vec![0.0; m * n], vec![0.0; m * n]);
+    gemm(m, k, n, &dy, Op::T, &x, Op::N, 0.0, &mut c);
+    gemm_dense(m, k, n, &dy, Op::T, &x, Op::N, 0.0, &mut d);
+    assert!(c.iter().all(|v| v.is_finite()), "the weight gradient read a batch row whose 8 pixels are all zero");
+    assert!(d.iter().any(|v| v.is_nan()), "the dense product should have multiplied 0 by −∞");
+}
