@@ -17,3 +17,8 @@ fn the_packed_product_skips_zero_steps_bit_for_bit() {
     // the portable micro-kernel here; tests/web.rs runs the simd128 one
     common::check_zero_skipping();
 }
+
+#[test]
+fn the_packed_product_adds_bias_and_relu_as_it_writes_bit_for_bit() {
+    common::check_fused_bias_relu();
+}

@@ -72,6 +72,12 @@ fn packed_simd128_gemm_skips_zero_steps_bit_for_bit() {
 }
 
 #[wasm_bindgen_test]
+fn packed_simd128_gemm_adds_bias_and_relu_as_it_writes_bit_for_bit() {
+    // tests/replay.rs runs the same check natively, on the portable micro-kernel.
+    common::check_fused_bias_relu();
+}
+
+#[wasm_bindgen_test]
 fn packed_simd128_gemm_matches_the_scalar_reference() {
     let mut rng = Rng::new(12);
     for &(m, k, n) in &[(1, 1, 1), (1, 300, 9), (9, 300, 1), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (3, 513, 70)] {

@@ -62,3 +62,25 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     cpu::gemm(m, k, n, a, ta, b, tb, beta, c);
 }
+
+/// A Linear layer's forward product: `C ← op(A)·op(B) + bias` (the bias row added to every row),
+/// then ReLU when `relu` (`x < 0 → 0`, as `nn::Activation::Relu`). In the browser the packed
+/// product adds the bias as it stores its first k block and applies ReLU as it writes its last,
+/// so C is written once; natively C starts from the bias and ndarray adds the product to it.
+/// Either way the numbers are those of C ← bias, C += op(A)·op(B), ReLU.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_bias_act(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    packed::gemm_bias_relu(m, k, n, a, ta, b, tb, bias, relu, c);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        assert!(bias.len() == n && c.len() == m * n, "bias has {} values and C {} for {m} × {n}", bias.len(), c.len());
+        for row in c.chunks_exact_mut(n.max(1)) {
+            row.copy_from_slice(bias);
+        }
+        cpu::gemm(m, k, n, a, ta, b, tb, 1.0, c);
+        if relu {
+            c.iter_mut().for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
+        }
+    }
+}

@@ -164,11 +164,23 @@ enum Steps<'a> {
     Only(&'a [u32]),
 }
 
+/// How a micro-kernel call writes its tile to C: `store` it (the first k block of a beta = 0
+/// product), plus the bias row when there is one (`bias[j]` for the tile's column j: the same
+/// `bias + tile` the unfused layer computed by starting C from the bias), or add it to C; then,
+/// with `relu` (on a product's last k block), ReLU the result as `Activation::Relu` does
+/// (`x < 0 → 0`, NaN and −0 kept). So a layer's output is written once, bit for bit as before.
+#[derive(Clone, Copy)]
+struct Write<'a> {
+    store: bool,
+    bias: Option<&'a [f32]>,
+    relu: bool,
+}
+
 /// The portable micro-kernel: `tile += Apanel (MR × kc) · Bpanel (kc × NR)`.
 #[allow(dead_code)]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_portable(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro_portable(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, write: Write) {
     let mut tile = [[0f32; NR]; MR];
     let mut step = |p: usize| {
         let a = &ap[p * MR..p * MR + MR];
@@ -183,7 +195,7 @@ fn micro_portable(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32
         Steps::All(kc) => (0..kc).for_each(&mut step),
         Steps::Only(list) => list.iter().for_each(|&p| step(p as usize)),
     }
-    write_clipped(&tile, c, ldc, rows, cols, store);
+    write_clipped(&tile, c, ldc, rows, cols, write);
 }
 
 /// The wasm simd128 micro-kernel: eight 4-lane accumulators hold the 4×8 tile. (A 6×8 tile
@@ -191,7 +203,7 @@ fn micro_portable(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, write: Write) {
     use core::arch::wasm32::*;
     // c + a·b: one fused multiply-add in the relaxed-SIMD build (where the browser may round
     // once instead of twice), a multiply and an add otherwise.
@@ -244,18 +256,25 @@ fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], l
     let acc = [(t[0], t[1]), (t[2], t[3]), (t[4], t[5]), (t[6], t[7])];
     if rows == MR && cols == NR {
         // A whole tile: add the accumulators to C (or store them) straight from the registers.
-        assert!(c.len() >= (MR - 1) * ldc + NR);
+        assert!(c.len() >= (MR - 1) * ldc + NR && write.bias.is_none_or(|b| b.len() >= NR));
+        let z = f32x4_splat(0.0);
+        let relu = |v: v128| v128_bitselect(z, v, f32x4_lt(v, z));
+        // SAFETY: the assert keeps the bias's eight values inside it.
+        let bias = write.bias.map(|b| unsafe { (v128_load(b.as_ptr() as *const v128), v128_load(b.as_ptr().add(4) as *const v128)) });
         for (r, (lo, hi)) in acc.into_iter().enumerate() {
             // SAFETY: the assert keeps row r's eight values inside `c`.
             unsafe {
                 let at = c.as_mut_ptr().add(r * ldc);
-                if store {
-                    v128_store(at as *mut v128, lo);
-                    v128_store(at.add(4) as *mut v128, hi);
-                } else {
-                    v128_store(at as *mut v128, f32x4_add(v128_load(at as *const v128), lo));
-                    v128_store(at.add(4) as *mut v128, f32x4_add(v128_load(at.add(4) as *const v128), hi));
+                let (mut lo, mut hi) = match (write.store, bias) {
+                    (true, None) => (lo, hi),
+                    (true, Some((b0, b1))) => (f32x4_add(b0, lo), f32x4_add(b1, hi)),
+                    (false, _) => (f32x4_add(v128_load(at as *const v128), lo), f32x4_add(v128_load(at.add(4) as *const v128), hi)),
+                };
+                if write.relu {
+                    (lo, hi) = (relu(lo), relu(hi));
                 }
+                v128_store(at as *mut v128, lo);
+                v128_store(at.add(4) as *mut v128, hi);
             }
         }
     } else {
@@ -267,33 +286,35 @@ fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], l
                 v128_store(row.as_mut_ptr().add(4) as *mut v128, hi);
             }
         }
-        write_clipped(&tile, c, ldc, rows, cols, store);
+        write_clipped(&tile, c, ldc, rows, cols, write);
     }
 }
 
-/// `C[r][j] += tile[r][j]` (or `=` when `store`) for the tile's `rows × cols` corner that
-/// lies inside C.
+/// Write the tile's `rows × cols` corner that lies inside C, as `write` says.
 #[inline(always)]
-fn write_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn write_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize, cols: usize, write: Write) {
     for (r, trow) in tile.iter().enumerate().take(rows) {
         let row = &mut c[r * ldc..][..cols];
-        if store {
-            row.copy_from_slice(&trow[..cols]);
-        } else {
-            row.iter_mut().zip(trow).for_each(|(cv, t)| *cv += t);
+        for (j, (cv, &t)) in row.iter_mut().zip(trow).enumerate() {
+            let v = match (write.store, write.bias) {
+                (true, None) => t,
+                (true, Some(b)) => b[j] + t,
+                (false, _) => *cv + t,
+            };
+            *cv = if write.relu && v < 0.0 { 0.0 } else { v };
         }
     }
 }
 
-/// `C[..rows, ..cols] += Apanel · Bpanel` (`=` when `store`) over `steps`, with `c` starting
+/// `C[..rows, ..cols] += Apanel · Bpanel` (or as `write` says) over `steps`, with `c` starting
 /// at the tile's corner and rows `ldc` apart.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn micro(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, store: bool) {
+fn micro(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], ldc: usize, rows: usize, cols: usize, write: Write) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    micro_simd(steps, ap, bp, ldb, c, ldc, rows, cols, store);
+    micro_simd(steps, ap, bp, ldb, c, ldc, rows, cols, write);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    micro_portable(steps, ap, bp, ldb, c, ldc, rows, cols, store);
+    micro_portable(steps, ap, bp, ldb, c, ldc, rows, cols, write);
 }
 
 /// Whether any of the `width` (4 or 8) floats at `v` is non-zero (NaN counts as non-zero).
@@ -341,18 +362,48 @@ pub fn set_zero_skipping(on: bool) {
 /// See [`super::gemm`]; k steps that are zero across a panel of A or of B are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed));
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), None, false);
+}
+
+/// `C ← op(A)·op(B) + bias` (the bias row added to every row of C), then ReLU when `relu`: a
+/// Linear layer's forward with its bias and activation in the product's write-back, so C is
+/// written once (see [`super::gemm_bias_act`]). Bit for bit the unfused C ← bias,
+/// C += op(A)·op(B), ReLU.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_bias_relu(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
+    assert!(bias.len() == n && c.len() == m * n, "bias has {} values and C {} for {m} × {n}", bias.len(), c.len());
+    if k == 0 || m == 0 || n == 0 {
+        for row in c.chunks_exact_mut(n.max(1)) {
+            row.iter_mut().zip(bias).for_each(|(v, &b)| *v = if relu && b < 0.0 { 0.0 } else { b });
+        }
+        return;
+    }
+    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Some(bias), relu);
 }
 
 /// [`gemm`] without skipping zero steps: the dense product the skipping is tested (bit for
 /// bit) and benched against.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_dense(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, false);
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, false, None, false);
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool) {
+fn gemm_with(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: Op,
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    skip: bool,
+    bias: Option<&[f32]>,
+    relu: bool,
+) {
+    debug_assert!(bias.is_none() || beta == 0.0, "a bias is written by the first k block's store");
     if m == 0 || n == 0 || k == 0 {
         if beta == 0.0 {
             c.iter_mut().for_each(|v| *v = 0.0); // overwrite, even NaN, as BLAS does for beta = 0
@@ -419,7 +470,9 @@ fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op,
                             (None, None) => Steps::All(kc),
                         };
                         let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-                        micro(steps, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, beta == 0.0 && p0 == 0);
+                        let store = beta == 0.0 && p0 == 0;
+                        let write = Write { store, bias: bias.filter(|_| store).map(|b| &b[j0 + jr..]), relu: relu && p0 + kc == k };
+                        micro(steps, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, write);
                     }
                 }
             }

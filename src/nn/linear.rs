@@ -9,15 +9,19 @@
 //! Every row of X passes through the same W, so the batch dimension survives: m rows in,
 //! m rows out. That is the "type check" the first notebook cell shows.
 
-use crate::backend::{gemm, Op};
+use crate::backend::{gemm, gemm_bias_act, Op};
 
 /// `y = x·wᵀ + b`; `x` (batch × fan_in), `w` (fan_out × fan_in), returns (batch × fan_out).
 pub fn forward(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize) -> Vec<f32> {
-    let mut y = Vec::with_capacity(batch * fan_out);
-    for _ in 0..batch {
-        y.extend_from_slice(b); // start from the bias, then accumulate X·Wᵀ onto it
-    }
-    gemm(batch, fan_in, fan_out, x, Op::N, w, Op::T, 1.0, &mut y);
+    forward_act(x, batch, w, b, fan_in, fan_out, false)
+}
+
+/// [`forward`], then ReLU when `relu`: bias and ReLU are applied as the product writes its
+/// output (`backend::gemm_bias_act`), so y is written once; the numbers are those of
+/// `forward` followed by `Activation::Relu.forward`.
+pub fn forward_act(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize, relu: bool) -> Vec<f32> {
+    let mut y = vec![0.0; batch * fan_out];
+    gemm_bias_act(batch, fan_in, fan_out, x, Op::N, w, Op::T, b, relu, &mut y);
     y
 }
 

@@ -410,7 +410,9 @@ impl Mlp {
         let n_layers = self.layers.len();
         for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
             let p = &self.params;
-            let mut z = linear::forward(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out);
+            // without batch-norm between them, ReLU is applied as the product writes z
+            let fused = layer.bn.is_none() && layer.activation == Activation::Relu;
+            let mut z = linear::forward_act(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused);
             cache.noise_scale.clear();
             if let Some((g, b, state)) = &mut layer.bn {
                 z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
@@ -418,7 +420,9 @@ impl Mlp {
                     cache.noise_scale = add_noise(&mut z, layer.fan_out, self.seed, l, self.dropout_step, self.spec.bn_noise);
                 }
             }
-            layer.activation.forward(&mut z);
+            if !fused {
+                layer.activation.forward(&mut z);
+            }
             cache.input = h;
             if training && layer.dropout > 0.0 {
                 let key = dropout::key(self.seed, l as u32);

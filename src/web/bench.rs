@@ -124,7 +124,7 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
 /// Where a training step's time goes: the step of `cargo xtask bench`'s training run (MLP
 /// 784-256-128-10, ReLU, Adam, batch 64, on the notebook's training digits) taken apart. Each
 /// part runs on its own, `iters` times, on exactly the shapes and pixels of the step — the
-/// batch gather, each layer's forward product with its bias, the activations, softmax
+/// batch gather, each layer's forward product with its bias (and ReLU), the ReLU backward, softmax
 /// cross-entropy, each layer's weight and bias gradient, the input gradients (none for the
 /// first layer), Adam's update of every parameter — then the whole step (`Mlp::train_step`,
 /// the path a CPU run takes) `iters` times with the packed product's zero-step skipping and
@@ -177,13 +177,14 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
     for (l, s) in layout.iter().enumerate() {
         let (w, b) = (&params[s.w.clone()], &params[s.b.clone()]);
         let flop = 2.0 * (batch * s.fan_in * s.fan_out) as f64;
-        time(format!("layer {l} forward: X·Wᵀ + b"), flop, &mut || {
-            std::hint::black_box(linear::forward(&inputs[l], batch, w, b, s.fan_in, s.fan_out));
+        // a hidden layer's ReLU is applied as its product writes (linear::forward_act)
+        let relu = l + 1 < layout.len();
+        time(format!("layer {l} forward: X·Wᵀ + b{}", if relu { ", ReLU" } else { "" }), flop, &mut || {
+            std::hint::black_box(linear::forward_act(&inputs[l], batch, w, b, s.fan_in, s.fan_out, relu));
         })?;
     }
     let hidden: usize = sizes[1..sizes.len() - 1].iter().sum();
-    let mut act = vec![0.5f32; batch * hidden];
-    time("ReLU forward (hidden layers)".into(), 0.0, &mut || Activation::Relu.forward(std::hint::black_box(&mut act)))?;
+    let act = vec![0.5f32; batch * hidden];
     let logits = inputs.last().unwrap().clone();
     let mut dlogits = Vec::new();
     time("softmax cross-entropy".into(), 0.0, &mut || {

@@ -145,3 +145,37 @@ pub fn check_zero_skipping() {
     assert!(c.iter().all(|v| v.is_finite()), "the weight gradient read a batch row whose 8 pixels are all zero");
     assert!(d.iter().any(|v| v.is_nan()), "the dense product should have multiplied 0 by −∞");
 }
+
+/// The packed product with a Linear layer's bias and ReLU in its write-back
+/// (`packed::gemm_bias_relu`) against the unfused steps — C ← bias, C += op(A)·op(B), then
+/// `Activation::Relu` — bit for bit: at the MLP's shapes and at ragged ones, with k over one
+/// block (so ReLU must wait for the last), sparse and dense A, and a NaN that must survive ReLU.
+pub fn check_fused_bias_relu() {
+    use descent::backend::packed::{gemm, gemm_bias_relu};
+    use descent::backend::Op;
+    use descent::nn::Activation;
+    let mut rng = descent::Rng::new(32);
+    for &(m, k, n) in &[(64, 784, 256), (64, 256, 128), (64, 128, 10), (5, 300, 9), (70, 513, 33), (3, 1, 17)] {
+        for (ta, tb) in [(Op::N, Op::T), (Op::N, Op::N), (Op::T, Op::T)] {
+            for sparse in [false, true] {
+                let mut a: Vec<f32> = (0..m * k).map(|_| if sparse && rng.uniform(0.0, 1.0) < 0.8 { 0.0 } else { rng.normal(0.0, 1.0) }).collect();
+                a[0] = f32::NAN; // row 0 (or column 0) of C becomes NaN, which ReLU keeps
+                let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+                let bias: Vec<f32> = (0..n).map(|_| rng.normal(0.0, 1.0)).collect();
+                for relu in [false, true] {
+                    let mut fused = vec![0.0; m * n];
+                    gemm_bias_relu(m, k, n, &a, ta, &b, tb, &bias, relu, &mut fused);
+                    let mut unfused: Vec<f32> = bias.iter().copied().cycle().take(m * n).collect();
+                    gemm(m, k, n, &a, ta, &b, tb, 1.0, &mut unfused);
+                    if relu {
+                        Activation::Relu.forward(&mut unfused);
+                    }
+                    assert!(fused.iter().any(|v| v.is_nan()) && (!relu || fused.contains(&0.0)));
+                    for (i, (x, y)) in fused.iter().zip(&unfused).enumerate() {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{m}x{k}x{n} {ta:?}{tb:?} relu {relu} sparse {sparse}, C[{i}]: {x} fused vs {y}");
+                    }
+                }
+            }
+        }
+    }
+}
