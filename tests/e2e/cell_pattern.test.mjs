@@ -54,11 +54,11 @@ test('re-running a cell ten times frees every experiment it replaces', async () 
 
 test('a run longer than a second shows its progress; the status words are the shared ones', async () => {
   const { page, errors, context } = await openPage(browser, server.url);
-  await page.fill('#sgd-epochs', '20');
+  await page.fill('#sgd-epochs', '50');
   await page.click('#sgd-run');
   await page.waitForSelector('#sgd .progress:not([hidden])', { timeout: 30_000 });
   const text = await page.textContent('#sgd .progress span');
-  assert.match(text, /^[\d,]+ \/ 4,380 steps( · about \d+ s left)?$/, text);
+  assert.match(text, /^[\d,]+ \/ 10,950 steps( · about \d+ s left)?$/, text);
   const frac = await page.$eval('#sgd .progress progress', (p) => p.value);
   assert.ok(frac > 0 && frac < 1, `progress ${frac}`);
   await page.click('#sgd-stop');
