@@ -22,3 +22,18 @@ fn the_packed_product_skips_zero_steps_bit_for_bit() {
 fn the_packed_product_adds_bias_and_relu_as_it_writes_bit_for_bit() {
     common::check_fused_bias_relu();
 }
+
+#[test]
+fn the_packed_product_applies_relu_backward_as_it_writes_bit_for_bit() {
+    common::check_fused_relu_grad();
+}
+
+#[test]
+fn the_packed_product_sums_the_bias_gradient_as_it_packs_bit_for_bit() {
+    common::check_fused_row_sums();
+}
+
+#[test]
+fn a_fused_training_step_has_the_unfused_gradients_bit_for_bit() {
+    common::check_fused_step();
+}

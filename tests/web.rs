@@ -78,6 +78,22 @@ fn packed_simd128_gemm_adds_bias_and_relu_as_it_writes_bit_for_bit() {
 }
 
 #[wasm_bindgen_test]
+fn packed_simd128_gemm_applies_relu_backward_as_it_writes_bit_for_bit() {
+    common::check_fused_relu_grad();
+}
+
+#[wasm_bindgen_test]
+fn packed_simd128_gemm_sums_the_bias_gradient_as_it_packs_bit_for_bit() {
+    common::check_fused_row_sums();
+}
+
+#[wasm_bindgen_test]
+fn a_fused_training_step_has_the_unfused_gradients_bit_for_bit() {
+    // with the simd128 product: every fusion of the browser's CPU path in one step
+    common::check_fused_step();
+}
+
+#[wasm_bindgen_test]
 fn packed_simd128_gemm_matches_the_scalar_reference() {
     let mut rng = Rng::new(12);
     for &(m, k, n) in &[(1, 1, 1), (1, 300, 9), (9, 300, 1), (5, 257, 9), (65, 3, 17), (6, 263, 13), (64, 784, 128), (3, 513, 70)] {

@@ -80,7 +80,83 @@ pub fn gemm_bias_act(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32],
         }
         cpu::gemm(m, k, n, a, ta, b, tb, 1.0, c);
         if relu {
-            c.iter_mut().for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v });
+            self::relu(c);
         }
     }
+}
+
+/// The input gradient of a Linear layer whose input was a ReLU's output `y`, taken on through
+/// that ReLU: `C ← op(A)·op(B)`, then zero where `y` ≤ 0 ([`relu_grad`]; `y` laid out as C). In
+/// the browser the packed product applies the ReLU's backward as it writes its last k block,
+/// so the gradient is written once; natively it is a second pass. The same numbers either way.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_relu_grad(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, y: &[f32], c: &mut [f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    packed::gemm_relu_grad(m, k, n, a, ta, b, tb, y, c);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        assert!(y.len() == m * n, "the ReLU output has {} values for {m} × {n}", y.len());
+        cpu::gemm(m, k, n, a, ta, b, tb, 0.0, c);
+        relu_grad(y, c);
+    }
+}
+
+/// A Linear layer's weight and bias gradients together: `C ← op(A)·op(B) + beta·C` and
+/// `sums[i] += Σ_p op(A)[i][p]` (with A = dYᵀ, the bias gradient Σ_rows dY). In the browser the
+/// sums are taken as the packed product copies op(A) into its panels, so dY is read once;
+/// natively they are a loop of their own. Each sum adds its values one by one in k order from
+/// the value `sums` held, so both give the numbers of [`add_row_sums`] after [`gemm`].
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_row_sums(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], sums: &mut [f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    packed::gemm_row_sums(m, k, n, a, ta, b, tb, beta, c, sums);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        cpu::gemm(m, k, n, a, ta, b, tb, beta, c);
+        add_row_sums(m, k, a, ta, sums);
+    }
+}
+
+/// `sums[i] += Σ_p op(A)[i][p]` for op(A) (m × k), the values added one by one in k order.
+pub fn add_row_sums(m: usize, k: usize, a: &[f32], ta: Op, sums: &mut [f32]) {
+    assert!(sums.len() == m && a.len() == m * k, "{} sums and {} values for {m} × {k}", sums.len(), a.len());
+    match ta {
+        Op::N => sums.iter_mut().zip(a.chunks_exact(k.max(1))).for_each(|(s, row)| *s = row.iter().fold(*s, |s, &v| s + v)),
+        Op::T => a.chunks_exact(m.max(1)).for_each(|row| sums.iter_mut().zip(row).for_each(|(s, &v)| *s += v)),
+    }
+}
+
+/// ReLU of one value: `x < 0 → 0`. Not `x.max(0.0)`: Rust's max returns 0 for NaN, PyTorch's
+/// relu keeps NaN (so a diverged run shows NaN instead of silently training on zeros), and
+/// −0 stays −0. A select of two values, so loops over it compile to SIMD compares and selects.
+#[inline(always)]
+pub fn relu_value(x: f32) -> f32 {
+    if x < 0.0 {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// ReLU's backward for one value, given its *output* y (y > 0 exactly when x > 0): the
+/// gradient `d` passes where y > 0 (and where y is NaN), and is 0 elsewhere.
+#[inline(always)]
+pub fn relu_grad_value(y: f32, d: f32) -> f32 {
+    if y <= 0.0 {
+        0.0
+    } else {
+        d
+    }
+}
+
+/// [`relu_value`] in place: the one ReLU rule that `nn::Activation::Relu` and the fused
+/// products share.
+pub fn relu(x: &mut [f32]) {
+    x.iter_mut().for_each(|v| *v = relu_value(*v));
+}
+
+/// [`relu_grad_value`] in place over `dy`, given the ReLU's output `y`.
+pub fn relu_grad(y: &[f32], dy: &mut [f32]) {
+    assert_eq!(y.len(), dy.len(), "a ReLU gradient needs one output per value");
+    dy.iter_mut().zip(y).for_each(|(d, &y)| *d = relu_grad_value(y, *d));
 }

@@ -79,21 +79,29 @@ fn interleave4(rows: [&[f32]; 4], dst: &mut [f32], stride: usize) {
     }
 }
 
-/// Pack op(A)[i0..i0+mc, p0..p0+kc] into MR-row panels, k-major, zero-padded.
+/// Pack op(A)[i0..i0+mc, p0..p0+kc] into MR-row panels, k-major, zero-padded; with `sums`
+/// (op(A)'s rows i0..i0+mc), also add each row's kc values to its sum, one after another in
+/// k order, as they are read.
 ///
 /// Each layout gets its own loop so that the reads run along memory: for A as stored
 /// (m × k) a panel row is a contiguous run of kc values; for Aᵀ stored (k × m) a panel's k-step
 /// is a contiguous run of MR values.
 #[allow(clippy::too_many_arguments)]
-fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>) {
+fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>, mut sums: Option<&mut [f32]>) {
     out.clear();
     out.resize(mc.next_multiple_of(MR) * kc, 0.0);
     for (panel, ir) in (0..mc).step_by(MR).enumerate() {
         let dst = &mut out[panel * kc * MR..(panel + 1) * kc * MR];
         let rows = MR.min(mc - ir);
+        let sums = sums.as_deref_mut().map(|s| &mut s[ir..ir + rows]);
         match ta {
             Op::N => {
                 let row = |r: usize| &a[(i0 + ir + r) * k + p0..][..kc];
+                if let Some(sums) = sums {
+                    for (r, s) in sums.iter_mut().enumerate() {
+                        *s = row(r).iter().fold(*s, |s, &v| s + v);
+                    }
+                }
                 if rows == MR {
                     interleave4([row(0), row(1), row(2), row(3)], dst, MR);
                 } else {
@@ -104,17 +112,32 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
                     }
                 }
             }
-            Op::T => {
-                for p in 0..kc {
-                    let src = &a[(p0 + p) * m + i0 + ir..];
-                    if rows == MR {
-                        // A constant length, so the copy is inlined rather than a memcpy call.
-                        dst[p * MR..][..MR].copy_from_slice(&src[..MR]);
-                    } else {
-                        dst[p * MR..][..rows].copy_from_slice(&src[..rows]);
+            Op::T => match sums {
+                Some(sums) if rows == MR => {
+                    // four sums side by side: a vector add per k step on wasm simd128
+                    let mut acc: [f32; MR] = sums.try_into().expect("MR sums");
+                    for p in 0..kc {
+                        let src: &[f32; MR] = a[(p0 + p) * m + i0 + ir..][..MR].try_into().expect("MR values");
+                        dst[p * MR..][..MR].copy_from_slice(src);
+                        acc.iter_mut().zip(src).for_each(|(s, &v)| *s += v);
+                    }
+                    sums.copy_from_slice(&acc);
+                }
+                mut sums => {
+                    for p in 0..kc {
+                        let src = &a[(p0 + p) * m + i0 + ir..];
+                        if rows == MR {
+                            // A constant length, so the copy is inlined rather than a memcpy call.
+                            dst[p * MR..][..MR].copy_from_slice(&src[..MR]);
+                        } else {
+                            dst[p * MR..][..rows].copy_from_slice(&src[..rows]);
+                        }
+                        if let Some(sums) = sums.as_deref_mut() {
+                            sums.iter_mut().zip(src).for_each(|(s, &v)| *s += v);
+                        }
                     }
                 }
-            }
+            },
         }
     }
 }
@@ -167,13 +190,16 @@ enum Steps<'a> {
 /// How a micro-kernel call writes its tile to C: `store` it (the first k block of a beta = 0
 /// product), plus the bias row when there is one (`bias[j]` for the tile's column j: the same
 /// `bias + tile` the unfused layer computed by starting C from the bias), or add it to C; then,
-/// with `relu` (on a product's last k block), ReLU the result as `Activation::Relu` does
-/// (`x < 0 → 0`, NaN and −0 kept). So a layer's output is written once, bit for bit as before.
+/// on a product's last k block, with `relu` ReLU the result as `Activation::Relu` does
+/// (`x < 0 → 0`, NaN and −0 kept), and with `relu_grad` (a ReLU's output y, laid out as C)
+/// zero it where y ≤ 0, as `Activation::Relu`'s backward does. So a layer's output, or the
+/// gradient below a ReLU, is written once, bit for bit as before.
 #[derive(Clone, Copy)]
 struct Write<'a> {
     store: bool,
     bias: Option<&'a [f32]>,
     relu: bool,
+    relu_grad: Option<&'a [f32]>,
 }
 
 /// The portable micro-kernel: `tile += Apanel (MR × kc) · Bpanel (kc × NR)`.
@@ -256,7 +282,11 @@ fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], l
     let acc = [(t[0], t[1]), (t[2], t[3]), (t[4], t[5]), (t[6], t[7])];
     if rows == MR && cols == NR {
         // A whole tile: add the accumulators to C (or store them) straight from the registers.
-        assert!(c.len() >= (MR - 1) * ldc + NR && write.bias.is_none_or(|b| b.len() >= NR));
+        assert!(
+            c.len() >= (MR - 1) * ldc + NR
+                && write.bias.is_none_or(|b| b.len() >= NR)
+                && write.relu_grad.is_none_or(|y| y.len() >= (MR - 1) * ldc + NR)
+        );
         let z = f32x4_splat(0.0);
         let relu = |v: v128| v128_bitselect(z, v, f32x4_lt(v, z));
         // SAFETY: the assert keeps the bias's eight values inside it.
@@ -272,6 +302,12 @@ fn micro_simd(steps: Steps, ap: &[f32], bp: &[f32], ldb: usize, c: &mut [f32], l
                 };
                 if write.relu {
                     (lo, hi) = (relu(lo), relu(hi));
+                }
+                if let Some(y) = write.relu_grad {
+                    // SAFETY: the assert keeps row r's eight values inside `y`.
+                    let y = y.as_ptr().add(r * ldc);
+                    lo = v128_bitselect(z, lo, f32x4_le(v128_load(y as *const v128), z));
+                    hi = v128_bitselect(z, hi, f32x4_le(v128_load(y.add(4) as *const v128), z));
                 }
                 v128_store(at as *mut v128, lo);
                 v128_store(at.add(4) as *mut v128, hi);
@@ -301,7 +337,8 @@ fn write_clipped(tile: &[[f32; NR]; MR], c: &mut [f32], ldc: usize, rows: usize,
                 (true, Some(b)) => b[j] + t,
                 (false, _) => *cv + t,
             };
-            *cv = if write.relu && v < 0.0 { 0.0 } else { v };
+            let v = if write.relu { super::relu_value(v) } else { v };
+            *cv = write.relu_grad.map_or(v, |y| super::relu_grad_value(y[r * ldc + j], v));
         }
     }
 }
@@ -359,10 +396,22 @@ pub fn set_zero_skipping(on: bool) {
     SKIP_ZEROS.store(on, Ordering::Relaxed);
 }
 
+/// What a product does besides `C ← op(A)·op(B) + beta·C`, in the same pass: see [`Write`]
+/// for `bias`, `relu` and `relu_grad`; `row_sums` gets each row of op(A) added to it (the
+/// bias gradient Σ dY of a weight gradient dYᵀ·X), value by value in k order, as the rows are
+/// packed (so exactly the sums a separate loop over the rows of dY would make).
+#[derive(Default)]
+struct Fuse<'a> {
+    bias: Option<&'a [f32]>,
+    relu: bool,
+    relu_grad: Option<&'a [f32]>,
+    row_sums: Option<&'a mut [f32]>,
+}
+
 /// See [`super::gemm`]; k steps that are zero across a panel of A or of B are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), None, false);
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse::default());
 }
 
 /// `C ← op(A)·op(B) + bias` (the bias row added to every row of C), then ReLU when `relu`: a
@@ -374,35 +423,73 @@ pub fn gemm_bias_relu(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32]
     assert!(bias.len() == n && c.len() == m * n, "bias has {} values and C {} for {m} × {n}", bias.len(), c.len());
     if k == 0 || m == 0 || n == 0 {
         for row in c.chunks_exact_mut(n.max(1)) {
-            row.iter_mut().zip(bias).for_each(|(v, &b)| *v = if relu && b < 0.0 { 0.0 } else { b });
+            row.copy_from_slice(bias);
+        }
+        if relu {
+            super::relu(c);
         }
         return;
     }
-    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Some(bias), relu);
+    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { bias: Some(bias), relu, ..Fuse::default() });
+}
+
+/// `C ← op(A)·op(B)`, zeroed where `y` ≤ 0: the gradient of a layer's input taken on through
+/// the ReLU whose output `y` (laid out as C) that input was (see [`super::gemm_relu_grad`]).
+/// Bit for bit the product followed by `Activation::Relu`'s backward.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_relu_grad(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, y: &[f32], c: &mut [f32]) {
+    assert!(y.len() == m * n && c.len() == m * n, "the ReLU output has {} values and C {} for {m} × {n}", y.len(), c.len());
+    // (with k = 0, C is all zero: nothing to mask)
+    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { relu_grad: Some(y), ..Fuse::default() });
+}
+
+/// `C ← op(A)·op(B) + beta·C` and `sums[i] += Σ_p op(A)[i][p]`, the sums taken as A is packed
+/// (see [`super::gemm_row_sums`]).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_row_sums(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], sums: &mut [f32]) {
+    assert_eq!(sums.len(), m, "{} row sums for {m} rows", sums.len());
+    if n == 0 {
+        super::add_row_sums(m, k, a, ta, sums); // no product to pack A for
+        return;
+    }
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { row_sums: Some(sums), ..Fuse::default() });
 }
 
 /// [`gemm`] without skipping zero steps: the dense product the skipping is tested (bit for
 /// bit) and benched against.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_dense(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, false, None, false);
+    gemm_with(m, k, n, a, ta, b, tb, beta, c, false, Fuse::default());
+}
+
+/// The packing buffers and step lists, kept between products: a training step's products
+/// all fit the capacity the first step grew them to, so a run allocates them once.
+#[derive(Default)]
+struct Scratch {
+    apack: Vec<f32>,
+    bpack: Vec<f32>,
+    asteps: Vec<u32>,
+    bsteps: Vec<u32>,
+    bsparse: Vec<Option<usize>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gemm_with(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    ta: Op,
-    b: &[f32],
-    tb: Op,
-    beta: f32,
-    c: &mut [f32],
-    skip: bool,
-    bias: Option<&[f32]>,
-    relu: bool,
-) {
+fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse) {
+    // a product never calls another, so the buffers are free here; should one ever be busy,
+    // fresh ones do the same work
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => gemm_in(m, k, n, a, ta, b, tb, beta, c, skip, fuse, &mut s),
+        Err(_) => gemm_in(m, k, n, a, ta, b, tb, beta, c, skip, fuse, &mut Scratch::default()),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_in(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse, s: &mut Scratch) {
+    let Fuse { bias, relu, relu_grad, mut row_sums } = fuse;
     debug_assert!(bias.is_none() || beta == 0.0, "a bias is written by the first k block's store");
     if m == 0 || n == 0 || k == 0 {
         if beta == 0.0 {
@@ -420,11 +507,9 @@ fn gemm_with(
     // Finding a panel's zero steps reads it once; that pays when the panel then serves several
     // micro-kernel calls (A panels are used n / NR times, B panels m / MR times).
     let (skip_a, skip_b) = (skip && n >= 2 * NR, skip && m >= 4 * MR);
-    let mut apack = Vec::with_capacity(MC.min(m).next_multiple_of(MR) * KC.min(k));
-    let mut bpack = Vec::with_capacity(NC.min(n).next_multiple_of(NR) * KC.min(k));
-    let mut asteps = vec![0u32; if skip_a { KC.min(k) } else { 0 }];
-    let mut bsteps = vec![0u32; if skip_b { NC.min(n).div_ceil(NR) * KC.min(k) } else { 0 }];
-    let mut bsparse: Vec<Option<usize>> = Vec::new();
+    let Scratch { apack, bpack, asteps, bsteps, bsparse } = s;
+    asteps.resize(if skip_a { KC.min(k) } else { 0 }, 0);
+    bsteps.resize(if skip_b { NC.min(n).div_ceil(NR) * KC.min(k) } else { 0 }, 0);
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         for j0 in (0..n).step_by(NC) {
@@ -435,7 +520,7 @@ fn gemm_with(
             // n apart, and only a ragged last panel is packed. Taller A reuses B enough for
             // packing to pay (and in-place rows a power of two apart collide in the cache).
             let full = if tb == Op::N && m <= MC { nc / NR * NR } else { 0 };
-            pack_b(b, tb, k, n, p0, kc, j0 + full, nc - full, &mut bpack);
+            pack_b(b, tb, k, n, p0, kc, j0 + full, nc - full, bpack);
             let b_panel = |jr: usize| -> (&[f32], usize) {
                 if jr < full {
                     (&b[p0 * n + j0 + jr..], n)
@@ -456,10 +541,12 @@ fn gemm_with(
             }
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
-                pack_a(a, ta, m, k, i0, mc, p0, kc, &mut apack);
+                // A's rows are summed the first time they are packed (for the first n block)
+                let sums = row_sums.as_deref_mut().filter(|_| j0 == 0).map(|s| &mut s[i0..i0 + mc]);
+                pack_a(a, ta, m, k, i0, mc, p0, kc, apack, sums);
                 for (pi, ir) in (0..mc).step_by(MR).enumerate() {
                     let ap = &apack[pi * kc * MR..(pi + 1) * kc * MR];
-                    let a_list = if skip_a { nonzero_steps(ap, MR, kc, MR, &mut asteps) } else { None };
+                    let a_list = if skip_a { nonzero_steps(ap, MR, kc, MR, asteps) } else { None };
                     for (pj, jr) in (0..nc).step_by(NR).enumerate() {
                         let (bp, ldb) = b_panel(jr);
                         let b_list = bsparse.get(pj).copied().flatten().map(|len| &bsteps[pj * kc..pj * kc + len]);
@@ -470,9 +557,15 @@ fn gemm_with(
                             (None, None) => Steps::All(kc),
                         };
                         let (rows, cols) = (MR.min(mc - ir), NR.min(nc - jr));
-                        let store = beta == 0.0 && p0 == 0;
-                        let write = Write { store, bias: bias.filter(|_| store).map(|b| &b[j0 + jr..]), relu: relu && p0 + kc == k };
-                        micro(steps, ap, bp, ldb, &mut c[(i0 + ir) * n + j0 + jr..], n, rows, cols, write);
+                        let (store, last) = (beta == 0.0 && p0 == 0, p0 + kc == k);
+                        let at = (i0 + ir) * n + j0 + jr;
+                        let write = Write {
+                            store,
+                            bias: bias.filter(|_| store).map(|b| &b[j0 + jr..]),
+                            relu: relu && last,
+                            relu_grad: relu_grad.filter(|_| last).map(|y| &y[at..]),
+                        };
+                        micro(steps, ap, bp, ldb, &mut c[at..], n, rows, cols, write);
                     }
                 }
             }

@@ -63,10 +63,8 @@ impl Activation {
     /// Apply in place.
     pub fn forward(self, x: &mut [f32]) {
         match self {
-            // Not `v.max(0.0)`: Rust's max returns 0 for NaN, PyTorch's relu keeps NaN (so a
-            // diverged run shows NaN instead of silently training on zeros). Written as a
-            // select of two values, so the loop compiles to SIMD compares and selects.
-            Activation::Relu => x.iter_mut().for_each(|v| *v = if *v < 0.0 { 0.0 } else { *v }),
+            // NaN kept, as PyTorch's relu (see `backend::relu_value`)
+            Activation::Relu => crate::backend::relu(x),
             Activation::LeakyRelu => x.iter_mut().for_each(|v| *v = if *v < 0.0 { *v * LEAKY_SLOPE } else { *v }),
             Activation::Tanh => x.iter_mut().for_each(|v| *v = v.tanh()),
             Activation::Sigmoid => x.iter_mut().for_each(|v| *v = sigmoid(*v)),
@@ -79,7 +77,7 @@ impl Activation {
     pub fn backward(self, y: &[f32], dy: &mut [f32]) {
         match self {
             // selects, as in forward (a NaN output passes its gradient on, as before)
-            Activation::Relu => dy.iter_mut().zip(y).for_each(|(d, &y)| *d = if y <= 0.0 { 0.0 } else { *d }),
+            Activation::Relu => crate::backend::relu_grad(y, dy),
             Activation::LeakyRelu => dy.iter_mut().zip(y).for_each(|(d, &y)| *d = if y <= 0.0 { *d * LEAKY_SLOPE } else { *d }),
             Activation::Tanh => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= 1.0 - y * y),
             Activation::Sigmoid => dy.iter_mut().zip(y).for_each(|(d, &y)| *d *= y * (1.0 - y)),

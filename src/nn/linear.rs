@@ -9,7 +9,7 @@
 //! Every row of X passes through the same W, so the batch dimension survives: m rows in,
 //! m rows out. That is the "type check" the first notebook cell shows.
 
-use crate::backend::{gemm, gemm_bias_act, Op};
+use crate::backend::{gemm, gemm_bias_act, gemm_relu_grad, gemm_row_sums, Op};
 
 /// `y = x·wᵀ + b`; `x` (batch × fan_in), `w` (fan_out × fan_in), returns (batch × fan_out).
 pub fn forward(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize) -> Vec<f32> {
@@ -20,9 +20,15 @@ pub fn forward(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan
 /// output (`backend::gemm_bias_act`), so y is written once; the numbers are those of
 /// `forward` followed by `Activation::Relu.forward`.
 pub fn forward_act(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize, relu: bool) -> Vec<f32> {
-    let mut y = vec![0.0; batch * fan_out];
-    gemm_bias_act(batch, fan_in, fan_out, x, Op::N, w, Op::T, b, relu, &mut y);
+    let mut y = Vec::new();
+    forward_into(x, batch, w, b, fan_in, fan_out, relu, &mut y);
     y
+}
+
+/// [`forward_act`] into `y` (resized, its allocation kept; every value is overwritten).
+#[allow(clippy::too_many_arguments)]
+pub fn forward_into(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize, relu: bool, y: &mut Vec<f32>) {
+    gemm_bias_act(batch, fan_in, fan_out, x, Op::N, w, Op::T, b, relu, sized(y, batch * fan_out));
 }
 
 /// Accumulate `dW += dYᵀ·X` and `db += Σ dY` (so several losses may add up), and return
@@ -39,12 +45,32 @@ pub fn backward(
     fan_out: usize,
     need_dx: bool,
 ) -> Option<Vec<f32>> {
-    backward_into(x, dy, batch, w, dw, db, fan_in, fan_out, need_dx, true)
+    let mut dx = Vec::new();
+    let input = if need_dx { InputGrad::Dx(&mut dx) } else { InputGrad::None };
+    backward_into(x, dy, batch, w, dw, db, fan_in, fan_out, input, true);
+    need_dx.then_some(dx)
+}
+
+/// Which input gradient [`backward_into`] writes, into the buffer given (resized to
+/// batch × fan_in; its old values are overwritten, so it needs no zeroing).
+pub enum InputGrad<'a> {
+    /// None (the first layer's input gradient is never used).
+    None,
+    /// `dX = dY·W`.
+    Dx(&'a mut Vec<f32>),
+    /// x was a ReLU's output: the gradient of that ReLU's *input*, dX zeroed where x ≤ 0
+    /// (`Activation::Relu`'s backward), applied as the product writes dX, so the layer below
+    /// neither reads nor rewrites it for its activation.
+    ThroughRelu(&'a mut Vec<f32>),
 }
 
 /// [`backward`], adding into `dw` and `db` when `accumulate`, else overwriting them (a
 /// training step that starts its gradients afresh need not zero them first: the product
-/// writes dW straight from its registers).
+/// writes dW straight from its registers), and writing the input gradient `input` asks for.
+///
+/// One product makes both parameter gradients: db's sums over the rows of dY are taken as
+/// the product packs dYᵀ (`backend::gemm_row_sums`), the same additions in the same order as
+/// a loop over the rows.
 #[allow(clippy::too_many_arguments)]
 pub fn backward_into(
     x: &[f32],
@@ -55,25 +81,31 @@ pub fn backward_into(
     db: &mut [f32],
     fan_in: usize,
     fan_out: usize,
-    need_dx: bool,
+    input: InputGrad,
     accumulate: bool,
-) -> Option<Vec<f32>> {
-    // dW (out × in) = dYᵀ (out × batch) · X (batch × in)
-    gemm(fan_out, batch, fan_in, dy, Op::T, x, Op::N, if accumulate { 1.0 } else { 0.0 }, dw);
+) {
     if !accumulate {
         db.fill(0.0);
     }
-    for row in dy.chunks_exact(fan_out) {
-        for (g, &d) in db.iter_mut().zip(row) {
-            *g += d;
-        }
+    // dW (out × in) = dYᵀ (out × batch) · X (batch × in), db += the rows of dYᵀ summed
+    gemm_row_sums(fan_out, batch, fan_in, dy, Op::T, x, Op::N, if accumulate { 1.0 } else { 0.0 }, dw, db);
+    // dX (batch × in) = dY (batch × out) · W (out × in)
+    match input {
+        InputGrad::None => {}
+        InputGrad::Dx(dx) => gemm(batch, fan_out, fan_in, dy, Op::N, w, Op::N, 0.0, sized(dx, batch * fan_in)),
+        InputGrad::ThroughRelu(dx) => gemm_relu_grad(batch, fan_out, fan_in, dy, Op::N, w, Op::N, x, sized(dx, batch * fan_in)),
     }
-    need_dx.then(|| {
-        // dX (batch × in) = dY (batch × out) · W (out × in)
-        let mut dx = vec![0.0; batch * fan_in];
-        gemm(batch, fan_out, fan_in, dy, Op::N, w, Op::N, 0.0, &mut dx);
-        dx
-    })
+}
+
+/// `v` made `len` long, keeping its allocation; the values are whatever was there (or 0), for
+/// a caller that overwrites them all.
+pub fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    } else {
+        v.truncate(len);
+    }
+    v
 }
 
 #[cfg(test)]

@@ -44,6 +44,13 @@ impl Reduction {
 /// Row-wise softmax of (batch × classes) logits.
 pub fn softmax(logits: &[f32], classes: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(logits.len());
+    softmax_into(logits, classes, &mut out);
+    out
+}
+
+/// [`softmax`] into `out` (cleared first, its allocation kept).
+pub fn softmax_into(logits: &[f32], classes: usize, out: &mut Vec<f32>) {
+    out.clear();
     for row in logits.chunks_exact(classes) {
         let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let start = out.len();
@@ -55,18 +62,24 @@ pub fn softmax(logits: &[f32], classes: usize) -> Vec<f32> {
         }
         out[start..].iter_mut().for_each(|e| *e /= s);
     }
-    out
 }
 
 /// Cross-entropy of (batch × classes) logits against integer labels. Returns the loss and
 /// ∂loss/∂logits.
 pub fn cross_entropy(logits: &[f32], labels: &[u32], classes: usize, reduction: Reduction) -> Result<(f32, Vec<f32>)> {
+    let mut grad = Vec::new();
+    let loss = cross_entropy_into(logits, labels, classes, reduction, &mut grad)?;
+    Ok((loss, grad))
+}
+
+/// [`cross_entropy`], writing ∂loss/∂logits into `grad` (its allocation kept).
+pub fn cross_entropy_into(logits: &[f32], labels: &[u32], classes: usize, reduction: Reduction, grad: &mut Vec<f32>) -> Result<f32> {
     let batch = labels.len();
     check_batch("cross-entropy", logits, batch, classes)?;
     if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= classes) {
         bail!("cross-entropy: label {l} at row {i} is out of range for {classes} classes");
     }
-    let mut grad = softmax(logits, classes);
+    softmax_into(logits, classes, grad);
     let mut total = 0f64;
     for (i, (row, &y)) in logits.chunks_exact(classes).zip(labels).enumerate() {
         let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -82,7 +95,7 @@ pub fn cross_entropy(logits: &[f32], labels: &[u32], classes: usize, reduction: 
         grad.iter_mut().for_each(|g| *g *= scale);
         total /= batch as f64;
     }
-    Ok((total as f32, grad))
+    Ok(total as f32)
 }
 
 /// Mean squared error between predictions and targets of the same shape, and its gradient.
@@ -99,7 +112,17 @@ pub fn mse(pred: &[f32], target: &[f32], reduction: Reduction) -> Result<(f32, V
 
 /// The predicted class of each row (first maximum wins, as `argmax`).
 pub fn argmax_rows(logits: &[f32], classes: usize) -> Vec<usize> {
-    logits.chunks_exact(classes).map(|row| row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })).collect()
+    logits.chunks_exact(classes).map(argmax).collect()
+}
+
+/// The index of a row's largest value (the first one on a tie; NaN never wins).
+pub fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold(0, |best, (k, &v)| if v > row[best] { k } else { best })
+}
+
+/// How many rows' [`argmax`] is not their label.
+pub fn count_wrong(logits: &[f32], labels: &[u32], classes: usize) -> usize {
+    logits.chunks_exact(classes).zip(labels).filter(|(row, &y)| argmax(row) != y as usize).count()
 }
 
 #[cfg(test)]

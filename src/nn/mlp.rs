@@ -18,7 +18,7 @@
 
 use super::activation::Activation;
 use super::batch_norm::BatchNormState;
-use super::loss::{argmax_rows, cross_entropy, Reduction};
+use super::loss::{argmax_rows, count_wrong, cross_entropy, cross_entropy_into, Reduction};
 use super::penalty::Penalty;
 use super::{check_batch, dropout, linear};
 use crate::init::Init;
@@ -213,7 +213,12 @@ pub struct Mlp {
     cached_batch: usize,
     /// Training forward passes so far: the `step` of the dropout masks (`nn::dropout`).
     dropout_step: u32,
+    /// Buffers a step is done with, kept for the next (see [`Mlp::buffer`]).
+    spare: Vec<Vec<f32>>,
 }
+
+/// The most spare buffers an [`Mlp`] keeps: a step takes and gives back a few per layer.
+const MAX_SPARE: usize = 16;
 
 impl Mlp {
     /// Build and initialize from the seed's `"init"` stream.
@@ -238,6 +243,7 @@ impl Mlp {
             layers,
             cached_batch: 0,
             dropout_step: 0,
+            spare: Vec::new(),
             seed,
             spec,
         };
@@ -401,18 +407,46 @@ impl Mlp {
         }
     }
 
+    /// A buffer for a step's values, from the spare ones when there is one (its old values are
+    /// left in it: every taker overwrites them all), so a run of equal steps allocates its
+    /// layer outputs and gradients once.
+    fn buffer(&mut self) -> Vec<f32> {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// Keep `v`'s allocation for a later [`Mlp::buffer`].
+    fn give_back(&mut self, v: Vec<f32>) {
+        if v.capacity() > 0 && self.spare.len() < MAX_SPARE {
+            self.spare.push(v);
+        }
+    }
+
     /// Logits (batch × classes) for `x` (batch × inputs). `training` turns on batch statistics
     /// (and their running update) and dropout.
     pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {
         check_batch("MLP input", x, batch, self.inputs())?;
+        // the last forward's layer inputs are overwritten now: their buffers serve this one
+        for l in 0..self.caches.len() {
+            let old = std::mem::take(&mut self.caches[l].input);
+            self.give_back(old);
+        }
         // input dropout: the first layer caches (and its weight gradient sees) the dropped input
-        let (mut h, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
+        let mut h = self.buffer();
+        if training && self.spec.input_dropout > 0.0 {
+            let (dropped, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
+            self.give_back(std::mem::replace(&mut h, dropped));
+        } else {
+            dropout::check_p(self.spec.input_dropout)?;
+            h.clear();
+            h.extend_from_slice(x);
+        }
         let n_layers = self.layers.len();
-        for (l, (layer, cache)) in self.layers.iter_mut().zip(&mut self.caches).enumerate() {
-            let p = &self.params;
+        for l in 0..n_layers {
+            let mut z = self.buffer();
+            let (layer, cache, p) = (&mut self.layers[l], &mut self.caches[l], &self.params);
             // without batch-norm between them, ReLU is applied as the product writes z
             let fused = layer.bn.is_none() && layer.activation == Activation::Relu;
-            let mut z = linear::forward_act(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused);
+            linear::forward_into(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused, &mut z);
             cache.noise_scale.clear();
             if let Some((g, b, state)) = &mut layer.bn {
                 z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
@@ -467,10 +501,16 @@ impl Mlp {
         let batch = self.cached_batch;
         ensure!(batch > 0, "backward needs a forward pass first");
         check_batch("MLP output gradient", dlogits, batch, self.classes())?;
-        let mut d = dlogits.to_vec();
+        let mut d = self.buffer();
+        d.clear();
+        d.extend_from_slice(dlogits);
+        // whether d already went back through layer l's ReLU (in the product above's write-back)
+        let mut through_activation = false;
         for l in (0..self.layers.len()).rev() {
-            dropout::backward(&mut d, &self.caches[l].mask);
-            self.layers[l].activation.backward(self.activated(l), &mut d);
+            if !through_activation {
+                dropout::backward(&mut d, &self.caches[l].mask);
+                self.layers[l].activation.backward(self.activated(l), &mut d);
+            }
             let (layer, cache) = (&mut self.layers[l], &self.caches[l]);
             if let Some((g, b, state)) = &mut layer.bn {
                 if !cache.noise_scale.is_empty() {
@@ -487,18 +527,26 @@ impl Mlp {
                 }
                 d = state.backward(&d, &gamma, dg, db)?;
             }
+            // This layer's input is the layer below's ReLU output when nothing was dropped
+            // there (`activated`): then the ReLU's backward goes into the dX product.
+            through_activation = l > 0 && self.layers[l - 1].activation == Activation::Relu && self.caches[l - 1].mask.is_empty();
+            let mut dx = if l > 0 { self.spare.pop().unwrap_or_default() } else { Vec::new() };
+            let input = match (l > 0, through_activation) {
+                (false, _) => linear::InputGrad::None,
+                (true, false) => linear::InputGrad::Dx(&mut dx),
+                (true, true) => linear::InputGrad::ThroughRelu(&mut dx),
+            };
+            let (layer, cache) = (&self.layers[l], &self.caches[l]);
             let (dw, db) = split_two(&mut self.grads, layer.w.clone(), layer.b.clone());
             let w = &self.params[layer.w.clone()];
-            let dx = linear::backward_into(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, l > 0, accumulate);
+            linear::backward_into(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, input, accumulate);
             if let Some(step) = update.as_deref_mut() {
                 let r = self.layer_range(l);
                 step.update_part(&mut self.params[r.clone()], &self.grads[r.clone()], r.start);
             }
-            match dx {
-                Some(dx) => d = dx,
-                None => break,
-            }
+            self.give_back(std::mem::replace(&mut d, dx));
         }
+        self.give_back(d);
         Ok(())
     }
 
@@ -573,14 +621,17 @@ impl Mlp {
         optimizer: &mut dyn PartialStep,
     ) -> Result<(f32, usize, bool)> {
         let logits = self.forward(x, labels.len(), true)?;
-        let (loss, dlogits) = cross_entropy(&logits, labels, self.classes(), reduction)?;
-        let wrong = argmax_rows(&logits, self.classes()).iter().zip(labels).filter(|(p, &y)| **p != y as usize).count();
+        let mut dlogits = self.buffer();
+        let loss = cross_entropy_into(&logits, labels, self.classes(), reduction, &mut dlogits)?;
+        let wrong = count_wrong(&logits, labels, self.classes());
         let per_example = reduction.per_example(loss, labels.len());
         let update = per_example.is_finite() && per_example <= max_loss;
         if update {
             optimizer.begin_step(self.params.len())?;
         }
         self.backward_into(&dlogits, false, update.then_some(optimizer))?;
+        self.give_back(logits);
+        self.give_back(dlogits);
         Ok((loss, wrong, update))
     }
 

@@ -124,9 +124,9 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
 /// Where a training step's time goes: the step of `cargo xtask bench`'s training run (MLP
 /// 784-256-128-10, ReLU, Adam, batch 64, on the notebook's training digits) taken apart. Each
 /// part runs on its own, `iters` times, on exactly the shapes and pixels of the step — the
-/// batch gather, each layer's forward product with its bias (and ReLU), the ReLU backward, softmax
-/// cross-entropy, each layer's weight and bias gradient, the input gradients (none for the
-/// first layer), Adam's update of every parameter — then the whole step (`Mlp::train_step`,
+/// batch gather, each layer's forward product with its bias (and ReLU), softmax cross-entropy,
+/// each layer's weight and bias gradient (one product), the input gradients with the ReLU
+/// backward of the layer below in their write-back (none for the first layer), Adam's update of every parameter — then the whole step (`Mlp::train_step`,
 /// the path a CPU run takes) `iters` times with the packed product's zero-step skipping and
 /// `iters` times without it. The first layer's two products are also timed dense.
 /// Returns `{ parts: [[name, µs per step, GFLOP per step]], dense: [[name, µs, GFLOP]],
@@ -183,16 +183,11 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
             std::hint::black_box(linear::forward_act(&inputs[l], batch, w, b, s.fan_in, s.fan_out, relu));
         })?;
     }
-    let hidden: usize = sizes[1..sizes.len() - 1].iter().sum();
-    let act = vec![0.5f32; batch * hidden];
     let logits = inputs.last().unwrap().clone();
     let mut dlogits = Vec::new();
     time("softmax cross-entropy".into(), 0.0, &mut || {
         dlogits = loss::cross_entropy(&logits, &labels, 10, Reduction::Mean).map(|(_, d)| d).unwrap_or_default();
     })?;
-    let mut dy = act.clone();
-    let y = act.clone();
-    time("ReLU backward (hidden layers)".into(), 0.0, &mut || Activation::Relu.backward(&y, std::hint::black_box(&mut dy)))?;
     let mut grads = vec![0f32; params.len()];
     for (l, s) in layout.iter().enumerate().rev() {
         let g: Vec<f32> = (0..batch * s.fan_out).map(|k| ((k % 7) as f32 - 3.0) * 1e-3).collect();
@@ -200,13 +195,25 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
         let (w, wr, br) = (&params[s.w.clone()], s.w.clone(), s.b.clone());
         time(format!("layer {l} weight and bias gradient: dYᵀ·X, Σ dY"), flop, &mut || {
             let (dw, db) = grads.split_at_mut(br.start);
-            linear::backward_into(&inputs[l], &g, batch, w, &mut dw[wr.clone()], &mut db[..br.len()], s.fan_in, s.fan_out, false, false);
+            linear::backward_into(
+                &inputs[l],
+                &g,
+                batch,
+                w,
+                &mut dw[wr.clone()],
+                &mut db[..br.len()],
+                s.fan_in,
+                s.fan_out,
+                linear::InputGrad::None,
+                false,
+            );
         })?;
         if l > 0 {
-            time(format!("layer {l} input gradient: dY·W"), flop, &mut || {
-                let mut dx = vec![0.0; batch * s.fan_in];
-                crate::backend::gemm(batch, s.fan_out, s.fan_in, &g, Op::N, w, Op::N, 0.0, &mut dx);
-                std::hint::black_box(dx);
+            // the layer below's ReLU backward is applied as this product writes
+            let mut dx = vec![0.0; batch * s.fan_in];
+            time(format!("layer {l} input gradient through ReLU: dY·W, ReLU′"), flop, &mut || {
+                crate::backend::gemm_relu_grad(batch, s.fan_out, s.fan_in, &g, Op::N, w, Op::N, &inputs[l], &mut dx);
+                std::hint::black_box(&mut dx);
             })?;
         }
     }

@@ -179,3 +179,130 @@ pub fn check_fused_bias_relu() {
         }
     }
 }
+
+/// The packed product's ReLU backward in its write-back (`packed::gemm_relu_grad`: the input
+/// gradient of a layer whose input was a ReLU's output y) is bit for bit the product followed
+/// by `Activation::Relu.backward`: zero where y ≤ 0 (−0 included), the product where y > 0 or
+/// y is NaN, on dense and sparse A and across the k, m and n block edges.
+pub fn check_fused_relu_grad() {
+    use descent::backend::packed::{gemm, gemm_relu_grad};
+    use descent::backend::Op;
+    let mut rng = descent::Rng::new(33);
+    for &(m, k, n) in &[(64, 256, 128), (64, 128, 256), (64, 10, 128), (5, 300, 9), (70, 513, 33), (3, 1, 17), (2, 0, 5)] {
+        for (ta, tb) in [(Op::N, Op::N), (Op::N, Op::T), (Op::T, Op::N)] {
+            for sparse in [false, true] {
+                let a: Vec<f32> = (0..m * k).map(|_| if sparse && rng.uniform(0.0, 1.0) < 0.8 { 0.0 } else { rng.normal(0.0, 1.0) }).collect();
+                let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+                // a ReLU output: about half zeros, some −0 and one NaN
+                let mut y: Vec<f32> = (0..m * n).map(|i| if i % 7 == 3 { -0.0 } else { rng.normal(0.0, 1.0).max(0.0) }).collect();
+                y[m * n / 2] = f32::NAN;
+                let mut fused = vec![f32::NAN; m * n]; // stale values must be overwritten
+                gemm_relu_grad(m, k, n, &a, ta, &b, tb, &y, &mut fused);
+                let mut unfused = vec![0.0; m * n];
+                gemm(m, k, n, &a, ta, &b, tb, 0.0, &mut unfused);
+                Activation::Relu.backward(&y, &mut unfused);
+                assert!(k == 0 || fused.iter().filter(|v| **v == 0.0).count() * 3 > m * n, "{m}x{k}x{n}: the mask was not applied");
+                for (i, (x, u)) in fused.iter().zip(&unfused).enumerate() {
+                    assert_eq!(x.to_bits(), u.to_bits(), "{m}x{k}x{n} {ta:?}{tb:?} sparse {sparse}, C[{i}]: {x} fused vs {u}");
+                }
+            }
+        }
+    }
+}
+
+/// The packed product's row sums (`packed::gemm_row_sums`, a Linear layer's bias gradient
+/// Σ dY taken as dYᵀ is packed for the weight gradient) are bit for bit the sums a loop over
+/// the rows of dY makes, added to what the sums held, for both layouts of A, every beta, and
+/// across the k, m and n block edges (n > 2048: A is packed twice, summed once); C is the
+/// plain product's.
+pub fn check_fused_row_sums() {
+    use descent::backend::packed::{gemm, gemm_row_sums};
+    use descent::backend::Op;
+    let mut rng = descent::Rng::new(34);
+    for &(m, k, n) in &[(256, 64, 784), (128, 64, 256), (10, 64, 128), (70, 513, 9), (5, 300, 2100), (3, 1, 17), (4, 0, 3), (6, 5, 0)] {
+        for (ta, tb) in [(Op::T, Op::N), (Op::N, Op::N), (Op::T, Op::T)] {
+            for beta in [0.0, 1.0] {
+                let a: Vec<f32> = (0..m * k).map(|_| if rng.uniform(0.0, 1.0) < 0.3 { 0.0 } else { rng.normal(0.0, 1.0) }).collect();
+                let b: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+                let c0: Vec<f32> = (0..m * n).map(|_| rng.normal(0.0, 1.0)).collect();
+                let s0: Vec<f32> = (0..m).map(|_| rng.normal(0.0, 1.0)).collect();
+                let (mut c, mut sums) = (c0.clone(), s0.clone());
+                gemm_row_sums(m, k, n, &a, ta, &b, tb, beta, &mut c, &mut sums);
+                let mut plain = c0.clone();
+                gemm(m, k, n, &a, ta, &b, tb, beta, &mut plain);
+                // the unfused bias gradient: db += each row of dY (op(A)ᵀ) in turn
+                let mut want = s0.clone();
+                for p in 0..k {
+                    for (i, s) in want.iter_mut().enumerate() {
+                        *s += if ta == Op::T { a[p * m + i] } else { a[i * k + p] };
+                    }
+                }
+                for (i, (x, w)) in sums.iter().zip(&want).enumerate() {
+                    assert_eq!(x.to_bits(), w.to_bits(), "{m}x{k}x{n} {ta:?}{tb:?} beta {beta}, sum {i}: {x} fused vs {w}");
+                }
+                for (i, (x, w)) in c.iter().zip(&plain).enumerate() {
+                    assert_eq!(x.to_bits(), w.to_bits(), "{m}x{k}x{n} {ta:?}{tb:?} beta {beta}, C[{i}]: {x} vs {w}");
+                }
+            }
+        }
+    }
+}
+
+/// A training step with every fusion (bias and ReLU in the forward's write-back, the bias
+/// gradient in the weight gradient's packing, ReLU's backward in the input gradient's
+/// write-back, buffers reused from step to step) gives bit for bit the gradients of the same
+/// step taken apart into the unfused layer operations: `Mlp::train_step` (Adam applied layer
+/// by layer, gradients written) for three steps, so reused buffers hold stale values, then
+/// `Mlp::train_batch` (gradients added to zeroed ones).
+pub fn check_fused_step() {
+    use descent::backend::{gemm, Op};
+    use descent::nn::{loss, Mlp, MlpSpec};
+    let sizes = [40usize, 24, 16, 10];
+    let mut mlp = Mlp::new(MlpSpec::new(&sizes, Activation::Relu), 5).unwrap();
+    let mut adam = descent::optim::build("adam", &serde_json::json!({"lr": 0.01})).unwrap();
+    let mut rng = descent::Rng::new(35);
+    for step in 0..4 {
+        let batch = [12usize, 12, 7, 12][step];
+        let x: Vec<f32> = (0..batch * sizes[0]).map(|_| if rng.uniform(0.0, 1.0) < 0.6 { 0.0 } else { rng.uniform(0.0, 1.0) }).collect();
+        let labels: Vec<u32> = (0..batch).map(|i| (i * 3 % 10) as u32).collect();
+        let (p, layout) = (mlp.parameters().to_vec(), mlp.layout());
+        // train_step writes dW (beta 0); train_batch adds it to zeroed gradients (beta 1)
+        let beta = if step < 3 {
+            let (_, _, updated) = mlp.train_step(&x, &labels, Reduction::Mean, f32::MAX, adam.parts().unwrap()).unwrap();
+            assert!(updated && mlp.parameters() != &p[..]);
+            0.0
+        } else {
+            mlp.train_batch(&x, &labels, Reduction::Mean, Penalty::default()).unwrap();
+            1.0
+        };
+        // the same step, one unfused operation at a time, from the parameters before it
+        let mut acts = vec![x.clone()];
+        for (l, s) in layout.iter().enumerate() {
+            let mut z: Vec<f32> = p[s.b.clone()].iter().copied().cycle().take(batch * s.fan_out).collect();
+            gemm(batch, s.fan_in, s.fan_out, &acts[l], Op::N, &p[s.w.clone()], Op::T, 1.0, &mut z);
+            if l + 1 < layout.len() {
+                Activation::Relu.forward(&mut z);
+            }
+            acts.push(z);
+        }
+        let (_, mut d) = loss::cross_entropy(acts.last().unwrap(), &labels, 10, Reduction::Mean).unwrap();
+        let mut want = vec![0f32; p.len()];
+        for (l, s) in layout.iter().enumerate().rev() {
+            gemm(s.fan_out, batch, s.fan_in, &d, Op::T, &acts[l], Op::N, beta, &mut want[s.w.clone()]);
+            for row in d.chunks_exact(s.fan_out) {
+                want[s.b.clone()].iter_mut().zip(row).for_each(|(g, &v)| *g += v);
+            }
+            if l > 0 {
+                let mut dx = vec![0.0; batch * s.fan_in];
+                gemm(batch, s.fan_out, s.fan_in, &d, Op::N, &p[s.w.clone()], Op::N, 0.0, &mut dx);
+                Activation::Relu.backward(&acts[l], &mut dx);
+                d = dx;
+            }
+        }
+        let got = mlp.gradients();
+        assert!(got.iter().filter(|&&g| g != 0.0).count() > got.len() / 4);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g.to_bits(), w.to_bits(), "step {step}, gradient {i}: {g} fused vs {w}");
+        }
+    }
+}
