@@ -6,6 +6,7 @@
 #[path = "common/clusters.rs"]
 mod clusters;
 
+use descent::backend::Rows;
 use descent::nn::penalty::soft_threshold;
 use descent::nn::{Activation, L1Mode, Mlp, MlpSpec, Penalty, Reduction};
 use descent::train::{CpuEngine, Engine, Status, TrainConfig, Trainer};
@@ -85,7 +86,7 @@ fn a_proximal_step_is_the_smooth_step_then_the_soft_threshold() {
         let eta = opt.lr();
         let mut zeros = 0;
         for _ in 0..3 {
-            engine.submit(&x, &labels, Reduction::Mean, Penalty::new(l1, l2).proximal(), f32::INFINITY).unwrap();
+            engine.submit(Rows::dense(&x), &labels, Reduction::Mean, Penalty::new(l1, l2).proximal(), f32::INFINITY).unwrap();
             by_hand.train_batch(&x, &labels, Reduction::Mean, Penalty::new(0.0, l2)).unwrap();
             let (p, g) = by_hand.params_and_grads();
             opt.step(p, g).unwrap();

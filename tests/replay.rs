@@ -34,6 +34,11 @@ fn the_packed_product_sums_the_bias_gradient_as_it_packs_bit_for_bit() {
 }
 
 #[test]
+fn the_packed_product_gathers_rows_into_its_panels_bit_for_bit() {
+    common::check_gathered_rows();
+}
+
+#[test]
 fn a_fused_training_step_has_the_unfused_gradients_bit_for_bit() {
     common::check_fused_step();
 }

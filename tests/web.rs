@@ -88,6 +88,11 @@ fn packed_simd128_gemm_sums_the_bias_gradient_as_it_packs_bit_for_bit() {
 }
 
 #[wasm_bindgen_test]
+fn packed_simd128_gemm_gathers_rows_into_its_panels_bit_for_bit() {
+    common::check_gathered_rows();
+}
+
+#[wasm_bindgen_test]
 fn a_fused_training_step_has_the_unfused_gradients_bit_for_bit() {
     // with the simd128 product: every fusion of the browser's CPU path in one step
     common::check_fused_step();

@@ -50,6 +50,78 @@ pub enum Op {
     T,
 }
 
+/// A row-major matrix operand of the products: stored as it is, or the rows `pick` of a
+/// larger table, in that order — a mini-batch read straight from the training set, which the
+/// packed product gathers as it copies the rows into its panels (so the batch is never copied
+/// into a matrix of its own first). Either way stored row `i` is [`Rows::row`].
+#[derive(Clone, Copy, Debug)]
+pub struct Rows<'a> {
+    table: &'a [f32],
+    pick: Option<&'a [usize]>,
+}
+
+impl<'a> Rows<'a> {
+    /// The matrix `values`, as stored.
+    pub fn dense(values: &'a [f32]) -> Rows<'a> {
+        Rows { table: values, pick: None }
+    }
+
+    /// Rows `pick` of `table` (each row as long as the product says its rows are).
+    pub fn gathered(table: &'a [f32], pick: &'a [usize]) -> Rows<'a> {
+        Rows { table, pick: Some(pick) }
+    }
+
+    /// Stored row `i`, `len` values long.
+    #[inline]
+    pub fn row(&self, i: usize, len: usize) -> &'a [f32] {
+        let r = self.pick.map_or(i, |p| p[i]);
+        &self.table[r * len..][..len]
+    }
+
+    /// The values as one stored matrix, when they are one.
+    pub fn as_dense(&self) -> Option<&'a [f32]> {
+        self.pick.is_none().then_some(self.table)
+    }
+
+    /// Whether the rows fit: `rows` rows of `len` values, every picked row inside the table.
+    pub fn fits(&self, rows: usize, len: usize) -> bool {
+        match self.pick {
+            None => self.table.len() == rows * len,
+            Some(p) => p.len() == rows && (len == 0 || (self.table.len().is_multiple_of(len) && p.iter().all(|&r| r < self.table.len() / len))),
+        }
+    }
+
+    /// The values as one stored matrix of rows `len` long: borrowed when they are one, else
+    /// gathered into `buf`.
+    pub fn dense_in<'s>(&self, len: usize, buf: &'s mut Vec<f32>) -> &'s [f32]
+    where
+        'a: 's,
+    {
+        match self.pick {
+            None => self.table,
+            Some(p) => {
+                buf.clear();
+                for i in 0..p.len() {
+                    buf.extend_from_slice(self.row(i, len));
+                }
+                buf
+            }
+        }
+    }
+}
+
+impl<'a> From<&'a [f32]> for Rows<'a> {
+    fn from(values: &'a [f32]) -> Rows<'a> {
+        Rows::dense(values)
+    }
+}
+
+impl<'a> From<&'a Vec<f32>> for Rows<'a> {
+    fn from(values: &'a Vec<f32>) -> Rows<'a> {
+        Rows::dense(values)
+    }
+}
+
 /// `C ← op(A)·op(B) + beta·C`, with `op(A)` (m × k) and `op(B)` (k × n), all row-major.
 ///
 /// `A` is stored (m × k) when `ta = N` and (k × m) when `ta = T`; likewise `B`.
@@ -69,11 +141,13 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, 
 /// so C is written once; natively C starts from the bias and ndarray adds the product to it.
 /// Either way the numbers are those of C ← bias, C += op(A)·op(B), ReLU.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_bias_act(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
+pub fn gemm_bias_act<'a>(m: usize, k: usize, n: usize, a: impl Into<Rows<'a>>, ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     packed::gemm_bias_relu(m, k, n, a, ta, b, tb, bias, relu, c);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
+        let (a, mut buf) = (a.into(), Vec::new());
+        let a = a.dense_in(if ta == Op::N { k } else { m }, &mut buf);
         assert!(bias.len() == n && c.len() == m * n, "bias has {} values and C {} for {m} × {n}", bias.len(), c.len());
         for row in c.chunks_exact_mut(n.max(1)) {
             row.copy_from_slice(bias);
@@ -107,11 +181,24 @@ pub fn gemm_relu_grad(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32]
 /// natively they are a loop of their own. Each sum adds its values one by one in k order from
 /// the value `sums` held, so both give the numbers of [`add_row_sums`] after [`gemm`].
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_row_sums(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], sums: &mut [f32]) {
+pub fn gemm_row_sums<'b>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: Op,
+    b: impl Into<Rows<'b>>,
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    sums: &mut [f32],
+) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     packed::gemm_row_sums(m, k, n, a, ta, b, tb, beta, c, sums);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
+        let (b, mut buf) = (b.into(), Vec::new());
+        let b = b.dense_in(if tb == Op::N { n } else { k }, &mut buf);
         cpu::gemm(m, k, n, a, ta, b, tb, beta, c);
         add_row_sums(m, k, a, ta, sums);
     }

@@ -35,7 +35,7 @@
 //! the native tests exercise) and a wasm simd128 version (tested against the scalar oracle in
 //! headless Chromium).
 
-use super::Op;
+use super::{Op, Rows};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const MR: usize = 4;
@@ -87,7 +87,7 @@ fn interleave4(rows: [&[f32]; 4], dst: &mut [f32], stride: usize) {
 /// (m × k) a panel row is a contiguous run of kc values; for Aᵀ stored (k × m) a panel's k-step
 /// is a contiguous run of MR values.
 #[allow(clippy::too_many_arguments)]
-fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>, mut sums: Option<&mut [f32]>) {
+fn pack_a(a: Rows, ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>, mut sums: Option<&mut [f32]>) {
     out.clear();
     out.resize(mc.next_multiple_of(MR) * kc, 0.0);
     for (panel, ir) in (0..mc).step_by(MR).enumerate() {
@@ -96,7 +96,7 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
         let sums = sums.as_deref_mut().map(|s| &mut s[ir..ir + rows]);
         match ta {
             Op::N => {
-                let row = |r: usize| &a[(i0 + ir + r) * k + p0..][..kc];
+                let row = |r: usize| &a.row(i0 + ir + r, k)[p0..][..kc];
                 if let Some(sums) = sums {
                     for (r, s) in sums.iter_mut().enumerate() {
                         *s = row(r).iter().fold(*s, |s, &v| s + v);
@@ -117,7 +117,7 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
                     // four sums side by side: a vector add per k step on wasm simd128
                     let mut acc: [f32; MR] = sums.try_into().expect("MR sums");
                     for p in 0..kc {
-                        let src: &[f32; MR] = a[(p0 + p) * m + i0 + ir..][..MR].try_into().expect("MR values");
+                        let src: &[f32; MR] = a.row(p0 + p, m)[i0 + ir..][..MR].try_into().expect("MR values");
                         dst[p * MR..][..MR].copy_from_slice(src);
                         acc.iter_mut().zip(src).for_each(|(s, &v)| *s += v);
                     }
@@ -125,7 +125,7 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
                 }
                 mut sums => {
                     for p in 0..kc {
-                        let src = &a[(p0 + p) * m + i0 + ir..];
+                        let src = &a.row(p0 + p, m)[i0 + ir..];
                         if rows == MR {
                             // A constant length, so the copy is inlined rather than a memcpy call.
                             dst[p * MR..][..MR].copy_from_slice(&src[..MR]);
@@ -145,7 +145,7 @@ fn pack_a(a: &[f32], ta: Op, m: usize, k: usize, i0: usize, mc: usize, p0: usize
 /// Pack op(B)[p0..p0+kc, j0..j0+nc] into NR-column panels, k-major, zero-padded (reads run
 /// along memory for both layouts, as in [`pack_a`]).
 #[allow(clippy::too_many_arguments)]
-fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut Vec<f32>) {
+fn pack_b(b: Rows, tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut Vec<f32>) {
     out.clear();
     out.resize(nc.next_multiple_of(NR) * kc, 0.0);
     for (panel, jr) in (0..nc).step_by(NR).enumerate() {
@@ -154,7 +154,7 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
         match tb {
             Op::N => {
                 for p in 0..kc {
-                    let src = &b[(p0 + p) * n + j0 + jr..];
+                    let src = &b.row(p0 + p, n)[j0 + jr..];
                     if cols == NR {
                         dst[p * NR..][..NR].copy_from_slice(&src[..NR]); // inlined, as in pack_a
                     } else {
@@ -163,7 +163,7 @@ fn pack_b(b: &[f32], tb: Op, k: usize, n: usize, p0: usize, kc: usize, j0: usize
                 }
             }
             Op::T => {
-                let col = |c: usize| &b[(j0 + jr + c) * k + p0..][..kc];
+                let col = |c: usize| &b.row(j0 + jr + c, k)[p0..][..kc];
                 let mut c = 0;
                 while c + 4 <= cols {
                     interleave4([col(c), col(c + 1), col(c + 2), col(c + 3)], &mut dst[c..], NR);
@@ -411,15 +411,16 @@ struct Fuse<'a> {
 /// See [`super::gemm`]; k steps that are zero across a panel of A or of B are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse::default());
+    gemm_with(m, k, n, a.into(), ta, b.into(), tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse::default());
 }
 
 /// `C ← op(A)·op(B) + bias` (the bias row added to every row of C), then ReLU when `relu`: a
 /// Linear layer's forward with its bias and activation in the product's write-back, so C is
 /// written once (see [`super::gemm_bias_act`]). Bit for bit the unfused C ← bias,
-/// C += op(A)·op(B), ReLU.
+/// C += op(A)·op(B), ReLU. A may be gathered rows ([`Rows::gathered`]): they are read
+/// straight into A's panels.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_bias_relu(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
+pub fn gemm_bias_relu<'a>(m: usize, k: usize, n: usize, a: impl Into<Rows<'a>>, ta: Op, b: &[f32], tb: Op, bias: &[f32], relu: bool, c: &mut [f32]) {
     assert!(bias.len() == n && c.len() == m * n, "bias has {} values and C {} for {m} × {n}", bias.len(), c.len());
     if k == 0 || m == 0 || n == 0 {
         for row in c.chunks_exact_mut(n.max(1)) {
@@ -430,7 +431,7 @@ pub fn gemm_bias_relu(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32]
         }
         return;
     }
-    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { bias: Some(bias), relu, ..Fuse::default() });
+    gemm_with(m, k, n, a.into(), ta, b.into(), tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { bias: Some(bias), relu, ..Fuse::default() });
 }
 
 /// `C ← op(A)·op(B)`, zeroed where `y` ≤ 0: the gradient of a layer's input taken on through
@@ -440,26 +441,38 @@ pub fn gemm_bias_relu(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32]
 pub fn gemm_relu_grad(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, y: &[f32], c: &mut [f32]) {
     assert!(y.len() == m * n && c.len() == m * n, "the ReLU output has {} values and C {} for {m} × {n}", y.len(), c.len());
     // (with k = 0, C is all zero: nothing to mask)
-    gemm_with(m, k, n, a, ta, b, tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { relu_grad: Some(y), ..Fuse::default() });
+    gemm_with(m, k, n, a.into(), ta, b.into(), tb, 0.0, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { relu_grad: Some(y), ..Fuse::default() });
 }
 
 /// `C ← op(A)·op(B) + beta·C` and `sums[i] += Σ_p op(A)[i][p]`, the sums taken as A is packed
-/// (see [`super::gemm_row_sums`]).
+/// (see [`super::gemm_row_sums`]). B may be gathered rows ([`Rows::gathered`]): they are read
+/// straight into B's panels.
 #[allow(clippy::too_many_arguments)]
-pub fn gemm_row_sums(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], sums: &mut [f32]) {
+pub fn gemm_row_sums<'b>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    ta: Op,
+    b: impl Into<Rows<'b>>,
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    sums: &mut [f32],
+) {
     assert_eq!(sums.len(), m, "{} row sums for {m} rows", sums.len());
     if n == 0 {
         super::add_row_sums(m, k, a, ta, sums); // no product to pack A for
         return;
     }
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { row_sums: Some(sums), ..Fuse::default() });
+    gemm_with(m, k, n, a.into(), ta, b.into(), tb, beta, c, SKIP_ZEROS.load(Ordering::Relaxed), Fuse { row_sums: Some(sums), ..Fuse::default() });
 }
 
 /// [`gemm`] without skipping zero steps: the dense product the skipping is tested (bit for
 /// bit) and benched against.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_dense(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    gemm_with(m, k, n, a, ta, b, tb, beta, c, false, Fuse::default());
+    gemm_with(m, k, n, a.into(), ta, b.into(), tb, beta, c, false, Fuse::default());
 }
 
 /// The packing buffers and step lists, kept between products: a training step's products
@@ -478,7 +491,7 @@ thread_local! {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse) {
+fn gemm_with(m: usize, k: usize, n: usize, a: Rows, ta: Op, b: Rows, tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse) {
     // a product never calls another, so the buffers are free here; should one ever be busy,
     // fresh ones do the same work
     SCRATCH.with(|s| match s.try_borrow_mut() {
@@ -488,7 +501,7 @@ fn gemm_with(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gemm_in(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse, s: &mut Scratch) {
+fn gemm_in(m: usize, k: usize, n: usize, a: Rows, ta: Op, b: Rows, tb: Op, beta: f32, c: &mut [f32], skip: bool, fuse: Fuse, s: &mut Scratch) {
     let Fuse { bias, relu, relu_grad, mut row_sums } = fuse;
     debug_assert!(bias.is_none() || beta == 0.0, "a bias is written by the first k block's store");
     if m == 0 || n == 0 || k == 0 {
@@ -519,10 +532,12 @@ fn gemm_in(m: usize, k: usize, n: usize, a: &[f32], ta: Op, b: &[f32], tb: Op, b
             // A panels, so packing it costs more than it saves: full panels are read in place,
             // n apart, and only a ragged last panel is packed. Taller A reuses B enough for
             // packing to pay (and in-place rows a power of two apart collide in the cache).
-            let full = if tb == Op::N && m <= MC { nc / NR * NR } else { 0 };
+            // Gathered rows are always packed: their panels are where they are gathered.
+            let stored = b.as_dense().filter(|_| tb == Op::N && m <= MC);
+            let full = if stored.is_some() { nc / NR * NR } else { 0 };
             pack_b(b, tb, k, n, p0, kc, j0 + full, nc - full, bpack);
             let b_panel = |jr: usize| -> (&[f32], usize) {
-                if jr < full {
+                if let Some(b) = stored.filter(|_| jr < full) {
                     (&b[p0 * n + j0 + jr..], n)
                 } else {
                     let pj = (jr - full) / NR;

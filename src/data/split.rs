@@ -5,6 +5,7 @@
 //! `"holdout 0"`, `"holdout 1"`, …), cut into consecutive pieces. The same seed always gives the
 //! same sets, on every platform.
 
+use crate::backend::Rows;
 use crate::data::Mnist;
 use crate::{ensure, Result, Rng};
 
@@ -56,6 +57,14 @@ impl Dataset {
             x_out.extend_from_slice(&self.x[i * f..(i + 1) * f]);
             labels_out.push(self.labels[i] as u32);
         }
+    }
+
+    /// The examples at `indices` as rows of the product ([`Rows::gathered`], read where they
+    /// lie), with their labels copied into `labels_out` (a reused buffer, for mini-batches).
+    pub fn rows<'a>(&'a self, indices: &'a [usize], labels_out: &mut Vec<u32>) -> Rows<'a> {
+        labels_out.clear();
+        labels_out.extend(indices.iter().map(|&i| self.labels[i] as u32));
+        Rows::gathered(&self.x, indices)
     }
 
     /// Only the examples whose label passes `keep`.

@@ -9,7 +9,7 @@
 //! Every row of X passes through the same W, so the batch dimension survives: m rows in,
 //! m rows out. That is the "type check" the first notebook cell shows.
 
-use crate::backend::{gemm, gemm_bias_act, gemm_relu_grad, gemm_row_sums, Op};
+use crate::backend::{gemm, gemm_bias_act, gemm_relu_grad, gemm_row_sums, Op, Rows};
 
 /// `y = x·wᵀ + b`; `x` (batch × fan_in), `w` (fan_out × fan_in), returns (batch × fan_out).
 pub fn forward(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize) -> Vec<f32> {
@@ -25,9 +25,11 @@ pub fn forward_act(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize,
     y
 }
 
-/// [`forward_act`] into `y` (resized, its allocation kept; every value is overwritten).
+/// [`forward_act`] into `y` (resized, its allocation kept; every value is overwritten). `x`
+/// may be rows gathered from a larger table ([`Rows::gathered`]: a mini-batch of the training
+/// set), which the product reads in place.
 #[allow(clippy::too_many_arguments)]
-pub fn forward_into(x: &[f32], batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize, relu: bool, y: &mut Vec<f32>) {
+pub fn forward_into<'x>(x: impl Into<Rows<'x>>, batch: usize, w: &[f32], b: &[f32], fan_in: usize, fan_out: usize, relu: bool, y: &mut Vec<f32>) {
     gemm_bias_act(batch, fan_in, fan_out, x, Op::N, w, Op::T, b, relu, sized(y, batch * fan_out));
 }
 
@@ -70,10 +72,10 @@ pub enum InputGrad<'a> {
 ///
 /// One product makes both parameter gradients: db's sums over the rows of dY are taken as
 /// the product packs dYᵀ (`backend::gemm_row_sums`), the same additions in the same order as
-/// a loop over the rows.
+/// a loop over the rows. As in [`forward_into`], `x` may be gathered rows.
 #[allow(clippy::too_many_arguments)]
-pub fn backward_into(
-    x: &[f32],
+pub fn backward_into<'x>(
+    x: impl Into<Rows<'x>>,
     dy: &[f32],
     batch: usize,
     w: &[f32],
@@ -84,6 +86,7 @@ pub fn backward_into(
     input: InputGrad,
     accumulate: bool,
 ) {
+    let x = x.into();
     if !accumulate {
         db.fill(0.0);
     }
@@ -93,7 +96,10 @@ pub fn backward_into(
     match input {
         InputGrad::None => {}
         InputGrad::Dx(dx) => gemm(batch, fan_out, fan_in, dy, Op::N, w, Op::N, 0.0, sized(dx, batch * fan_in)),
-        InputGrad::ThroughRelu(dx) => gemm_relu_grad(batch, fan_out, fan_in, dy, Op::N, w, Op::N, x, sized(dx, batch * fan_in)),
+        InputGrad::ThroughRelu(dx) => {
+            let y = x.as_dense().expect("a ReLU's output is a matrix of its own, not gathered rows");
+            gemm_relu_grad(batch, fan_out, fan_in, dy, Op::N, w, Op::N, y, sized(dx, batch * fan_in))
+        }
     }
 }
 

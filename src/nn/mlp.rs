@@ -21,6 +21,7 @@ use super::batch_norm::BatchNormState;
 use super::loss::{argmax_rows, count_wrong, cross_entropy, cross_entropy_into, Reduction};
 use super::penalty::Penalty;
 use super::{check_batch, dropout, linear};
+use crate::backend::Rows;
 use crate::init::Init;
 use crate::optim::PartialStep;
 use crate::{bail, ensure, Result, Rng};
@@ -424,7 +425,20 @@ impl Mlp {
     /// Logits (batch × classes) for `x` (batch × inputs). `training` turns on batch statistics
     /// (and their running update) and dropout.
     pub fn forward(&mut self, x: &[f32], batch: usize, training: bool) -> Result<Vec<f32>> {
-        check_batch("MLP input", x, batch, self.inputs())?;
+        Ok(self.forward_rows(Rows::dense(x), batch, training, true)?.0)
+    }
+
+    /// [`Mlp::forward`] of `x`, which may be rows gathered from the training set. Unless
+    /// `keep_input` (or input dropout changes it), the first layer reads `x` where it lies and
+    /// does not cache it: the caller then hands the same `x` to the backward pass. Returns the
+    /// logits and whether the first layer's input was left uncached.
+    fn forward_rows(&mut self, x: Rows, batch: usize, training: bool, keep_input: bool) -> Result<(Vec<f32>, bool)> {
+        match x.as_dense() {
+            Some(x) => check_batch("MLP input", x, batch, self.inputs())?,
+            None => {
+                ensure!(batch > 0 && x.fits(batch, self.inputs()), "MLP input: expected {batch} rows of the training set")
+            }
+        }
         // the last forward's layer inputs are overwritten now: their buffers serve this one
         for l in 0..self.caches.len() {
             let old = std::mem::take(&mut self.caches[l].input);
@@ -432,13 +446,22 @@ impl Mlp {
         }
         // input dropout: the first layer caches (and its weight gradient sees) the dropped input
         let mut h = self.buffer();
+        h.clear();
+        let mut outside = None;
         if training && self.spec.input_dropout > 0.0 {
+            let mut rows = Vec::new();
+            let x = x.dense_in(self.inputs(), &mut rows);
             let (dropped, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
             self.give_back(std::mem::replace(&mut h, dropped));
         } else {
             dropout::check_p(self.spec.input_dropout)?;
-            h.clear();
-            h.extend_from_slice(x);
+            if keep_input {
+                for i in 0..batch {
+                    h.extend_from_slice(x.row(i, self.inputs()));
+                }
+            } else {
+                outside = Some(x);
+            }
         }
         let n_layers = self.layers.len();
         for l in 0..n_layers {
@@ -446,7 +469,8 @@ impl Mlp {
             let (layer, cache, p) = (&mut self.layers[l], &mut self.caches[l], &self.params);
             // without batch-norm between them, ReLU is applied as the product writes z
             let fused = layer.bn.is_none() && layer.activation == Activation::Relu;
-            linear::forward_into(&h, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused, &mut z);
+            let input = outside.filter(|_| l == 0).unwrap_or(Rows::dense(&h));
+            linear::forward_into(input, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused, &mut z);
             cache.noise_scale.clear();
             if let Some((g, b, state)) = &mut layer.bn {
                 z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
@@ -479,12 +503,14 @@ impl Mlp {
         if training {
             self.dropout_step = self.dropout_step.wrapping_add(1);
         }
-        Ok(h)
+        Ok((h, outside.is_some()))
     }
 
     /// Back-propagate ∂L/∂logits through the last forward, *adding* into the gradients.
     pub fn backward(&mut self, dlogits: &[f32]) -> Result<()> {
-        self.backward_into(dlogits, true, None)
+        let kept = self.caches.first().is_some_and(|c| c.input.len() == self.cached_batch * self.inputs());
+        ensure!(kept, "backward needs a forward pass first");
+        self.backward_into(dlogits, true, None, None)
     }
 
     /// The parameters of layer `l` in the flat vector: W, b and (with batch-norm) γ, β, which
@@ -496,8 +522,9 @@ impl Mlp {
 
     /// Back-propagate, adding into the gradients when `accumulate` (else writing them), and
     /// with `update`, applying that step to each layer's parameters as soon as its gradients
-    /// are in and its W has been used for the layer below's gradient.
-    fn backward_into(&mut self, dlogits: &[f32], accumulate: bool, mut update: Option<&mut dyn PartialStep>) -> Result<()> {
+    /// are in and its W has been used for the layer below's gradient. `x` is the first layer's
+    /// input when the forward pass did not cache it.
+    fn backward_into(&mut self, dlogits: &[f32], accumulate: bool, mut update: Option<&mut dyn PartialStep>, x: Option<Rows>) -> Result<()> {
         let batch = self.cached_batch;
         ensure!(batch > 0, "backward needs a forward pass first");
         check_batch("MLP output gradient", dlogits, batch, self.classes())?;
@@ -539,7 +566,8 @@ impl Mlp {
             let (layer, cache) = (&self.layers[l], &self.caches[l]);
             let (dw, db) = split_two(&mut self.grads, layer.w.clone(), layer.b.clone());
             let w = &self.params[layer.w.clone()];
-            linear::backward_into(&cache.input, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, input, accumulate);
+            let x = x.filter(|_| l == 0).unwrap_or(Rows::dense(&cache.input));
+            linear::backward_into(x, &d, batch, w, dw, db, layer.fan_in, layer.fan_out, input, accumulate);
             if let Some(step) = update.as_deref_mut() {
                 let r = self.layer_range(l);
                 step.update_part(&mut self.params[r.clone()], &self.grads[r.clone()], r.start);
@@ -612,15 +640,20 @@ impl Mlp {
     /// divergence guard, when the loss per example is not finite or above `max_loss`.
     /// Returns (loss, misclassified rows, whether the parameters were updated); the
     /// gradients stay readable afterwards.
-    pub fn train_step(
+    ///
+    /// `x` may be the mini-batch's rows of the training set ([`Rows::gathered`]): the first
+    /// layer's products then read them from there into their panels, so the batch is not
+    /// copied into a matrix first (nor into the first layer's cache).
+    pub fn train_step<'x>(
         &mut self,
-        x: &[f32],
+        x: impl Into<Rows<'x>>,
         labels: &[u32],
         reduction: Reduction,
         max_loss: f32,
         optimizer: &mut dyn PartialStep,
     ) -> Result<(f32, usize, bool)> {
-        let logits = self.forward(x, labels.len(), true)?;
+        let x = x.into();
+        let (logits, outside) = self.forward_rows(x, labels.len(), true, false)?;
         let mut dlogits = self.buffer();
         let loss = cross_entropy_into(&logits, labels, self.classes(), reduction, &mut dlogits)?;
         let wrong = count_wrong(&logits, labels, self.classes());
@@ -629,7 +662,7 @@ impl Mlp {
         if update {
             optimizer.begin_step(self.params.len())?;
         }
-        self.backward_into(&dlogits, false, update.then_some(optimizer))?;
+        self.backward_into(&dlogits, false, update.then_some(optimizer), outside.then_some(x))?;
         self.give_back(logits);
         self.give_back(dlogits);
         Ok((loss, wrong, update))

@@ -22,6 +22,7 @@
 //!    not finished are gone, and the trainer submits them again. The engine itself carries
 //!    on from the last synced parameters and optimizer state (the WebGPU engine on the CPU).
 
+use crate::backend::Rows;
 use crate::nn::{Mlp, Penalty, Reduction};
 use crate::optim::Optimizer;
 use crate::Result;
@@ -42,10 +43,11 @@ pub trait Engine {
     fn label(&self) -> &'static str;
     /// Whether another step may be submitted now (the GPU says no while it reads back).
     fn ready(&mut self) -> bool;
-    /// One training step on `x` (rows × inputs) and `labels`: forward, backward with the
+    /// One training step on `x` (rows × inputs; the trainer passes the mini-batch's rows of
+    /// the training set, [`Rows::gathered`]) and `labels`: forward, backward with the
     /// `reduction` and `penalty`, and the optimizer update (skipped where the engine can see
     /// in time that the loss is not finite or its per-example value exceeds `max_loss`).
-    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()>;
+    fn submit(&mut self, x: Rows, labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()>;
     /// The outcomes of the steps finished since the last call.
     fn finished(&mut self) -> Result<Finished>;
     /// The model as of every finished step, once it is; `None` while bringing it up to date.
@@ -99,9 +101,10 @@ impl Engine for CpuEngine {
     fn ready(&mut self) -> bool {
         true
     }
-    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+    fn submit(&mut self, x: Rows, labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
         // Without a penalty, an element-wise rule (Adam, AdamW) updates each layer inside the
-        // backward pass, the same numbers with the gradients still in the cache.
+        // backward pass, the same numbers with the gradients still in the cache; the batch's
+        // rows go from the training set straight into the first layer's packed panels.
         if penalty.is_zero() {
             if let Some(parts) = self.optimizer.parts() {
                 let (loss, wrong, _) = self.model.train_step(x, labels, reduction, max_loss, parts)?;
@@ -109,6 +112,8 @@ impl Engine for CpuEngine {
                 return Ok(());
             }
         }
+        let mut rows = Vec::new();
+        let x = x.dense_in(self.model.inputs(), &mut rows);
         let (loss, wrong) = self.model.train_batch(x, labels, reduction, penalty)?;
         let per_example = reduction.per_example(loss, labels.len());
         if per_example.is_finite() && per_example <= max_loss {

@@ -268,7 +268,6 @@ pub struct Trainer {
     hold: Option<usize>,
     status: Status,
     history: History,
-    x_buf: Vec<f32>,
     y_buf: Vec<u32>,
     /// This run's share of the page's memory budget, released with the run.
     booking: Option<crate::memory::Booking>,
@@ -344,7 +343,6 @@ impl Trainer {
             hold: None,
             status: Status::Running,
             history: History::default(),
-            x_buf: Vec::new(),
             y_buf: Vec::new(),
             booking: None,
         })
@@ -587,9 +585,11 @@ impl Trainer {
         }
         let m = self.config.batch_size;
         let end = (self.pos + m).min(self.order.len());
-        self.train.gather(&self.order[self.pos..end], &mut self.x_buf, &mut self.y_buf);
+        // the batch's rows are read where they lie in the training set (the CPU's packed
+        // products gather them into their panels); only the labels are copied
+        let x = self.train.rows(&self.order[self.pos..end], &mut self.y_buf);
         let max_loss = self.first_loss.map_or(f32::INFINITY, |f| EXPLODE_FACTOR * f.max(0.01));
-        self.engine.submit(&self.x_buf, &self.y_buf, self.config.reduction, self.config.penalty, max_loss)?;
+        self.engine.submit(x, &self.y_buf, self.config.reduction, self.config.penalty, max_loss)?;
         self.last_unit = Unit::Step;
         let remaining = self.order.len() - end;
         let closes_epoch = remaining == 0 || (self.config.drop_last && remaining < m);

@@ -2,7 +2,7 @@
 //! GEMM kernels, the build's multiply-add peak (`backend::peak`) and the WebGPU product.
 
 use super::gpu::{self, context::describe, kernels};
-use crate::backend::{cpu, packed, peak, Op};
+use crate::backend::{cpu, packed, peak, Op, Rows};
 use crate::gpu::{MatmulPlan, ACT_IDENTITY};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -123,11 +123,14 @@ pub async fn bench_gpu_matmul(m: usize, k: usize, n: usize, ta: bool, tb: bool, 
 
 /// Where a training step's time goes: the step of `cargo xtask bench`'s training run (MLP
 /// 784-256-128-10, ReLU, Adam, batch 64, on the notebook's training digits) taken apart. Each
-/// part runs on its own, `iters` times, on exactly the shapes and pixels of the step — the
-/// batch gather, each layer's forward product with its bias (and ReLU), softmax cross-entropy,
-/// each layer's weight and bias gradient (one product), the input gradients with the ReLU
-/// backward of the layer below in their write-back (none for the first layer), Adam's update of every parameter — then the whole step (`Mlp::train_step`,
-/// the path a CPU run takes) `iters` times with the packed product's zero-step skipping and
+/// part runs on its own, `iters` times, on exactly the shapes and pixels of the step — each
+/// layer's forward product with its bias (and ReLU), softmax cross-entropy, each layer's
+/// weight and bias gradient (one product), the input gradients with the ReLU backward of the
+/// layer below in their write-back (none for the first layer), Adam's update of every
+/// parameter; the first layer's two products read the batch's digits straight from the
+/// training set, as a run does (the gather is in their packing) — then the whole step
+/// (`Mlp::train_step` on the batch's rows of the training set, the path a CPU run takes)
+/// `iters` times with the packed product's zero-step skipping and
 /// `iters` times without it. The first layer's two products are also timed dense.
 /// Returns `{ parts: [[name, µs per step, GFLOP per step]], dense: [[name, µs, GFLOP]],
 /// wholeUs, wholeDenseUs, flop }`: `flop` is the dense step's count, whatever the parts do not
@@ -169,18 +172,17 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
         parts.push((name, (now_ms()? - t0) * 1000.0 / iters as f64, flop / 1e9));
         Ok(())
     };
-    let mut i = 0;
-    time("batch gather".into(), 0.0, &mut || {
-        i = (i + batch) % (n - batch);
-        data.gather(&order[i..i + batch], &mut x, &mut labels);
-    })?;
+    // the first layer reads the batch's rows where they lie in the training set
+    let rows = |l: usize| if l == 0 { Rows::gathered(&data.x, &order[..batch]) } else { Rows::dense(&inputs[l]) };
+    let mut y = Vec::new();
     for (l, s) in layout.iter().enumerate() {
         let (w, b) = (&params[s.w.clone()], &params[s.b.clone()]);
         let flop = 2.0 * (batch * s.fan_in * s.fan_out) as f64;
         // a hidden layer's ReLU is applied as its product writes (linear::forward_act)
         let relu = l + 1 < layout.len();
         time(format!("layer {l} forward: X·Wᵀ + b{}", if relu { ", ReLU" } else { "" }), flop, &mut || {
-            std::hint::black_box(linear::forward_act(&inputs[l], batch, w, b, s.fan_in, s.fan_out, relu));
+            linear::forward_into(rows(l), batch, w, b, s.fan_in, s.fan_out, relu, &mut y);
+            std::hint::black_box(&mut y);
         })?;
     }
     let logits = inputs.last().unwrap().clone();
@@ -196,7 +198,7 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
         time(format!("layer {l} weight and bias gradient: dYᵀ·X, Σ dY"), flop, &mut || {
             let (dw, db) = grads.split_at_mut(br.start);
             linear::backward_into(
-                &inputs[l],
+                rows(l),
                 &g,
                 batch,
                 w,
@@ -227,8 +229,8 @@ pub fn bench_step_parts(data: &super::notebook::MnistData, iters: usize) -> Resu
     let mut j = 0;
     let mut step = || -> Result<(), JsError> {
         j = (j + batch) % (n - batch);
-        data.gather(&order[j..j + batch], &mut x, &mut labels);
-        model.train_step(&x, &labels, Reduction::Mean, f32::MAX, parts_opt).map_err(super::js_err)?;
+        let x = data.rows(&order[j..j + batch], &mut labels);
+        model.train_step(x, &labels, Reduction::Mean, f32::MAX, parts_opt).map_err(super::js_err)?;
         Ok(())
     };
     let mut whole = |skip: bool| -> Result<f64, JsError> {

@@ -1,6 +1,7 @@
 //! A CPU engine that behaves like the GPU one (delayed readbacks, device loss), shared by the
 //! trainer's and the scheduler's native tests.
 
+use descent::backend::Rows;
 use descent::nn::{Mlp, Penalty, Reduction};
 use descent::train::{CpuEngine, Engine, Finished};
 use descent::Result;
@@ -73,7 +74,7 @@ impl Engine for Delayed {
         }
         ok
     }
-    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+    fn submit(&mut self, x: Rows, labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
         assert!(self.in_flight.is_none(), "submitted while a readback is in flight");
         self.submitted += 1;
         if self.lose_at == Some(self.submitted) && !self.lost {

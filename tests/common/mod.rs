@@ -248,27 +248,74 @@ pub fn check_fused_row_sums() {
     }
 }
 
+/// The packed product reading an operand as rows gathered from a larger table
+/// (`Rows::gathered`: a mini-batch read straight from the training set into the panels) gives
+/// bit for bit the product of the rows copied out first: the first layer's forward (A
+/// gathered, with bias and ReLU) and its weight gradient (B gathered, with the row sums), for
+/// both layouts, with rows repeated and out of order, across the block edges.
+pub fn check_gathered_rows() {
+    use descent::backend::packed::{gemm_bias_relu, gemm_row_sums};
+    use descent::backend::{Op, Rows};
+    let mut rng = descent::Rng::new(36);
+    let copy = |table: &[f32], pick: &[usize], len: usize| -> Vec<f32> {
+        pick.iter().flat_map(|&r| table[r * len..(r + 1) * len].iter().copied()).collect()
+    };
+    for &(m, k, n) in &[(64, 784, 256), (7, 300, 33), (70, 513, 9), (3, 1, 17), (64, 784, 2100)] {
+        for t in [Op::N, Op::T] {
+            // stored rows of the gathered operand: op(A) is m × k, so A is stored m × k (N) or k × m (T)
+            let (rows, len) = if t == Op::N { (m, k) } else { (k, m) };
+            let table: Vec<f32> = (0..(rows + 9) * len).map(|_| if rng.uniform(0.0, 1.0) < 0.7 { 0.0 } else { rng.normal(0.0, 1.0) }).collect();
+            let mut pick: Vec<usize> = (0..rows).map(|i| (i * 31 + 5) % (rows + 9)).collect();
+            pick[rows - 1] = pick[0]; // a row picked twice
+            let a = copy(&table, &pick, len);
+            let w: Vec<f32> = (0..k * n).map(|_| rng.normal(0.0, 1.0)).collect();
+            let bias: Vec<f32> = (0..n).map(|_| rng.normal(0.0, 1.0)).collect();
+            let (mut got, mut want) = (vec![f32::NAN; m * n], vec![0.0; m * n]);
+            gemm_bias_relu(m, k, n, Rows::gathered(&table, &pick), t, &w, Op::T, &bias, true, &mut got);
+            gemm_bias_relu(m, k, n, &a, t, &w, Op::T, &bias, true, &mut want);
+            assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "forward {m}x{k}x{n} A {t:?} gathered");
+            // the weight gradient: op(B) (k × n) gathered, B stored k × n (N) or n × k (T)
+            let (rows, len) = if t == Op::N { (k, n) } else { (n, k) };
+            let table: Vec<f32> = (0..(rows + 3) * len).map(|_| if rng.uniform(0.0, 1.0) < 0.7 { 0.0 } else { rng.normal(0.0, 1.0) }).collect();
+            let pick: Vec<usize> = (0..rows).rev().map(|i| (i * 7) % (rows + 3)).collect();
+            let b = copy(&table, &pick, len);
+            let dy: Vec<f32> = (0..m * k).map(|_| rng.normal(0.0, 1.0)).collect();
+            let (mut got, mut want) = (vec![f32::NAN; m * n], vec![0.0; m * n]);
+            let (mut gs, mut ws) = (vec![0.5; m], vec![0.5; m]);
+            gemm_row_sums(m, k, n, &dy, Op::N, Rows::gathered(&table, &pick), t, 0.0, &mut got, &mut gs);
+            gemm_row_sums(m, k, n, &dy, Op::N, &b, t, 0.0, &mut want, &mut ws);
+            assert!(got.iter().zip(&want).all(|(g, w)| g.to_bits() == w.to_bits()), "weight gradient {m}x{k}x{n} B {t:?} gathered");
+            assert_eq!(gs, ws);
+        }
+    }
+}
+
 /// A training step with every fusion (bias and ReLU in the forward's write-back, the bias
 /// gradient in the weight gradient's packing, ReLU's backward in the input gradient's
 /// write-back, buffers reused from step to step) gives bit for bit the gradients of the same
 /// step taken apart into the unfused layer operations: `Mlp::train_step` (Adam applied layer
 /// by layer, gradients written) for three steps, so reused buffers hold stale values, then
-/// `Mlp::train_batch` (gradients added to zeroed ones).
+/// `Mlp::train_batch` (gradients added to zeroed ones). Steps 0 and 2 hand `train_step` the
+/// batch as rows of a larger table (`Rows::gathered`, as the trainer does), step 1 as a
+/// matrix of its own.
 pub fn check_fused_step() {
-    use descent::backend::{gemm, Op};
+    use descent::backend::{gemm, Op, Rows};
     use descent::nn::{loss, Mlp, MlpSpec};
     let sizes = [40usize, 24, 16, 10];
     let mut mlp = Mlp::new(MlpSpec::new(&sizes, Activation::Relu), 5).unwrap();
     let mut adam = descent::optim::build("adam", &serde_json::json!({"lr": 0.01})).unwrap();
     let mut rng = descent::Rng::new(35);
+    let table: Vec<f32> = (0..50 * sizes[0]).map(|_| if rng.uniform(0.0, 1.0) < 0.6 { 0.0 } else { rng.uniform(0.0, 1.0) }).collect();
     for step in 0..4 {
         let batch = [12usize, 12, 7, 12][step];
-        let x: Vec<f32> = (0..batch * sizes[0]).map(|_| if rng.uniform(0.0, 1.0) < 0.6 { 0.0 } else { rng.uniform(0.0, 1.0) }).collect();
+        let pick: Vec<usize> = (0..batch).map(|i| (i * 17 + step * 5) % 50).collect();
+        let x: Vec<f32> = pick.iter().flat_map(|&r| table[r * sizes[0]..(r + 1) * sizes[0]].iter().copied()).collect();
         let labels: Vec<u32> = (0..batch).map(|i| (i * 3 % 10) as u32).collect();
         let (p, layout) = (mlp.parameters().to_vec(), mlp.layout());
         // train_step writes dW (beta 0); train_batch adds it to zeroed gradients (beta 1)
         let beta = if step < 3 {
-            let (_, _, updated) = mlp.train_step(&x, &labels, Reduction::Mean, f32::MAX, adam.parts().unwrap()).unwrap();
+            let rows = if step == 1 { Rows::dense(&x) } else { Rows::gathered(&table, &pick) };
+            let (_, _, updated) = mlp.train_step(rows, &labels, Reduction::Mean, f32::MAX, adam.parts().unwrap()).unwrap();
             assert!(updated && mlp.parameters() != &p[..]);
             0.0
         } else {

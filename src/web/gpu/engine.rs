@@ -17,6 +17,7 @@
 
 use super::mlp::{GpuMlp, GpuTrainConfig, Snapshot};
 use super::GpuContext;
+use crate::backend::Rows;
 use crate::nn::{Mlp, Penalty, Reduction};
 use crate::train::{CpuEngine, Engine, Finished, TrainConfig};
 use crate::{Error, Result};
@@ -213,11 +214,14 @@ impl Engine for GpuEngine {
         }
     }
 
-    fn submit(&mut self, x: &[f32], labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
+    fn submit(&mut self, x: Rows, labels: &[u32], reduction: Reduction, penalty: Penalty, max_loss: f32) -> Result<()> {
         self.poll()?;
         if let Some(c) = &mut self.cpu {
             return c.submit(x, labels, reduction, penalty, max_loss);
         }
+        // the batch goes up to the GPU as one matrix
+        let mut rows = Vec::new();
+        let x = x.dense_in(self.model.inputs(), &mut rows);
         let Some(gpu) = self.gpu.as_mut() else {
             return Err(Error::new("the GPU is busy reading back: wait until the engine is ready"));
         };
