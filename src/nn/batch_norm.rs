@@ -37,9 +37,20 @@ pub struct BatchNormState {
     pub running_var: Vec<f32>,
     pub num_batches_tracked: u64,
     cache: Option<Cache>,
+    work: Work,
 }
 
-#[derive(Clone, Debug)]
+/// A step's per-feature sums, kept so that a run allocates them once.
+#[derive(Clone, Debug, Default)]
+struct Work {
+    mean: Vec<f64>,
+    var: Vec<f64>,
+    mean32: Vec<f32>,
+    sum_g: Vec<f64>,
+    sum_gx: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
 struct Cache {
     batch: usize,
     x_hat: Vec<f32>,
@@ -67,26 +78,43 @@ impl BatchNormState {
             running_var: vec![1.0; features],
             num_batches_tracked: 0,
             cache: None,
+            work: Work::default(),
         })
     }
 
     /// Normalize `x` (batch × features); see the module comment for the two modes.
     pub fn forward(&mut self, x: &[f32], batch: usize, gamma: &[f32], beta: &[f32], training: bool) -> Result<Vec<f32>> {
+        let mut y = Vec::new();
+        self.forward_into(x, batch, gamma, beta, training, &mut y)?;
+        Ok(y)
+    }
+
+    /// [`BatchNormState::forward`] into `y` (its allocation kept, its values overwritten);
+    /// the cache and the per-feature sums reuse the last step's buffers.
+    pub fn forward_into(&mut self, x: &[f32], batch: usize, gamma: &[f32], beta: &[f32], training: bool, y: &mut Vec<f32>) -> Result<()> {
         let f = self.features;
         check_batch("BatchNorm", x, batch, f)?;
-        let (mean, inv_std) = if training {
-            ensure!(
-                batch > 1,
-                "BatchNorm: expected more than 1 value per feature when training (got a batch of 1); use a larger batch or evaluation mode"
-            );
-            let mut mean = vec![0f64; f];
+        ensure!(
+            !training || batch > 1,
+            "BatchNorm: expected more than 1 value per feature when training (got a batch of 1); use a larger batch or evaluation mode"
+        );
+        let mut c = self.cache.take().unwrap_or_default();
+        let w = &mut self.work;
+        c.inv_std.clear();
+        w.mean32.clear();
+        if training {
+            let mean = &mut w.mean;
+            mean.clear();
+            mean.resize(f, 0.0);
             for row in x.chunks_exact(f) {
                 mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
             }
             mean.iter_mut().for_each(|m| *m /= batch as f64);
-            let mut var = vec![0f64; f];
+            let var = &mut w.var;
+            var.clear();
+            var.resize(f, 0.0);
             for row in x.chunks_exact(f) {
-                for ((s, &v), &m) in var.iter_mut().zip(row).zip(&mean) {
+                for ((s, &v), &m) in var.iter_mut().zip(row).zip(mean.iter()) {
                     *s += (v as f64 - m).powi(2);
                 }
             }
@@ -102,35 +130,47 @@ impl BatchNormState {
                 self.running_mean[j] = ((1.0 - factor) * self.running_mean[j] as f64 + factor * mean[j]) as f32;
                 self.running_var[j] = ((1.0 - factor) * self.running_var[j] as f64 + factor * var[j] * unbias) as f32;
             }
-            let inv: Vec<f32> = var.iter().map(|&v| (1.0 / (v + self.eps as f64).sqrt()) as f32).collect();
-            (mean.iter().map(|&m| m as f32).collect::<Vec<f32>>(), inv)
+            c.inv_std.extend(var.iter().map(|&v| (1.0 / (v + self.eps as f64).sqrt()) as f32));
+            w.mean32.extend(mean.iter().map(|&m| m as f32));
         } else {
-            let inv = self.running_var.iter().map(|&v| 1.0 / (v + self.eps).sqrt()).collect();
-            (self.running_mean.clone(), inv)
-        };
-        let mut x_hat = Vec::with_capacity(x.len());
-        let mut y = Vec::with_capacity(x.len());
+            c.inv_std.extend(self.running_var.iter().map(|&v| 1.0 / (v + self.eps).sqrt()));
+            w.mean32.extend_from_slice(&self.running_mean);
+        }
+        let (mean, inv_std) = (&w.mean32, &c.inv_std);
+        c.x_hat.clear();
+        y.clear();
         for row in x.chunks_exact(f) {
             for j in 0..f {
                 let h = (row[j] - mean[j]) * inv_std[j];
-                x_hat.push(h);
+                c.x_hat.push(h);
                 y.push(gamma[j] * h + beta[j]);
             }
         }
-        self.cache = Some(Cache { batch, x_hat, inv_std, training });
-        Ok(y)
+        (c.batch, c.training) = (batch, training);
+        self.cache = Some(c);
+        Ok(())
     }
 
     /// Given dy, accumulate dγ and dβ and return dx for the last forward.
     pub fn backward(&mut self, dy: &[f32], gamma: &[f32], dgamma: &mut [f32], dbeta: &mut [f32]) -> Result<Vec<f32>> {
+        let mut dx = Vec::new();
+        self.backward_into(dy, gamma, dgamma, dbeta, &mut dx)?;
+        Ok(dx)
+    }
+
+    /// [`BatchNormState::backward`] into `dx` (its allocation kept, its values overwritten).
+    pub fn backward_into(&mut self, dy: &[f32], gamma: &[f32], dgamma: &mut [f32], dbeta: &mut [f32], dx: &mut Vec<f32>) -> Result<()> {
         let f = self.features;
         let Some(c) = self.cache.as_ref() else {
             crate::bail!("BatchNorm: backward called before forward");
         };
         let m = c.batch;
         check_batch("BatchNorm backward", dy, m, f)?;
-        let mut sum_g = vec![0f64; f];
-        let mut sum_gx = vec![0f64; f];
+        let Work { sum_g, sum_gx, .. } = &mut self.work;
+        sum_g.clear();
+        sum_g.resize(f, 0.0);
+        sum_gx.clear();
+        sum_gx.resize(f, 0.0);
         for (g_row, h_row) in dy.chunks_exact(f).zip(c.x_hat.chunks_exact(f)) {
             for j in 0..f {
                 sum_g[j] += g_row[j] as f64;
@@ -141,7 +181,7 @@ impl BatchNormState {
             dbeta[j] += sum_g[j] as f32;
             dgamma[j] += sum_gx[j] as f32;
         }
-        let mut dx = Vec::with_capacity(dy.len());
+        dx.clear();
         for (g_row, h_row) in dy.chunks_exact(f).zip(c.x_hat.chunks_exact(f)) {
             for j in 0..f {
                 let v = if c.training {
@@ -153,7 +193,7 @@ impl BatchNormState {
                 dx.push(v as f32);
             }
         }
-        Ok(dx)
+        Ok(())
     }
 
     /// Back to fresh running statistics.

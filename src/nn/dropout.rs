@@ -36,13 +36,38 @@ pub fn mask(key: u32, step: u32, n: usize, p: f32) -> Vec<f32> {
 /// (0 or 1/(1 − p) per value) needed by [`backward`]. In evaluation mode (or with p = 0) the
 /// output is `x` and the mask is empty.
 pub fn forward(x: &[f32], p: f32, training: bool, key: u32, step: u32) -> Result<(Vec<f32>, Vec<f32>)> {
-    check_p(p)?;
-    if !training || p == 0.0 {
-        return Ok((x.to_vec(), Vec::new()));
-    }
-    let mask = mask(key, step, x.len(), p);
-    let y = x.iter().zip(&mask).map(|(v, m)| v * m).collect();
+    let (mut y, mut mask) = (Vec::new(), Vec::new());
+    forward_into(x, p, training, key, step, &mut y, &mut mask)?;
     Ok((y, mask))
+}
+
+/// [`forward`] into `y` and `mask`, whose allocations are kept (a training run reuses them
+/// from step to step); their old values are overwritten.
+pub fn forward_into(x: &[f32], p: f32, training: bool, key: u32, step: u32, y: &mut Vec<f32>, mask: &mut Vec<f32>) -> Result<()> {
+    check_p(p)?;
+    y.clear();
+    mask.clear();
+    if !training || p == 0.0 {
+        y.extend_from_slice(x);
+        return Ok(());
+    }
+    let scale = 1.0 / (1.0 - p);
+    mask.extend((0..x.len()).map(|i| if uniform01(key, step, i as u32) < p { 0.0 } else { scale }));
+    y.extend(x.iter().zip(mask.iter()).map(|(v, m)| v * m));
+    Ok(())
+}
+
+/// Dropout applied to `x` in place, in training, where the mask need not be kept (the input
+/// layer's: the first layer caches the dropped pixels themselves). The values of [`forward`].
+pub fn apply(x: &mut [f32], p: f32, key: u32, step: u32) -> Result<()> {
+    check_p(p)?;
+    if p > 0.0 {
+        let scale = 1.0 / (1.0 - p);
+        for (i, v) in x.iter_mut().enumerate() {
+            *v *= if uniform01(key, step, i as u32) < p { 0.0 } else { scale };
+        }
+    }
+    Ok(())
 }
 
 /// dx = dy · mask (identity when the mask is empty).

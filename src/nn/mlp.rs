@@ -417,9 +417,7 @@ impl Mlp {
 
     /// Keep `v`'s allocation for a later [`Mlp::buffer`].
     fn give_back(&mut self, v: Vec<f32>) {
-        if v.capacity() > 0 && self.spare.len() < MAX_SPARE {
-            self.spare.push(v);
-        }
+        keep(&mut self.spare, v);
     }
 
     /// Logits (batch × classes) for `x` (batch × inputs). `training` turns on batch statistics
@@ -449,10 +447,10 @@ impl Mlp {
         h.clear();
         let mut outside = None;
         if training && self.spec.input_dropout > 0.0 {
-            let mut rows = Vec::new();
-            let x = x.dense_in(self.inputs(), &mut rows);
-            let (dropped, _) = dropout::forward(x, self.spec.input_dropout, training, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
-            self.give_back(std::mem::replace(&mut h, dropped));
+            for i in 0..batch {
+                h.extend_from_slice(x.row(i, self.inputs()));
+            }
+            dropout::apply(&mut h, self.spec.input_dropout, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
         } else {
             dropout::check_p(self.spec.input_dropout)?;
             if keep_input {
@@ -466,14 +464,17 @@ impl Mlp {
         let n_layers = self.layers.len();
         for l in 0..n_layers {
             let mut z = self.buffer();
-            let (layer, cache, p) = (&mut self.layers[l], &mut self.caches[l], &self.params);
+            let mut out = if training && self.layers[l].dropout > 0.0 { self.buffer() } else { Vec::new() };
+            let (layer, cache, p, spare) = (&mut self.layers[l], &mut self.caches[l], &self.params, &mut self.spare);
             // without batch-norm between them, ReLU is applied as the product writes z
             let fused = layer.bn.is_none() && layer.activation == Activation::Relu;
             let input = outside.filter(|_| l == 0).unwrap_or(Rows::dense(&h));
             linear::forward_into(input, batch, &p[layer.w.clone()], &p[layer.b.clone()], layer.fan_in, layer.fan_out, fused, &mut z);
             cache.noise_scale.clear();
             if let Some((g, b, state)) = &mut layer.bn {
-                z = state.forward(&z, batch, &p[g.clone()], &p[b.clone()], training)?;
+                let mut y = spare.pop().unwrap_or_default();
+                state.forward_into(&z, batch, &p[g.clone()], &p[b.clone()], training, &mut y)?;
+                keep(spare, std::mem::replace(&mut z, y));
                 if training && self.spec.bn_noise > 0.0 {
                     cache.noise_scale = add_noise(&mut z, layer.fan_out, self.seed, l, self.dropout_step, self.spec.bn_noise);
                 }
@@ -484,9 +485,8 @@ impl Mlp {
             cache.input = h;
             if training && layer.dropout > 0.0 {
                 let key = dropout::key(self.seed, l as u32);
-                let (out, mask) = dropout::forward(&z, layer.dropout, training, key, self.dropout_step)?;
-                cache.activated = z;
-                cache.mask = mask;
+                dropout::forward_into(&z, layer.dropout, training, key, self.dropout_step, &mut out, &mut cache.mask)?;
+                keep(spare, std::mem::replace(&mut cache.activated, z));
                 h = out;
             } else {
                 // nothing dropped: the activation's output goes on as the next layer's input
@@ -546,13 +546,15 @@ impl Mlp {
                         row.iter_mut().zip(&cache.noise_scale).for_each(|(v, s)| *v *= s);
                     }
                 }
-                let (gamma, _) = (self.params[g.clone()].to_vec(), ());
+                let gamma = &self.params[g.clone()];
                 let (dg, db) = split_two(&mut self.grads, g.clone(), b.clone());
                 if !accumulate {
                     dg.fill(0.0);
                     db.fill(0.0);
                 }
-                d = state.backward(&d, &gamma, dg, db)?;
+                let mut dx = self.spare.pop().unwrap_or_default();
+                state.backward_into(&d, gamma, dg, db, &mut dx)?;
+                keep(&mut self.spare, std::mem::replace(&mut d, dx));
             }
             // This layer's input is the layer below's ReLU output when nothing was dropped
             // there (`activated`): then the ReLU's backward goes into the dX product.
@@ -717,6 +719,14 @@ fn add_noise(z: &mut [f32], features: usize, seed: u64, l: usize, step: u32, str
 }
 
 /// Two disjoint ranges of one slice, mutably.
+/// Keep `v`'s allocation among the `spare` buffers ([`Mlp::give_back`], for where `self` is
+/// borrowed in parts).
+fn keep(spare: &mut Vec<Vec<f32>>, v: Vec<f32>) {
+    if v.capacity() > 0 && spare.len() < MAX_SPARE {
+        spare.push(v);
+    }
+}
+
 fn split_two(v: &mut [f32], a: Range<usize>, b: Range<usize>) -> (&mut [f32], &mut [f32]) {
     debug_assert!(a.end <= b.start);
     let (left, right) = v.split_at_mut(b.start);
