@@ -118,14 +118,18 @@ const oursRates = oursRounds(ROUNDS);
 // after PyTorch's, and the median of both sets is reported, so the two share the machine's state.
 let torch = null;
 const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-if (hasTorch) {
+/** PyTorch's rounds (median samples/s of default and fused Adam), or why there are none. */
+function torchRounds() {
   const run = spawnSync('python3', ['bench/torch_step.py', join(DIST, 'data'), String(ROUNDS)], { encoding: 'utf8' });
   try {
     const t = JSON.parse(run.stdout.trim().split('\n').at(-1));
-    torch = { version: t.torch, threads: t.threads, default: median(t.default), fused: median(t.fused) };
+    return { version: t.torch, threads: t.threads, default: median(t.default), fused: median(t.fused) };
   } catch {
-    torch = { skipped: `bench/torch_step.py failed: ${(run.stderr || run.stdout || '').trim().split('\n').at(-1)}` };
+    return { skipped: `bench/torch_step.py failed: ${(run.stderr || run.stdout || '').trim().split('\n').at(-1)}` };
   }
+}
+if (hasTorch) {
+  torch = torchRounds();
   oursRates.push(...oursRounds(ROUNDS));
 } else {
   torch = { skipped: 'python3 -c "import torch" fails on this machine (the bench never installs it)' };
@@ -213,6 +217,11 @@ const pool = await benchPool(DIST, { quick: QUICK });
 // --- the notebook's own CPU training in headless Chromium (bench/page_cpu.mjs) ----------------
 const page = await benchPageCpu(DIST, { rounds: QUICK ? 1 : 3, reps: QUICK ? 2 : 3 });
 if (!page.skipped) page.percentOfPeak = (100 * (page.samplesPerSec / BATCH) * parts.flop / 1e9) / peak[stepBuild].gflops;
+// The page is measured minutes after PyTorch's first rounds; on a shared machine whose speed
+// drifts, its ratio is taken against PyTorch's rounds run again right after it.
+const torchNearPage = hasTorch && !page.skipped && torch && !torch.skipped ? torchRounds() : null;
+const pageTorch = torchNearPage && !torchNearPage.skipped ? torchNearPage : torch;
+if (torch && !torch.skipped && pageTorch !== torch) torch.nearPage = { default: pageTorch.default, fused: pageTorch.fused };
 
 const results = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
@@ -226,7 +235,7 @@ const results = {
     torch,
     torchRatios: torch && !torch.skipped ? {
       nodeVsDefault: oursRate / torch.default, nodeVsFused: oursRate / torch.fused,
-      pageVsDefault: page.skipped ? null : page.samplesPerSec / torch.default, pageVsFused: page.skipped ? null : page.samplesPerSec / torch.fused,
+      pageVsDefault: page.skipped ? null : page.samplesPerSec / pageTorch.default, pageVsFused: page.skipped ? null : page.samplesPerSec / pageTorch.fused,
     } : null,
   },
   breakdown,

@@ -26,7 +26,8 @@ export function printTable({ peak, gemm, training, breakdown, page, webgpu, pool
     console.log(`  ${pad(`PyTorch ${pt.version} eager, ${pt.threads} thread, Adam`, 40)} ${num(pt.default, 0)} samples/s`);
     console.log(`  ${pad(`PyTorch ${pt.version} eager, ${pt.threads} thread, Adam(fused=True)`, 40)} ${num(pt.fused, 0)} samples/s`);
     console.log(`  ratio Descent (Node) / PyTorch: ${r.nodeVsDefault.toFixed(2)}× default Adam, ${r.nodeVsFused.toFixed(2)}× fused Adam`);
-    if (r.pageVsFused !== null) console.log(`  ratio Descent (page) / PyTorch: ${r.pageVsDefault.toFixed(2)}× default Adam, ${r.pageVsFused.toFixed(2)}× fused Adam`);
+    if (pt.nearPage) console.log(`  PyTorch again, right after the page's rounds: ${num(pt.nearPage.default, 0)} samples/s default Adam, ${num(pt.nearPage.fused, 0)} fused`);
+    if (r.pageVsFused !== null) console.log(`  ratio Descent (page) / PyTorch${pt.nearPage ? ' (right after it)' : ''}: ${r.pageVsDefault.toFixed(2)}× default Adam, ${r.pageVsFused.toFixed(2)}× fused Adam`);
   }
   if (page?.skipped) console.log(`  in the page: skipped (${page.skipped})`);
   else if (page) {
