@@ -95,7 +95,8 @@ test('pool: cancelling a group ends its queued and running jobs at once, and the
     const long = { spec: { hidden: [64], epochs: 50, batchSize: 16, seed: 1 } };
     const seen = [];
     const pending = [0, 1, 2, 3].map((i) => pool.submit(long, { group: 'cell', onProgress: () => seen.push(i) }));
-    while (seen.length < 2) await new Promise((r) => setTimeout(r, 20));
+    // both running jobs have recorded something (one worker may start well before the other)
+    while (!(seen.includes(0) && seen.includes(1))) await new Promise((r) => setTimeout(r, 20));
     const cancelled = pool.cancel('cell');
     const results = await Promise.all(pending);
     const after = pool.status();
