@@ -91,6 +91,14 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// Append the values, rows `len` long, to `out` as one stored matrix.
+    pub fn copy_into(&self, len: usize, out: &mut Vec<f32>) {
+        match self.pick {
+            None => out.extend_from_slice(self.table),
+            Some(p) => (0..p.len()).for_each(|i| out.extend_from_slice(self.row(i, len))),
+        }
+    }
+
     /// The values as one stored matrix of rows `len` long: borrowed when they are one, else
     /// gathered into `buf`.
     pub fn dense_in<'s>(&self, len: usize, buf: &'s mut Vec<f32>) -> &'s [f32]
@@ -99,11 +107,9 @@ impl<'a> Rows<'a> {
     {
         match self.pick {
             None => self.table,
-            Some(p) => {
+            Some(_) => {
                 buf.clear();
-                for i in 0..p.len() {
-                    buf.extend_from_slice(self.row(i, len));
-                }
+                self.copy_into(len, buf);
                 buf
             }
         }

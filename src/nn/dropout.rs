@@ -29,7 +29,17 @@ pub use crate::rng::{dropout_key as key, mix32, uniform01};
 /// The mask of `n` elements at `step`: 0 where dropped (probability p), else 1/(1 − p).
 pub fn mask(key: u32, step: u32, n: usize, p: f32) -> Vec<f32> {
     let scale = 1.0 / (1.0 - p);
-    (0..n).map(|i| if uniform01(key, step, i as u32) < p { 0.0 } else { scale }).collect()
+    (0..n).map(|i| mask_value(key, step, i, p, scale)).collect()
+}
+
+/// Element `i` of the mask of (`key`, `step`): 0 where dropped, else `scale` = 1/(1 − p).
+#[inline]
+fn mask_value(key: u32, step: u32, i: usize, p: f32, scale: f32) -> f32 {
+    if uniform01(key, step, i as u32) < p {
+        0.0
+    } else {
+        scale
+    }
 }
 
 /// Apply dropout to `x` with the mask of (`key`, `step`); returns the output and the mask
@@ -52,7 +62,7 @@ pub fn forward_into(x: &[f32], p: f32, training: bool, key: u32, step: u32, y: &
         return Ok(());
     }
     let scale = 1.0 / (1.0 - p);
-    mask.extend((0..x.len()).map(|i| if uniform01(key, step, i as u32) < p { 0.0 } else { scale }));
+    mask.extend((0..x.len()).map(|i| mask_value(key, step, i, p, scale)));
     y.extend(x.iter().zip(mask.iter()).map(|(v, m)| v * m));
     Ok(())
 }
@@ -64,7 +74,7 @@ pub fn apply(x: &mut [f32], p: f32, key: u32, step: u32) -> Result<()> {
     if p > 0.0 {
         let scale = 1.0 / (1.0 - p);
         for (i, v) in x.iter_mut().enumerate() {
-            *v *= if uniform01(key, step, i as u32) < p { 0.0 } else { scale };
+            *v *= mask_value(key, step, i, p, scale);
         }
     }
     Ok(())

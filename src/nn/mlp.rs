@@ -445,21 +445,16 @@ impl Mlp {
         // input dropout: the first layer caches (and its weight gradient sees) the dropped input
         let mut h = self.buffer();
         h.clear();
+        dropout::check_p(self.spec.input_dropout)?;
+        let drop_input = training && self.spec.input_dropout > 0.0;
         let mut outside = None;
-        if training && self.spec.input_dropout > 0.0 {
-            for i in 0..batch {
-                h.extend_from_slice(x.row(i, self.inputs()));
+        if drop_input || keep_input {
+            x.copy_into(self.inputs(), &mut h);
+            if drop_input {
+                dropout::apply(&mut h, self.spec.input_dropout, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
             }
-            dropout::apply(&mut h, self.spec.input_dropout, dropout::key(self.seed, INPUT_LAYER), self.dropout_step)?;
         } else {
-            dropout::check_p(self.spec.input_dropout)?;
-            if keep_input {
-                for i in 0..batch {
-                    h.extend_from_slice(x.row(i, self.inputs()));
-                }
-            } else {
-                outside = Some(x);
-            }
+            outside = Some(x);
         }
         let n_layers = self.layers.len();
         for l in 0..n_layers {

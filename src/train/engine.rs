@@ -86,11 +86,13 @@ pub struct CpuEngine {
     pub model: Mlp,
     pub optimizer: Box<dyn Optimizer>,
     done: Vec<(f32, usize)>,
+    /// The batch copied out of the training set, for the steps that need it as a matrix.
+    x_buf: Vec<f32>,
 }
 
 impl CpuEngine {
     pub fn new(model: Mlp, optimizer: Box<dyn Optimizer>) -> CpuEngine {
-        CpuEngine { model, optimizer, done: Vec::new() }
+        CpuEngine { model, optimizer, done: Vec::new(), x_buf: Vec::new() }
     }
 }
 
@@ -112,8 +114,7 @@ impl Engine for CpuEngine {
                 return Ok(());
             }
         }
-        let mut rows = Vec::new();
-        let x = x.dense_in(self.model.inputs(), &mut rows);
+        let x = x.dense_in(self.model.inputs(), &mut self.x_buf);
         let (loss, wrong) = self.model.train_batch(x, labels, reduction, penalty)?;
         let per_example = reduction.per_example(loss, labels.len());
         if per_example.is_finite() && per_example <= max_loss {

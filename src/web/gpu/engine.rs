@@ -61,6 +61,8 @@ pub struct GpuEngine {
     /// Gradients as of the last readback, once someone asked for them (`want_gradients`).
     grads: Option<Vec<f32>>,
     want_gradients: bool,
+    /// The batch copied out of the training set: it goes up to the GPU as one matrix.
+    x_buf: Vec<f32>,
 }
 
 impl GpuEngine {
@@ -100,6 +102,7 @@ impl GpuEngine {
             state: Vec::new(),
             grads: None,
             want_gradients: false,
+            x_buf: Vec::new(),
         })
     }
 
@@ -219,9 +222,7 @@ impl Engine for GpuEngine {
         if let Some(c) = &mut self.cpu {
             return c.submit(x, labels, reduction, penalty, max_loss);
         }
-        // the batch goes up to the GPU as one matrix
-        let mut rows = Vec::new();
-        let x = x.dense_in(self.model.inputs(), &mut rows);
+        let x = x.dense_in(self.model.inputs(), &mut self.x_buf);
         let Some(gpu) = self.gpu.as_mut() else {
             return Err(Error::new("the GPU is busy reading back: wait until the engine is ready"));
         };
